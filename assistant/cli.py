@@ -1,0 +1,221 @@
+"""The `aisle` command. Heavy libraries load inside the commands, so `aisle --help` stays fast.
+
+Exit codes: 0 done; 1 failed (nothing published, the previous index keeps serving); 2 usage error;
+3 index built and published, but some catalog rows were rejected (see the report).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .config import Settings, load_settings
+
+EXIT_FAILED = 1
+EXIT_SOME_REJECTED = 3
+
+
+def _parse_maps(pairs: tuple[str, ...]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise click.BadParameter(f"{pair!r} is not FIELD=COLUMN (e.g. title=ProductName)", param_hint="--map")
+        mapping[field.strip()] = column.strip()
+    return mapping
+
+
+def _settings(ctx: click.Context, **overrides: object) -> Settings:
+    settings: Settings = ctx.obj
+    return settings.with_overrides(**overrides)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Settings file (default: ./aisle.toml, or $AISLE_CONFIG).")
+@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder holding built indexes (default: ./index, or $AISLE_INDEX_DIR).")
+@click.version_option(package_name="aisle")
+@click.pass_context
+def main(ctx: click.Context, config: Path | None, index_dir: Path | None) -> None:
+    """Aisle: an offline shopping assistant over your store's catalog.
+
+    Start with `aisle index build catalog.csv`, then `aisle search "kids rain jacket"`.
+    """
+    try:
+        ctx.obj = load_settings(config).with_overrides(index_dir=index_dir)
+    except (OSError, ValueError) as err:
+        raise click.ClickException(str(err)) from None
+
+
+# ---------------------------------------------------------------------------- index
+
+
+@main.group()
+def index() -> None:
+    """Build, inspect and roll back product indexes."""
+
+
+@index.command("build")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", default=None, help="Index name (default: 'demo', or index_name in aisle.toml).")
+@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
+              help="Map a canonical field to a column of the file, e.g. --map title=ProductName. Repeatable.")
+@click.option("--embedder", type=click.Choice(["minilm", "use", "hashing"]), default=None,
+              help="Embedding model: minilm (English, default), use (multilingual), hashing (no model; tests).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the full validation report (every rejected row) to this JSON file.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def index_build(ctx: click.Context, files: tuple[Path, ...], name: str | None, maps: tuple[str, ...],
+                embedder: str | None, report_path: Path | None, quiet: bool) -> None:
+    """Build an index from catalog FILES (CSV, TSV, JSONL, Parquet; optionally .gz).
+
+    Only products whose text changed since the published build are re-embedded. Bad rows are
+    reported with file, line and reason; the good rows still load.
+
+    Exit status: 0 built; 3 built, some rows rejected; 1 failed (the previous index keeps serving).
+    """
+    from tqdm import tqdm
+
+    from .assistant import Assistant
+    from .catalog import CatalogError
+    from .embedding import EmbedderUnavailable
+    from .index_store import IndexError_
+
+    settings = _settings(ctx, index_name=name, embedder=embedder)
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if quiet:
+            return
+        if bar is None:
+            bar = tqdm(total=total, desc="embedding", unit="product", file=sys.stderr, disable=total == 0)
+        bar.update(done - bar.n)
+
+    try:
+        summary = Assistant(settings).rebuild_index(files, mapping=_parse_maps(maps), progress=progress)
+    except (CatalogError, EmbedderUnavailable, IndexError_, ValueError, OSError) as err:
+        click.echo(f"Error: {err}", err=True)
+        click.echo("Nothing was published; the previous index (if any) keeps serving.", err=True)
+        ctx.exit(EXIT_FAILED)
+    finally:
+        if bar is not None:
+            bar.close()
+    click.echo(summary.report.format(limit=20))
+    click.echo(summary.format())
+    if report_path is not None:
+        report_path.write_text(json.dumps(summary.report.to_dict(), indent=1, ensure_ascii=False), encoding="utf-8")
+        click.echo(f"full report written to {report_path}")
+    ctx.exit(EXIT_SOME_REJECTED if summary.rejected else 0)
+
+
+@index.command("info")
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the whole manifest as JSON.")
+@click.pass_context
+def index_info(ctx: click.Context, name: str | None, as_json: bool) -> None:
+    """Show what an index holds (default: the configured index)."""
+    from .assistant import Assistant
+    from .index_store import IndexError_
+
+    try:
+        manifest = Assistant(_settings(ctx, index_name=name)).index_info()
+    except IndexError_ as err:
+        raise click.ClickException(str(err)) from None
+    if as_json:
+        click.echo(json.dumps(manifest, indent=2))
+        return
+    counts = manifest["counts"]
+    lines = [
+        f"name:        {manifest['name']}",
+        f"build:       {manifest['build_id']} (built {manifest['built_at']} in {manifest['build_seconds']} s)",
+        f"products:    {manifest['product_count']}",
+        f"embedder:    {manifest['embedder']['model_id']} ({manifest['embedder']['dim']}-d)",
+        f"index:       faiss {manifest['vector_index']['kind']}",
+        f"catalog:     {', '.join(manifest['source_files'])}",
+        f"hash:        {manifest['catalog_hash'][:16]}",
+        f"last build:  {counts['loaded']} loaded, {counts['rejected']} rejected, "
+        f"{counts['re_embedded']} re-embedded, {counts['reused']} reused, {counts['deleted']} dropped",
+    ]
+    click.echo("\n".join(lines))
+
+
+@index.command("list")
+@click.pass_context
+def index_list(ctx: click.Context) -> None:
+    """List the published indexes."""
+    from .index_store import list_indexes
+
+    names = list_indexes(ctx.obj.index_dir)
+    click.echo("\n".join(names) if names else f"no index under {ctx.obj.index_dir}")
+
+
+@index.command("rollback")
+@click.argument("name", required=False)
+@click.pass_context
+def index_rollback(ctx: click.Context, name: str | None) -> None:
+    """Serve the build before the current one again."""
+    from .index_store import IndexError_, rollback
+
+    settings = _settings(ctx, index_name=name)
+    try:
+        build = rollback(settings.index_dir, settings.index_name)
+    except IndexError_ as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"index '{settings.index_name}' now serves build {build.name}")
+
+
+# ---------------------------------------------------------------------------- search
+
+
+@main.command()
+@click.argument("query")
+@click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 100), help="How many results.")
+@click.option("--index", "name", default=None, help="Index name (default: the configured one).")
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
+@click.pass_context
+def search(ctx: click.Context, query: str, k: int, name: str | None, as_json: bool) -> None:
+    """Content search: products whose text is nearest to QUERY."""
+    from .assistant import Assistant
+    from .embedding import EmbedderUnavailable
+    from .index_store import IndexError_
+
+    try:
+        hits = Assistant(_settings(ctx, index_name=name)).search(query, k)
+    except (IndexError_, EmbedderUnavailable) as err:
+        raise click.ClickException(str(err)) from None
+    if as_json:
+        click.echo(json.dumps([h.to_dict() for h in hits], indent=2, ensure_ascii=False))
+        return
+    if not hits:
+        click.echo("no results")
+    for hit in hits:
+        p = hit.product
+        details = ", ".join(x for x in (p.category, p.brand, p.color, p.audience) if x)
+        click.echo(f"{hit.rank:>2}. {p.title} — ${p.price:,.2f} [{p.id}] ({details}) score {hit.score:.3f}")
+
+
+# ---------------------------------------------------------------------------- serve
+
+
+@main.command()
+@click.option("--catalog", "catalogs", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Catalog file(s) to index and serve (default: the built-in demo store). Repeatable.")
+@click.option("--index", "name", default=None, help="Index name to serve (default: the configured one).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=7860, show_default=True, type=int, help="Port to listen on.")
+@click.pass_context
+def serve(ctx: click.Context, catalogs: tuple[Path, ...], name: str | None, host: str, port: int) -> None:
+    """Serve the web app (the built-in demo store unless --catalog or --index is given)."""
+    from .ui import serve as serve_app
+
+    serve_app(_settings(ctx, index_name=name), catalogs=list(catalogs), host=host, port=port)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,68 @@
+"""Settings from `aisle.toml` and environment variables.
+
+Order of precedence: environment variable > `aisle.toml` (in the working folder, or the file named by
+`AISLE_CONFIG`) > the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "AISLE_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about one Aisle installation."""
+
+    index_dir: Path = Path("index")
+    index_name: str = "demo"
+    # MiniLM is the default: on an English product-search set it scored NDCG@10 0.78 vs 0.66 for USE
+    # (../shared/MODELS.md); the demo store is English. "use" serves multilingual / Chinese stores.
+    embedder: str = "minilm"
+    batch_size: int = 64
+    threads: int = 2
+    # Above this many products the vector index is approximate (HNSW) instead of exact.
+    ann_threshold: int = 50_000
+    keep_builds: int = 3
+    column_map: dict[str, str] = field(default_factory=dict)
+
+    def with_overrides(self, **changes: Any) -> "Settings":
+        """A copy with the given fields changed (None values are ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kind = {f.name: f.type for f in fields(Settings)}[name]
+    if kind in ("Path",):
+        return Path(value)
+    if kind == "int":
+        return int(value)
+    if kind.startswith("dict"):
+        if not isinstance(value, dict):
+            raise ValueError(f"setting {name!r} must be a table")
+        return {str(k): str(v) for k, v in value.items()}
+    return str(value)
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Read settings: defaults, then the TOML file (if any), then AISLE_* environment variables."""
+    values: dict[str, Any] = {}
+    config_path = Path(path or os.environ.get("AISLE_CONFIG", "aisle.toml"))
+    if config_path.is_file():
+        with open(config_path, "rb") as handle:
+            data = tomllib.load(handle)
+        known = {f.name for f in fields(Settings)}
+        for key, value in data.items():
+            if key not in known:
+                raise ValueError(f"{config_path}: unknown setting {key!r}; known: {', '.join(sorted(known))}")
+            values[key] = _coerce(key, value)
+    for f in fields(Settings):
+        env = os.environ.get(ENV_PREFIX + f.name.upper())
+        if env is not None and not f.name == "column_map":
+            values[f.name] = _coerce(f.name, env)
+    return Settings(**values)
