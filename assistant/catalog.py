@@ -162,6 +162,7 @@ class CatalogReport:
 
 
 _CURRENCY_JUNK = re.compile(r"[^\d,.\-()]")
+_CURRENCY_ABBREVIATION = re.compile(r"[^\W\d_]+\.")  # "Rs." / "Dhs.": the dot is not a decimal point
 
 
 def parse_price(text: Any) -> float:
@@ -179,8 +180,9 @@ def parse_price(text: Any) -> float:
         raw = str(text).strip()
         if not raw:
             raise ValueError("missing price")
-        negative = raw.startswith("-") or (raw.startswith("(") and raw.endswith(")"))
-        digits = _CURRENCY_JUNK.sub("", raw).strip("()-")
+        cleaned = _CURRENCY_JUNK.sub("", _CURRENCY_ABBREVIATION.sub("", raw))
+        negative = cleaned.startswith("-") or (cleaned.startswith("(") and cleaned.endswith(")"))
+        digits = cleaned.strip("()-")
         if "-" in digits or "(" in digits or ")" in digits or not re.search(r"\d", digits):
             raise ValueError(f"price {raw[:40]!r} is not a number")
         digits = _normalise_separators(digits)
@@ -303,7 +305,7 @@ def row_to_product(row: Mapping[str, Any], columns: Mapping[str, str]) -> Produc
     if _as_text(get.get("rating_count")):
         try:
             rating_count = int(float(_as_text(get.get("rating_count")).replace(",", "")))
-        except ValueError:
+        except (ValueError, OverflowError):
             raise ValueError(f"rating_count {_as_text(get.get('rating_count'))[:40]!r} "
                              "is not a whole number") from None
         if rating_count < 0:
@@ -332,7 +334,7 @@ def row_to_product(row: Mapping[str, Any], columns: Mapping[str, str]) -> Produc
 
 def _open_bytes(path: Path) -> bytes:
     data = path.read_bytes()
-    if path.suffix == ".gz":
+    if path.suffix.lower() == ".gz":
         data = gzip.decompress(data)
     return data
 
@@ -389,7 +391,8 @@ def iter_rows(path: Path, report: CatalogReport) -> Iterator[tuple[int, dict[str
 
 
 def _iter_jsonl(text: str) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Not str.splitlines(): it also breaks at U+2028, U+0085 ..., which JSON strings may hold raw.
+    for number, line in enumerate(re.split(r"\r\n?|\n", text), start=1):
         if not line.strip():
             continue
         try:
@@ -404,7 +407,8 @@ def _iter_jsonl(text: str) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
 
 
 def _iter_csv(text: str, path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(text[:65536])
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    delimiter = "\t" if suffixes[-1:] == [".tsv"] else sniff_delimiter(text[:65536])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
@@ -511,7 +515,10 @@ def catalog_hash(products: Iterable[Product]) -> str:
 
 
 def write_jsonl(products: Iterable[Product], path: Path) -> None:
-    """Write products as JSON lines (UTF-8)."""
+    """Write products as JSON lines (UTF-8), attributes as top-level keys: `read_catalog` reads them back."""
     with open(path, "w", encoding="utf-8") as out:
         for product in products:
-            out.write(json.dumps(product.to_dict(), ensure_ascii=False) + "\n")
+            row = product.to_dict()
+            attributes = row.pop("attributes")
+            row.update({k: v for k, v in attributes.items() if k not in row})
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
