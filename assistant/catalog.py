@@ -7,16 +7,19 @@ Column names of a foreign file map onto the canonical fields through a mapping
 
 from __future__ import annotations
 
-import csv
-import gzip
 import hashlib
-import io
 import json
 import math
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Mapping
+
+from .tabular import DataFileError, LoadReport, Rejection, decode_text, format_of, iter_rows, sniff_delimiter
+from .tabular import resolve_columns as _resolve_columns
+
+__all__ = ["CatalogError", "CatalogReport", "Product", "Rejection", "catalog_hash", "decode_text", "parse_bool",
+           "parse_price", "read_catalog", "resolve_columns", "row_to_product", "sniff_delimiter", "write_jsonl"]
 
 CANONICAL_FIELDS = (
     "id", "title", "price", "description", "category", "brand", "color", "size",
@@ -50,8 +53,16 @@ TRUE_WORDS = {"1", "true", "yes", "y", "t", "in stock", "instock", "available"}
 FALSE_WORDS = {"0", "false", "no", "n", "f", "out of stock", "outofstock", "unavailable", "sold out"}
 
 
-class CatalogError(Exception):
-    """A catalog file cannot be read at all (missing, unknown format, no usable columns)."""
+#: A catalog file that cannot be read at all.
+CatalogError = DataFileError
+#: What a catalog load did (every rejected row with file, line and reason).
+CatalogReport = LoadReport
+
+
+def resolve_columns(columns: Iterable[str], mapping: Mapping[str, str] | None = None,
+                    missing_ok: bool = False) -> dict[str, str]:
+    """Map canonical catalog field -> source column (explicit mapping first, then synonyms)."""
+    return _resolve_columns(columns, COLUMN_SYNONYMS, mapping, missing_ok)
 
 
 @dataclass(frozen=True)
@@ -112,50 +123,6 @@ class Product:
         values = {k: data[k] for k in CANONICAL_FIELDS if k in data}
         values["tags"] = tuple(values.get("tags") or ())
         return cls(**values, attributes=dict(data.get("attributes") or {}))
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """A row that did not load: where it is and why."""
-
-    file: str
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.reason}"
-
-
-@dataclass
-class CatalogReport:
-    """What a load did: counts, every rejected row, and file-level notes (encoding fallback, ...)."""
-
-    files: list[str] = field(default_factory=list)
-    rows_read: int = 0
-    loaded: int = 0
-    rejections: list[Rejection] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def rejected(self) -> int:
-        return len(self.rejections)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "files": self.files, "rows_read": self.rows_read, "loaded": self.loaded,
-            "rejected": self.rejected, "notes": self.notes,
-            "rejections": [asdict(r) for r in self.rejections],
-        }
-
-    def format(self, limit: int = 50) -> str:
-        """Human-readable report: a summary line, notes, then up to `limit` rejected rows."""
-        lines = [f"{self.loaded} products loaded, {self.rejected} rows rejected "
-                 f"from {len(self.files)} file(s)."]
-        lines += [f"note: {n}" for n in self.notes]
-        lines += [f"rejected {r}" for r in self.rejections[:limit]]
-        if self.rejected > limit:
-            lines.append(f"... and {self.rejected - limit} more rejected rows")
-        return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------- values
@@ -240,39 +207,6 @@ def _as_text(value: Any) -> str:
 # ---------------------------------------------------------------------------- rows → products
 
 
-def resolve_columns(columns: Iterable[str], mapping: Mapping[str, str] | None = None,
-                    missing_ok: bool = False) -> dict[str, str]:
-    """Map canonical field -> source column, from the explicit mapping first, then synonyms.
-
-    Raises CatalogError when a mapping names a column the file lacks (unless `missing_ok`).
-    """
-    columns = [c for c in columns if c is not None]
-    by_lower = {c.strip().lower(): c for c in columns}
-    resolved: dict[str, str] = {}
-    for canonical, source in (mapping or {}).items():
-        if canonical not in CANONICAL_FIELDS:
-            raise CatalogError(f"mapping names unknown field {canonical!r}; "
-                               f"fields are: {', '.join(CANONICAL_FIELDS)}")
-        match = source if source in columns else by_lower.get(source.strip().lower())
-        if match is None:
-            if missing_ok:
-                continue
-            raise CatalogError(f"mapping {canonical}={source!r}: the file has no column {source!r} "
-                               f"(columns: {', '.join(columns[:30])})")
-        resolved[canonical] = match
-    taken = set(resolved.values())
-    for canonical, names in COLUMN_SYNONYMS.items():
-        if canonical in resolved:
-            continue
-        for name in names:
-            column = by_lower.get(name)
-            if column is not None and column not in taken:
-                resolved[canonical] = column
-                taken.add(column)
-                break
-    return resolved
-
-
 def row_to_product(row: Mapping[str, Any], columns: Mapping[str, str]) -> Product:
     """Validate one raw row into a Product; ValueError names the first problem found."""
     get = {canonical: row.get(source) for canonical, source in columns.items()}
@@ -329,127 +263,6 @@ def row_to_product(row: Mapping[str, Any], columns: Mapping[str, str]) -> Produc
     )
 
 
-# ---------------------------------------------------------------------------- files → rows
-
-
-def _open_bytes(path: Path) -> bytes:
-    data = path.read_bytes()
-    if path.suffix.lower() == ".gz":
-        data = gzip.decompress(data)
-    return data
-
-
-def _format_of(path: Path) -> str:
-    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
-    last = suffixes[-1] if suffixes else ""
-    if last in (".csv", ".tsv", ".txt"):
-        return "csv"
-    if last in (".jsonl", ".ndjson", ".json"):
-        return "jsonl"
-    if last in (".parquet", ".pq"):
-        return "parquet"
-    raise CatalogError(f"{path}: unknown catalog format {last or '(no extension)'!r}; "
-                       "use .csv, .tsv, .jsonl or .parquet (optionally .gz)")
-
-
-def decode_text(data: bytes) -> tuple[str, str | None]:
-    """Bytes -> text. UTF-8 (with or without BOM) and UTF-16 with BOM are read as such;
-    anything else falls back to cp1252, and the returned note says so."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), None
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError as err:
-        note = f"not valid UTF-8 (byte {err.start}); read as Windows-1252"
-        return data.decode("cp1252", errors="replace"), note
-
-
-def sniff_delimiter(sample: str, default: str = ",") -> str:
-    """The delimiter among , ; TAB | that splits the header and first rows consistently."""
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        header = sample.splitlines()[0] if sample else ""
-        counts = {d: header.count(d) for d in ",;\t|"}
-        best = max(counts, key=counts.get)
-        return best if counts[best] else default
-
-
-def iter_rows(path: Path, report: CatalogReport) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
-    """Yield (line, row, error) from a catalog file; row is None when the error says why."""
-    fmt = _format_of(path)
-    if fmt == "parquet":
-        yield from _iter_parquet(path)
-        return
-    text, note = decode_text(_open_bytes(path))
-    if note:
-        report.notes.append(f"{path.name}: {note}")
-    if fmt == "jsonl":
-        yield from _iter_jsonl(text)
-    else:
-        yield from _iter_csv(text, path)
-
-
-def _iter_jsonl(text: str) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
-    # Not str.splitlines(): it also breaks at U+2028, U+0085 ..., which JSON strings may hold raw.
-    for number, line in enumerate(re.split(r"\r\n?|\n", text), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            yield number, None, f"invalid JSON ({err.msg} at column {err.colno})"
-            continue
-        if not isinstance(row, dict):
-            yield number, None, f"expected a JSON object, got {type(row).__name__}"
-            continue
-        yield number, row, ""
-
-
-def _iter_csv(text: str, path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
-    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
-    delimiter = "\t" if suffixes[-1:] == [".tsv"] else sniff_delimiter(text[:65536])
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        return
-    except csv.Error as err:
-        raise CatalogError(f"{path}: unreadable header ({err})") from None
-    header = [h.strip() for h in header]
-    start = reader.line_num + 1
-    while True:
-        try:
-            values = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as err:
-            yield start, None, f"malformed CSV ({err})"
-            start = reader.line_num + 1
-            continue
-        line, start = start, reader.line_num + 1
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) > len(header):
-            yield line, None, f"{len(values)} fields but the header has {len(header)}"
-            continue
-        values += [""] * (len(header) - len(values))
-        yield line, dict(zip(header, values)), ""
-
-
-def _iter_parquet(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
-    try:
-        import pyarrow.parquet as pq
-    except ImportError as err:  # pragma: no cover - pyarrow is a core dependency
-        raise CatalogError("reading Parquet needs pyarrow: pip install pyarrow") from err
-    try:
-        table = pq.read_table(path)
-    except Exception as err:  # pyarrow raises several types for a damaged file
-        raise CatalogError(f"{path}: not a readable Parquet file ({err})") from None
-    for number, row in enumerate(table.to_pylist(), start=1):
-        yield number, row, ""
-
-
 def read_catalog(paths: Iterable[str | Path], mapping: Mapping[str, str] | None = None
                  ) -> tuple[list[Product], CatalogReport]:
     """Load every good row of the given catalog files; the report lists each rejected row.
@@ -465,9 +278,9 @@ def read_catalog(paths: Iterable[str | Path], mapping: Mapping[str, str] | None 
         if not path.is_file():
             raise CatalogError(f"{path}: no such file")
         report.files.append(str(path))
-        strict = _format_of(path) != "jsonl"  # JSONL rows may each carry different keys
+        strict = format_of(path) != "jsonl"  # JSONL rows may each carry different keys
         columns_by_keys: dict[tuple[str, ...], dict[str, str]] = {}
-        for line, row, error in iter_rows(path, report):
+        for line, row, error in iter_rows(path, report.notes):
             report.rows_read += 1
             if row is None:
                 report.rejections.append(Rejection(path.name, line, error))

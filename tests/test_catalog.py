@@ -344,8 +344,8 @@ def test_read_catalog_lacking_required_columns_suggests_map(tmp_path):
 
 @pytest.mark.parametrize("name, error", [
     ("missing.csv", "no such file"),
-    ("catalog.xlsx", "unknown catalog format '.xlsx'"),
-    ("catalog", "unknown catalog format '(no extension)'"),
+    ("catalog.xlsx", "unknown file format '.xlsx'"),
+    ("catalog", "unknown file format '(no extension)'"),
 ])
 def test_read_catalog_unusable_files(tmp_path, name, error):
     path = tmp_path / name
