@@ -1,0 +1,30 @@
+"""The built-in demo store: a synthetic catalog, customers and a year of shopping events.
+
+The files under `data/` are produced by `python -m assistant.demo.generate` (deterministic for a
+given seed) and shipped inside the package; see docs/demo-store.md for the generative model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+PRODUCTS_FILE = "products.jsonl"
+CUSTOMERS_FILE = "customers.csv"
+EVENTS_FILE = "events.csv.gz"
+
+
+def catalog_path() -> Path:
+    """The demo catalog: one canonical product JSON object per line."""
+    return DATA_DIR / PRODUCTS_FILE
+
+
+def customers_path() -> Path:
+    """The demo customers: customer_id,segment,age_band,household."""
+    return DATA_DIR / CUSTOMERS_FILE
+
+
+def events_path() -> Path:
+    """The demo events (gzipped CSV): customer_id,product_id,event,timestamp,value."""
+    return DATA_DIR / EVENTS_FILE
