@@ -200,6 +200,65 @@ def search(ctx: click.Context, query: str, k: int, name: str | None, as_json: bo
         click.echo(f"{hit.rank:>2}. {p.title} — ${p.price:,.2f} [{p.id}] ({details}) score {hit.score:.3f}")
 
 
+# ---------------------------------------------------------------------------- eval
+
+
+@main.group("eval")
+def eval_group() -> None:
+    """Measure recommendation quality offline."""
+
+
+@eval_group.command("cf")
+@click.option("--interactions", "events", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Interaction log file(s): CSV / JSONL / Parquet (default: the demo store's). Repeatable.")
+@click.option("--customers", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Customer profile file(s) with segments (default: the demo store's when no log is given).")
+@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
+              help="Map an event field (customer_id, product_id, event, timestamp, value) to a column.")
+@click.option("--models", default=None, help="Comma-separated models (default: all). "
+              "Known: popularity, user_user, item_item, als, bpr, ease, blend.")
+@click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1, 100), help="Cut-off for the metrics.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.pass_context
+def eval_cf(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path, ...], maps: tuple[str, ...],
+            models: str | None, k: int, as_json: bool) -> None:
+    """Compare CF models on a temporal leave-last-out split (every shopper's latest new product held out).
+
+    Prints Recall@K, NDCG@K, MRR, catalog coverage, fit time and NDCG@K per segment, one model per line.
+    """
+    from .collaborative import ModelFitError, cf_model_names
+    from .customers import read_customers, read_events
+    from .evaluation import evaluate_cf, format_table
+    from .privacy import pseudonymizer
+    from .tabular import DataFileError
+
+    settings: Settings = ctx.obj
+    if not events:
+        from .demo import customers_path, events_path
+        events, customers = (events_path(),), customers or (customers_path(),)
+    names = [m.strip() for m in (models or ",".join(cf_model_names())).split(",") if m.strip()]
+    unknown = [m for m in names if m not in cf_model_names()]
+    if unknown:
+        raise click.BadParameter(f"unknown model(s) {', '.join(unknown)}", param_hint="--models")
+    try:
+        pseudonymize = pseudonymizer(settings.state_dir)
+        log = read_events(events, pseudonymize, _parse_maps(maps))
+        segments = {}
+        if customers:
+            profiles, _ = read_customers(customers, pseudonymize)
+            segments = {c: p.segment for c, p in profiles.items()}
+        if log.report.rejected:
+            click.echo(log.report.format(limit=10), err=True)
+        results = evaluate_cf(log, segments, names, k)
+    except (DataFileError, ModelFitError) as err:
+        raise click.ClickException(str(err)) from None
+    if as_json:
+        click.echo(json.dumps({"k": k, "events": len(log), "results": [r.to_dict() for r in results]}, indent=2))
+        return
+    click.echo(f"{len(log)} events; temporal leave-last-out, K={k}")
+    click.echo(format_table(results, k))
+
+
 # ---------------------------------------------------------------------------- serve
 
 

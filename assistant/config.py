@@ -29,6 +29,10 @@ class Settings:
     # Above this many products the vector index is approximate (HNSW) instead of exact.
     ann_threshold: int = 50_000
     keep_builds: int = 3
+    # Private state: the pseudonymisation key file (never commit this folder).
+    state_dir: Path = Path(".aisle")
+    # Chosen by `aisle eval cf` on the demo store: see docs/collaborative.md.
+    cf_model: str = "blend"
     column_map: dict[str, str] = field(default_factory=dict)
 
     def with_overrides(self, **changes: Any) -> "Settings":

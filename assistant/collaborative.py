@@ -1,0 +1,610 @@
+"""Collaborative filtering behind one interface (`CFModel`); `make_cf_model(name)` is the one factory.
+
+Models: ``user_user`` (the product's source formula), ``item_item`` (cosine), ``als`` and ``bpr``
+(matrix factorisation through the `implicit` library), ``ease`` (closed-form item model), ``blend``
+(EASE + item-item + segment popularity) and ``popularity`` (recency-weighted, per segment).
+
+A model saves to a directory: `manifest.json`, id lists as JSON, arrays with `np.savez` (loaded with
+`allow_pickle=False`). Nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from .customers import InteractionLog
+
+EVENT_WEIGHTS = {"view": 1.0, "click": 2.0, "cart": 4.0, "purchase": 8.0, "rating": 0.0}
+POPULARITY_HALF_LIFE_DAYS = 30.0
+# A shopper's profile weighs each interaction by its age relative to that shopper's latest one: what they
+# looked at lately says most about what they want next (on the demo store this doubled NDCG@10 of the
+# item models against whole-history profiles; see docs/collaborative.md).
+PROFILE_HALF_LIFE_DAYS = 3.0
+DAY = 86_400.0
+FORMAT_VERSION = 1
+
+
+def rating_weight(stars: np.ndarray) -> np.ndarray:
+    """A rating's weight: 5 -> 6, 4 -> 4, 3 -> 2, 2 or less -> 0 (the purchase itself still counts)."""
+    return np.maximum(np.asarray(stars, dtype=np.float64) - 2.0, 0.0) * 2.0
+
+
+class ModelFitError(Exception):
+    """A model cannot be fitted on the given interactions (empty, or too small for the method)."""
+
+
+# ---------------------------------------------------------------------------- the matrix
+
+
+@dataclass
+class Interactions:
+    """Customer × product weights built from an interaction log."""
+
+    matrix: sp.csr_matrix  # summed event weights, optionally time-decayed: what models learn from
+    recency: sp.csr_matrix  # the same weights decayed with POPULARITY_HALF_LIFE_DAYS (for popularity)
+    profile: sp.csr_matrix  # decayed relative to each shopper's latest event: what a shopper is scored from
+    users: list[str]
+    items: list[str]
+    segments: list[str]  # per user, "" when unknown
+    user_index: dict[str, int] = field(init=False, repr=False)
+    item_index: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.user_index = {u: i for i, u in enumerate(self.users)}
+        self.item_index = {p: i for i, p in enumerate(self.items)}
+
+    def history_row(self, history: Mapping[str, float] | Iterable[str]) -> sp.csr_matrix:
+        """A 1 × items row from {product: weight} or a list of products (weight 1 each); unknown ids skipped."""
+        weights = history if isinstance(history, Mapping) else {p: 1.0 for p in history}
+        pairs = [(self.item_index[p], float(w)) for p, w in weights.items() if p in self.item_index and w > 0]
+        cols = [c for c, _ in pairs]
+        data = [w for _, w in pairs]
+        return sp.csr_matrix((data, ([0] * len(cols), cols)), shape=(1, len(self.items)), dtype=np.float32)
+
+
+def build_interactions(log: InteractionLog, segments: Mapping[str, str] | None = None,
+                       weights: Mapping[str, float] | None = None, half_life_days: float | None = None,
+                       now: float | None = None,
+                       profile_half_life_days: float | None = PROFILE_HALF_LIFE_DAYS) -> Interactions:
+    """Sum event weights per (customer, product); optional exponential time decay of the training
+    weights (`half_life_days`, relative to `now`) and of each shopper's profile (relative to their
+    latest event)."""
+    weights = {**EVENT_WEIGHTS, **(weights or {})}
+    if len(log) == 0:
+        raise ModelFitError("no interactions to fit on")
+    users, user_codes = np.unique(log.customers, return_inverse=True)
+    items, item_codes = np.unique(log.products, return_inverse=True)
+    base = np.array([weights.get(e, 0.0) for e in log.events], dtype=np.float64)
+    is_rating = log.events == "rating"
+    base[is_rating] = rating_weight(log.values[is_rating])
+    now = float(log.timestamps.max()) if now is None else now
+    age_days = np.maximum(now - log.timestamps, 0.0) / DAY
+    latest = np.full(len(users), -np.inf)
+    np.maximum.at(latest, user_codes, log.timestamps)
+    age_in_profile = (latest[user_codes] - log.timestamps) / DAY
+
+    def matrix(ages: np.ndarray | None, decay_days: float | None) -> sp.csr_matrix:
+        data = base if decay_days is None else base * np.power(0.5, ages / decay_days)
+        m = sp.csr_matrix((data, (user_codes, item_codes)), shape=(len(users), len(items)), dtype=np.float64)
+        m.eliminate_zeros()
+        return m.astype(np.float32)
+
+    segments = segments or {}
+    return Interactions(matrix(age_days, half_life_days), matrix(age_days, POPULARITY_HALF_LIFE_DAYS),
+                        matrix(age_in_profile, profile_half_life_days), users.tolist(), items.tolist(),
+                        [segments.get(u, "") for u in users.tolist()])
+
+
+def _log_weights(m: sp.csr_matrix) -> sp.csr_matrix:
+    out = m.copy()
+    out.data = np.log1p(out.data)
+    return out
+
+
+def _normalise_rows(dense: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(dense, axis=1, keepdims=True)
+    return dense / np.maximum(norms, 1e-12)
+
+
+# ---------------------------------------------------------------------------- evidence
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why CF suggests `item` for a history, in numbers (and words via `text`)."""
+
+    item: str
+    shoppers: int  # shoppers who interacted with the item and with at least one item of the history
+    item_shoppers: int  # shoppers who interacted with the item at all
+    co_items: tuple[tuple[str, int], ...]  # history items most often together with it: (id, shoppers)
+    score: float
+
+    def text(self, titles: Mapping[str, str] | None = None) -> str:
+        """E.g. "14 shoppers whose baskets overlap yours chose it; often together with X (9) and Y (5)"."""
+        titles = titles or {}
+        if not self.shoppers:
+            if self.item_shoppers:
+                return f"popular: chosen by {self.item_shoppers} shoppers"
+            return "no behavioural evidence yet"
+        named = [f"{titles.get(i, i)} ({n})" for i, n in self.co_items]
+        together = f"; often together with {' and '.join(named)}" if named else ""
+        return f"{self.shoppers} shoppers whose baskets overlap yours chose it{together}"
+
+
+# ---------------------------------------------------------------------------- the interface
+
+
+class CFModel(ABC):
+    """A collaborative-filtering model. Subclasses implement `_fit`, `_scores` and their params."""
+
+    name: str = ""
+
+    def __init__(self, **params: Any) -> None:
+        self.params = params
+        self.data: Interactions | None = None
+        self.fit_seconds = 0.0
+
+    # -- subclass hooks
+    @abstractmethod
+    def _fit(self, data: Interactions) -> None:
+        """Learn from `data` (already stored as self.data)."""
+
+    @abstractmethod
+    def _scores(self, rows: sp.csr_matrix, users: np.ndarray, segments: Sequence[str]) -> np.ndarray:
+        """Dense (len(rows), items) scores for history rows; users[i] is the training row index or -1,
+        segments[i] the shopper's segment ("" when unknown)."""
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        """Learned arrays to save (names -> arrays)."""
+        return {}
+
+    def _restore(self, arrays: Mapping[str, np.ndarray]) -> None:
+        """Inverse of `_arrays`."""
+
+    # -- public API
+    def fit(self, data: Interactions) -> "CFModel":
+        """Fit on an interaction matrix; returns self."""
+        if data.matrix.nnz == 0:
+            raise ModelFitError("the interaction matrix is empty")
+        started = time.perf_counter()
+        self.data = data
+        self._fit(data)
+        self.fit_seconds = time.perf_counter() - started
+        return self
+
+    @property
+    def _trained(self) -> Interactions:
+        if self.data is None:
+            raise ModelFitError(f"{self.name}: call fit() or load() first")
+        return self.data
+
+    def score_rows(self, rows: sp.csr_matrix, users: np.ndarray | None = None,
+                   segments: Sequence[str] | None = None, batch: int = 512) -> np.ndarray:
+        """Scores for many history rows at once (used by evaluation), popularity breaking ties."""
+        data = self._trained
+        users = np.full(rows.shape[0], -1) if users is None else np.asarray(users)
+        if segments is None:
+            segments = [data.segments[u] if u >= 0 else "" for u in users]
+        out = np.empty((rows.shape[0], len(data.items)), dtype=np.float32)
+        for start in range(0, rows.shape[0], batch):
+            stop = start + batch
+            out[start:stop] = self._scores(rows[start:stop], users[start:stop], segments[start:stop])
+        return out + 1e-6 * self._tie_breaker()
+
+    def _tie_breaker(self) -> np.ndarray:
+        if not hasattr(self, "_popularity_prior"):
+            pop = np.asarray(self._trained.recency.sum(axis=0)).ravel()
+            self._popularity_prior = (pop / max(pop.max(), 1e-12)).astype(np.float32)
+        return self._popularity_prior
+
+    def recommend(self, history: Mapping[str, float] | Iterable[str] = (), k: int = 10,
+                  exclude: Iterable[str] = (), customer: str | None = None,
+                  segment: str | None = None) -> list[tuple[str, float]]:
+        """Top-k (product id, score) for a history, never returning an excluded or already-seen product.
+
+        A known `customer` (pseudonym) uses their training row when no history is given.
+        """
+        data = self._trained
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        user = data.user_index.get(customer, -1) if customer else -1
+        row = data.history_row(history)
+        if row.nnz == 0 and user >= 0:
+            row = data.profile[user]
+        segment = segment or (data.segments[user] if user >= 0 else "")
+        scores = self.score_rows(row, np.array([user]), [segment])[0]
+        banned = set(row.indices.tolist()) | {data.item_index[p] for p in exclude if p in data.item_index}
+        if banned:
+            scores[list(banned)] = -np.inf
+        top = np.argsort(-scores, kind="stable")[:k]
+        return [(data.items[i], float(scores[i])) for i in top if np.isfinite(scores[i])]
+
+    def similar_items(self, item: str, k: int = 10) -> list[tuple[str, float]]:
+        """Products most often chosen by the same shoppers (cosine over customers)."""
+        data = self._trained
+        if item not in data.item_index:
+            return []
+        binary = (data.matrix > 0).astype(np.float32).tocsc()
+        column = binary[:, data.item_index[item]]
+        overlap = np.asarray((binary.T @ column).todense()).ravel()
+        counts = np.asarray(binary.sum(axis=0)).ravel()
+        cosine = overlap / np.sqrt(np.maximum(counts * counts[data.item_index[item]], 1e-12))
+        cosine[data.item_index[item]] = -np.inf
+        top = np.argsort(-cosine, kind="stable")[:k]
+        return [(data.items[i], float(cosine[i])) for i in top if cosine[i] > 0]
+
+    def evidence(self, history: Mapping[str, float] | Iterable[str], item: str, top: int = 2) -> Evidence:
+        """Behavioural evidence for suggesting `item` after `history`."""
+        data = self._trained
+        if item not in data.item_index:
+            return Evidence(item, 0, 0, (), 0.0)
+        binary = (data.matrix > 0).tocsc().astype(np.int32)
+        item_users = binary[:, data.item_index[item]].toarray().ravel() > 0
+        row = data.history_row(history)
+        history_items = [i for i in row.indices.tolist() if i != data.item_index[item]]
+        overlap_users = np.zeros(len(data.users), dtype=bool)
+        co: list[tuple[str, int]] = []
+        for i in history_items:
+            users_i = binary[:, i].toarray().ravel() > 0
+            overlap_users |= users_i
+            together = int(np.sum(users_i & item_users))
+            if together:
+                co.append((data.items[i], together))
+        co.sort(key=lambda pair: (-pair[1], pair[0]))
+        score = float(self.score_rows(row)[0][data.item_index[item]]) if history_items else 0.0
+        return Evidence(item, int(np.sum(overlap_users & item_users)), int(item_users.sum()), tuple(co[:top]), score)
+
+    # -- persistence
+    def save(self, folder: str | Path) -> Path:
+        """Write the model as a directory with a readable manifest."""
+        data = self._trained
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "ids.json").write_text(json.dumps({"users": data.users, "items": data.items,
+                                                     "segments": data.segments}), encoding="utf-8")
+        np.savez(folder / "matrix.npz", **_csr_parts("matrix", data.matrix), **_csr_parts("recency", data.recency),
+                 **_csr_parts("profile", data.profile))
+        np.savez(folder / "arrays.npz", **self._arrays())
+        manifest = {"format_version": FORMAT_VERSION, "model": self.name, "params": self.params,
+                    "users": len(data.users), "items": len(data.items), "interactions": int(data.matrix.nnz),
+                    "fit_seconds": round(self.fit_seconds, 3),
+                    "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        return folder
+
+
+def _csr_parts(prefix: str, m: sp.csr_matrix) -> dict[str, np.ndarray]:
+    return {f"{prefix}_data": m.data, f"{prefix}_indices": m.indices, f"{prefix}_indptr": m.indptr,
+            f"{prefix}_shape": np.array(m.shape)}
+
+
+def _csr_from(parts: Mapping[str, np.ndarray], prefix: str) -> sp.csr_matrix:
+    return sp.csr_matrix((parts[f"{prefix}_data"], parts[f"{prefix}_indices"], parts[f"{prefix}_indptr"]),
+                         shape=tuple(parts[f"{prefix}_shape"]))
+
+
+def load_cf_model(folder: str | Path) -> CFModel:
+    """Load a model saved with `CFModel.save`."""
+    folder = Path(folder)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise ModelFitError(f"{folder}: CF model format {manifest.get('format_version')!r} is not {FORMAT_VERSION}")
+    ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
+    with np.load(folder / "matrix.npz", allow_pickle=False) as parts:
+        data = Interactions(_csr_from(parts, "matrix"), _csr_from(parts, "recency"), _csr_from(parts, "profile"),
+                            ids["users"], ids["items"], ids["segments"])
+    model = make_cf_model(manifest["model"], **manifest["params"])
+    model.data = data
+    model.fit_seconds = manifest.get("fit_seconds", 0.0)
+    with np.load(folder / "arrays.npz", allow_pickle=False) as arrays:
+        model._restore({k: arrays[k] for k in arrays.files})
+    return model
+
+
+# ---------------------------------------------------------------------------- models
+
+
+class SegmentPopularity(CFModel):
+    """Recency-weighted popularity within the shopper's segment, blended with overall popularity."""
+
+    name = "popularity"
+
+    def _fit(self, data: Interactions) -> None:
+        overall = np.asarray(data.recency.sum(axis=0)).ravel()
+        self.overall = overall / max(overall.max(), 1e-12)
+        segments = np.array(data.segments)
+        self.by_segment: dict[str, np.ndarray] = {}  # each normalised to max 1
+        for segment in sorted(set(data.segments) - {""}):
+            pop = np.asarray(data.recency[segments == segment].sum(axis=0)).ravel()
+            self.by_segment[segment] = pop / max(pop.max(), 1e-12)
+
+    def _scores(self, rows: sp.csr_matrix, users: np.ndarray, segments: Sequence[str]) -> np.ndarray:
+        return np.stack([self.segment_scores(segment) for segment in segments]) if len(segments) else \
+            np.zeros((0, len(self.overall)), dtype=np.float32)
+
+    def segment_scores(self, segment: str) -> np.ndarray:
+        """Popularity within `segment` (80%) and overall (20%); overall alone for an unknown segment."""
+        if segment in self.by_segment:
+            return 0.8 * self.by_segment[segment] + 0.2 * self.overall
+        return self.overall.copy()
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return {"overall": self.overall, **{f"segment:{s}": v for s, v in self.by_segment.items()}}
+
+    def _restore(self, arrays: Mapping[str, np.ndarray]) -> None:
+        self.overall = arrays["overall"]
+        self.by_segment = {k.split(":", 1)[1]: v for k, v in arrays.items() if k.startswith("segment:")}
+
+
+class UserUserCF(CFModel):
+    """User-user CF with the product's source formula:
+
+        Sim(u, v) = Σᵢ I(uᵢ = vᵢ = liked) / sqrt(Σᵢ uᵢ² · Σᵢ vᵢ²)
+
+    uᵢ is u's interaction weight with item i; "liked" means a weight of at least `like_threshold`
+    (a cart, a purchase or a good rating). Scores are Σ over the top-N neighbours of Sim(u, v) · vᵢ.
+    """
+
+    name = "user_user"
+
+    def __init__(self, neighbours: int = 50, like_threshold: float = 4.0) -> None:
+        super().__init__(neighbours=neighbours, like_threshold=like_threshold)
+
+    def _fit(self, data: Interactions) -> None:
+        self._prepare(data)
+
+    def _prepare(self, data: Interactions) -> None:
+        self.liked = (data.matrix >= self.params["like_threshold"]).astype(np.float32).tocsr()
+        self.norms = np.sqrt(np.asarray(data.matrix.multiply(data.matrix).sum(axis=1)).ravel())
+
+    def similarity(self, rows: sp.csr_matrix) -> np.ndarray:
+        """Sim(row, v) for every training user v: (len(rows), users)."""
+        liked = (rows >= self.params["like_threshold"]).astype(np.float32)
+        overlap = np.asarray((liked @ self.liked.T).todense())
+        row_norms = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel())
+        return overlap / np.maximum(row_norms[:, None] * self.norms[None, :], 1e-12)
+
+    def _scores(self, rows: sp.csr_matrix, users: np.ndarray, segments: Sequence[str]) -> np.ndarray:
+        sims = self.similarity(rows)
+        for r, user in enumerate(users):
+            if user >= 0:
+                sims[r, user] = 0.0  # a shopper is not their own neighbour
+        n = min(self.params["neighbours"], sims.shape[1])
+        if n < sims.shape[1]:
+            cut = np.argpartition(-sims, n - 1, axis=1)[:, n:]
+            np.put_along_axis(sims, cut, 0.0, axis=1)
+        return np.asarray((self._trained.matrix.T @ sims.T).T, dtype=np.float32)
+
+    def _restore(self, arrays: Mapping[str, np.ndarray]) -> None:
+        self._prepare(self._trained)
+
+
+class ItemItemCF(CFModel):
+    """Item-item cosine similarity over log-weighted interactions, top-N neighbours per item."""
+
+    name = "item_item"
+
+    def __init__(self, neighbours: int = 100) -> None:
+        super().__init__(neighbours=neighbours)
+
+    def _fit(self, data: Interactions) -> None:
+        x = _log_weights(data.matrix).tocsc()
+        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=0)).ravel())
+        xn = x @ sp.diags(1.0 / np.maximum(norms, 1e-12))
+        sim = (xn.T @ xn).toarray().astype(np.float32)
+        np.fill_diagonal(sim, 0.0)
+        n = min(self.params["neighbours"], sim.shape[0])
+        if n < sim.shape[0]:
+            cut = np.argpartition(-sim, n - 1, axis=0)[n:, :]
+            np.put_along_axis(sim, cut, 0.0, axis=0)
+        self.similarity = sp.csr_matrix(sim)
+
+    def _scores(self, rows: sp.csr_matrix, users: np.ndarray, segments: Sequence[str]) -> np.ndarray:
+        return np.asarray((_log_weights(rows) @ self.similarity).todense())
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return _csr_parts("similarity", self.similarity)
+
+    def _restore(self, arrays: Mapping[str, np.ndarray]) -> None:
+        self.similarity = _csr_from(arrays, "similarity")
+
+
+class EASE(CFModel):
+    """Embarrassingly Shallow Autoencoder (Steck, 2019): B = I - P / diag(P), P = (XᵀX + λI)⁻¹.
+
+    Closed form, one matrix inverse. Items beyond the `max_items` most popular are left out of the
+    model (they get no EASE score) so memory stays bounded on large catalogs.
+    """
+
+    name = "ease"
+
+    def __init__(self, l2: float = 300.0, max_items: int = 12_000) -> None:
+        super().__init__(l2=l2, max_items=max_items)
+
+    def _fit(self, data: Interactions) -> None:
+        x = _log_weights(data.matrix)
+        counts = np.asarray((x > 0).sum(axis=0)).ravel()
+        keep = np.sort(np.argsort(-counts, kind="stable")[: self.params["max_items"]])
+        xk = x[:, keep]
+        gram = (xk.T @ xk).toarray().astype(np.float64)
+        gram[np.diag_indices_from(gram)] += self.params["l2"]
+        p = np.linalg.inv(gram)
+        b = -p / np.diag(p)[None, :]
+        np.fill_diagonal(b, 0.0)
+        self.kept = keep
+        self.weights = b.astype(np.float32)
+
+    def _scores(self, rows: sp.csr_matrix, users: np.ndarray, segments: Sequence[str]) -> np.ndarray:
+        out = np.zeros((rows.shape[0], len(self._trained.items)), dtype=np.float32)
+        out[:, self.kept] = np.asarray(_log_weights(rows)[:, self.kept] @ self.weights)
+        return out
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return {"kept": self.kept, "weights": self.weights}
+
+    def _restore(self, arrays: Mapping[str, np.ndarray]) -> None:
+        self.kept, self.weights = arrays["kept"], arrays["weights"]
+
+
+class ImplicitMF(CFModel):
+    """Matrix factorisation through the `implicit` library (ALS or BPR), CPU."""
+
+    def __init__(self, factors: int = 64, iterations: int = 15, regularization: float = 0.05,
+                 alpha: float = 2.0, learning_rate: float = 0.05, seed: int = 7) -> None:
+        super().__init__(factors=factors, iterations=iterations, regularization=regularization, alpha=alpha,
+                         learning_rate=learning_rate, seed=seed)
+
+    def _make(self):
+        raise NotImplementedError
+
+    def _fit(self, data: Interactions) -> None:
+        from threadpoolctl import threadpool_limits
+
+        model = self._make()
+        confidence = _log_weights(data.matrix) * self.params["alpha"]
+        with threadpool_limits(1, "blas"):
+            model.fit(confidence.tocsr().astype(np.float32), show_progress=False)
+        self.user_factors = np.asarray(model.user_factors, dtype=np.float32)
+        self.item_factors = np.asarray(model.item_factors, dtype=np.float32)
+
+    def _fold_in(self, rows: sp.csr_matrix) -> np.ndarray:
+        """User vectors for new histories: regularised least squares against the item factors."""
+        y = self.item_factors
+        gram = y.T @ y
+        reg = self.params["regularization"] * np.eye(y.shape[1], dtype=np.float32)
+        confidence = _log_weights(rows) * self.params["alpha"]
+        out = np.zeros((rows.shape[0], y.shape[1]), dtype=np.float32)
+        for r in range(rows.shape[0]):
+            cols = confidence[r].indices
+            if len(cols) == 0:
+                continue
+            c = confidence[r].data
+            yi = y[cols]
+            a = gram + (yi.T * c) @ yi + reg
+            out[r] = np.linalg.solve(a, yi.T @ (1.0 + c))
+        return out
+
+    def _scores(self, rows: sp.csr_matrix, users: np.ndarray, segments: Sequence[str]) -> np.ndarray:
+        vectors = self._fold_in(rows)
+        known = users >= 0
+        if known.any():
+            vectors[known] = self.user_factors[users[known]]
+        return vectors @ self.item_factors.T
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return {"user_factors": self.user_factors, "item_factors": self.item_factors}
+
+    def _restore(self, arrays: Mapping[str, np.ndarray]) -> None:
+        self.user_factors, self.item_factors = arrays["user_factors"], arrays["item_factors"]
+
+
+class ALS(ImplicitMF):
+    """implicit's AlternatingLeastSquares."""
+
+    name = "als"
+
+    def _make(self):
+        from implicit.cpu.als import AlternatingLeastSquares
+        return AlternatingLeastSquares(factors=self.params["factors"], regularization=self.params["regularization"],
+                                       iterations=self.params["iterations"], random_state=self.params["seed"],
+                                       num_threads=2)
+
+
+class BPR(ImplicitMF):
+    """implicit's BayesianPersonalizedRanking."""
+
+    name = "bpr"
+
+    def __init__(self, factors: int = 64, iterations: int = 100, regularization: float = 0.01,
+                 alpha: float = 1.0, learning_rate: float = 0.05, seed: int = 7) -> None:
+        super().__init__(factors, iterations, regularization, alpha, learning_rate, seed)
+
+    def _make(self):
+        from implicit.cpu.bpr import BayesianPersonalizedRanking
+        return BayesianPersonalizedRanking(factors=self.params["factors"], learning_rate=self.params["learning_rate"],
+                                           regularization=self.params["regularization"],
+                                           iterations=self.params["iterations"], random_state=self.params["seed"],
+                                           num_threads=2)
+
+    def _fold_in(self, rows: sp.csr_matrix) -> np.ndarray:
+        """BPR has no closed-form user solve: a new history is the mean of its items' factors."""
+        weights = _log_weights(rows)
+        sums = np.asarray(weights.sum(axis=1)).ravel()
+        return np.asarray(weights @ self.item_factors) / np.maximum(sums, 1e-12)[:, None]
+
+
+class Blend(CFModel):
+    """EASE + item-item + segment popularity, each min-max normalised per shopper, weighted."""
+
+    name = "blend"
+
+    def __init__(self, ease: float = 1.0, item_item: float = 0.3, popularity: float = 0.1,
+                 l2: float = 300.0) -> None:
+        super().__init__(ease=ease, item_item=item_item, popularity=popularity, l2=l2)
+        self.parts: dict[str, CFModel] = {"ease": EASE(l2=l2), "item_item": ItemItemCF(),
+                                          "popularity": SegmentPopularity()}
+
+    def _fit(self, data: Interactions) -> None:
+        for part in self.parts.values():
+            part.fit(data)
+
+    def _scores(self, rows: sp.csr_matrix, users: np.ndarray, segments: Sequence[str]) -> np.ndarray:
+        total = np.zeros((rows.shape[0], len(self._trained.items)), dtype=np.float32)
+        for name, part in self.parts.items():
+            s = part._scores(rows, users, segments)
+            low, high = s.min(axis=1, keepdims=True), s.max(axis=1, keepdims=True)
+            total += self.params[name] * (s - low) / np.maximum(high - low, 1e-12)
+        return total
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return {f"{name}/{k}": v for name, part in self.parts.items() for k, v in part._arrays().items()}
+
+    def _restore(self, arrays: Mapping[str, np.ndarray]) -> None:
+        for name, part in self.parts.items():
+            part.data = self.data
+            part._restore({k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith(name + "/")})
+
+
+_MODELS: dict[str, Callable[..., CFModel]] = {
+    "popularity": SegmentPopularity,
+    "user_user": UserUserCF,
+    "item_item": ItemItemCF,
+    "als": ALS,
+    "bpr": BPR,
+    "ease": EASE,
+    "blend": Blend,
+}
+
+
+def cf_model_names() -> list[str]:
+    """Names accepted by `make_cf_model`."""
+    return list(_MODELS)
+
+
+def make_cf_model(name: str, **params: Any) -> CFModel:
+    """The one factory: a CF model by its config name."""
+    if name not in _MODELS:
+        raise ValueError(f"unknown CF model {name!r}; choose one of {', '.join(_MODELS)}")
+    return _MODELS[name](**params)
+
+
+def inherit_scores(scores: Mapping[str, float], neighbours: Mapping[str, Sequence[tuple[str, float]]]
+                   ) -> dict[str, float]:
+    """Cold start for new products: a product with no interactions gets the similarity-weighted mean
+    of its content neighbours' CF scores. `neighbours[new] = [(known product, content similarity), ...]`."""
+    inherited = {}
+    for product, near in neighbours.items():
+        pairs = [(scores[p], max(sim, 0.0)) for p, sim in near if p in scores]
+        total = sum(w for _, w in pairs)
+        if total > 0:
+            inherited[product] = sum(s * w for s, w in pairs) / total
+    return inherited
