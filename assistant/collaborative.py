@@ -63,8 +63,9 @@ class Interactions:
         self.item_index = {p: i for i, p in enumerate(self.items)}
 
     def history_row(self, history: Mapping[str, float] | Iterable[str]) -> sp.csr_matrix:
-        """A 1 × items row from {product: weight} or a list of products (weight 1 each); unknown ids skipped."""
-        weights = history if isinstance(history, Mapping) else {p: 1.0 for p in history}
+        """A 1 × items row from {product: weight}, or from a list of products the shopper chose (each
+        weighted as a purchase); unknown ids are skipped."""
+        weights = history if isinstance(history, Mapping) else {p: EVENT_WEIGHTS["purchase"] for p in history}
         pairs = [(self.item_index[p], float(w)) for p, w in weights.items() if p in self.item_index and w > 0]
         cols = [c for c, _ in pairs]
         data = [w for _, w in pairs]
@@ -228,12 +229,19 @@ class CFModel(ABC):
         top = np.argsort(-scores, kind="stable")[:k]
         return [(data.items[i], float(scores[i])) for i in top if np.isfinite(scores[i])]
 
+    @property
+    def _binary(self) -> sp.csc_matrix:
+        """Who interacted with what (0/1), by product column; computed once."""
+        if getattr(self, "_binary_cache", None) is None:
+            self._binary_cache = (self._trained.matrix > 0).astype(np.float32).tocsc()
+        return self._binary_cache
+
     def similar_items(self, item: str, k: int = 10) -> list[tuple[str, float]]:
         """Products most often chosen by the same shoppers (cosine over customers)."""
         data = self._trained
         if item not in data.item_index:
             return []
-        binary = (data.matrix > 0).astype(np.float32).tocsc()
+        binary = self._binary
         column = binary[:, data.item_index[item]]
         overlap = np.asarray((binary.T @ column).todense()).ravel()
         counts = np.asarray(binary.sum(axis=0)).ravel()
@@ -247,7 +255,7 @@ class CFModel(ABC):
         data = self._trained
         if item not in data.item_index:
             return Evidence(item, 0, 0, (), 0.0)
-        binary = (data.matrix > 0).tocsc().astype(np.int32)
+        binary = self._binary
         item_users = binary[:, data.item_index[item]].toarray().ravel() > 0
         row = data.history_row(history)
         history_items = [i for i in row.indices.tolist() if i != data.item_index[item]]
@@ -388,6 +396,22 @@ class UserUserCF(CFModel):
         self._prepare(self._trained)
 
 
+def _top_k_per_column(m: sp.csc_matrix, k: int) -> sp.csc_matrix:
+    """Keep the k largest entries of every column of a sparse matrix."""
+    data, indices, indptr = [], [], [0]
+    for j in range(m.shape[1]):
+        start, stop = m.indptr[j], m.indptr[j + 1]
+        values, rows = m.data[start:stop], m.indices[start:stop]
+        if len(values) > k:
+            keep = np.argpartition(-values, k - 1)[:k]
+            values, rows = values[keep], rows[keep]
+        data.append(values)
+        indices.append(rows)
+        indptr.append(indptr[-1] + len(values))
+    return sp.csc_matrix((np.concatenate(data) if data else [], np.concatenate(indices) if indices else [], indptr),
+                         shape=m.shape)
+
+
 class ItemItemCF(CFModel):
     """Item-item cosine similarity over log-weighted interactions, top-N neighbours per item."""
 
@@ -399,14 +423,11 @@ class ItemItemCF(CFModel):
     def _fit(self, data: Interactions) -> None:
         x = _log_weights(data.matrix).tocsc()
         norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=0)).ravel())
-        xn = x @ sp.diags(1.0 / np.maximum(norms, 1e-12))
-        sim = (xn.T @ xn).toarray().astype(np.float32)
-        np.fill_diagonal(sim, 0.0)
-        n = min(self.params["neighbours"], sim.shape[0])
-        if n < sim.shape[0]:
-            cut = np.argpartition(-sim, n - 1, axis=0)[n:, :]
-            np.put_along_axis(sim, cut, 0.0, axis=0)
-        self.similarity = sp.csr_matrix(sim)
+        xn = (x @ sp.diags(1.0 / np.maximum(norms, 1e-12))).astype(np.float32)
+        sim = (xn.T @ xn).tocsc()  # sparse: on long-tailed data most item pairs never co-occur
+        sim.setdiag(0.0)
+        sim.eliminate_zeros()
+        self.similarity = _top_k_per_column(sim, self.params["neighbours"]).tocsr()
 
     def _scores(self, rows: sp.csr_matrix, users: np.ndarray, segments: Sequence[str]) -> np.ndarray:
         return np.asarray((_log_weights(rows) @ self.similarity).todense())
@@ -427,7 +448,7 @@ class EASE(CFModel):
 
     name = "ease"
 
-    def __init__(self, l2: float = 300.0, max_items: int = 12_000) -> None:
+    def __init__(self, l2: float = 300.0, max_items: int = 8_000) -> None:
         super().__init__(l2=l2, max_items=max_items)
 
     def _fit(self, data: Interactions) -> None:
@@ -458,7 +479,9 @@ class EASE(CFModel):
 class ImplicitMF(CFModel):
     """Matrix factorisation through the `implicit` library (ALS or BPR), CPU."""
 
-    def __init__(self, factors: int = 64, iterations: int = 15, regularization: float = 0.05,
+    # Defaults from a grid on the demo store (factors 64/128, regularization 0.05/1/5, alpha 2/10/40):
+    # NDCG@10 0.089 here against 0.090 for the grid's best, and stable on tiny data.
+    def __init__(self, factors: int = 64, iterations: int = 15, regularization: float = 5.0,
                  alpha: float = 2.0, learning_rate: float = 0.05, seed: int = 7) -> None:
         super().__init__(factors=factors, iterations=iterations, regularization=regularization, alpha=alpha,
                          learning_rate=learning_rate, seed=seed)
@@ -489,8 +512,10 @@ class ImplicitMF(CFModel):
                 continue
             c = confidence[r].data
             yi = y[cols]
-            a = gram + (yi.T * c) @ yi + reg
-            out[r] = np.linalg.solve(a, yi.T @ (1.0 + c))
+            # implicit treats a stored value as the confidence c (preference 1): the user's normal equations
+            # are (YᵀY + Yᵀ(C - I)Y + λI) x = Yᵀ C p.
+            a = gram + (yi.T * (c - 1.0)) @ yi + reg
+            out[r] = np.linalg.solve(a, yi.T @ c)
         return out
 
     def _scores(self, rows: sp.csr_matrix, users: np.ndarray, segments: Sequence[str]) -> np.ndarray:
@@ -524,7 +549,7 @@ class BPR(ImplicitMF):
 
     name = "bpr"
 
-    def __init__(self, factors: int = 64, iterations: int = 100, regularization: float = 0.01,
+    def __init__(self, factors: int = 64, iterations: int = 300, regularization: float = 0.01,
                  alpha: float = 1.0, learning_rate: float = 0.05, seed: int = 7) -> None:
         super().__init__(factors, iterations, regularization, alpha, learning_rate, seed)
 

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from .tabular import DataFileError, LoadReport, Rejection, iter_rows
+from .tabular import DataFileError, LoadReport, Rejection, format_of, iter_rows
 from .tabular import resolve_columns as _resolve_columns
 
 EVENT_TYPES = ("view", "click", "cart", "purchase", "rating")
@@ -154,6 +154,7 @@ def read_events(paths: Iterable[str | Path], pseudonymize: Pseudonymize,
         if not path.is_file():
             raise DataFileError(f"{path}: no such file")
         report.files.append(str(path))
+        strict = format_of(path) != "jsonl"  # JSONL rows may each carry different keys
         columns_by_keys: dict[tuple[str, ...], dict[str, str]] = {}
         for line, row, error in iter_rows(path, report.notes):
             report.rows_read += 1
@@ -163,7 +164,7 @@ def read_events(paths: Iterable[str | Path], pseudonymize: Pseudonymize,
             keys = tuple(row)
             if keys not in columns_by_keys:
                 columns_by_keys[keys] = _required(path, keys, EVENT_COLUMNS, mapping,
-                                                  ("customer_id", "product_id", "event", "timestamp"))
+                                                  ("customer_id", "product_id", "event", "timestamp"), strict)
             try:
                 parsed = _event_row(row, columns_by_keys[keys], pseudonymize)
             except ValueError as err:
@@ -195,7 +196,8 @@ def read_customers(paths: Iterable[str | Path], pseudonymize: Pseudonymize,
             if row is None:
                 report.rejections.append(Rejection(path.name, line, error))
                 continue
-            columns = _required(path, tuple(row), CUSTOMER_COLUMNS, mapping, ("customer_id",))
+            columns = _required(path, tuple(row), CUSTOMER_COLUMNS, mapping, ("customer_id",),
+                                strict=format_of(path) != "jsonl")
             values = {name: _text(row.get(source)) for name, source in columns.items()}
             if not values.get("customer_id"):
                 report.rejections.append(Rejection(path.name, line, "missing customer_id"))
@@ -215,13 +217,15 @@ def read_customers(paths: Iterable[str | Path], pseudonymize: Pseudonymize,
 
 
 def _required(path: Path, keys: tuple[str, ...], synonyms: Mapping[str, tuple[str, ...]],
-              mapping: Mapping[str, str] | None, required: tuple[str, ...]) -> dict[str, str]:
+              mapping: Mapping[str, str] | None, required: tuple[str, ...], strict: bool) -> dict[str, str]:
+    """Resolve columns; in strict mode (CSV, Parquet) a missing required column fails the file, otherwise
+    (JSONL) each row without it is rejected on its own."""
     try:
-        columns = _resolve_columns(keys, synonyms, mapping)
+        columns = _resolve_columns(keys, synonyms, mapping, missing_ok=not strict)
     except DataFileError as err:
         raise DataFileError(f"{path}: {err}") from None
     missing = [f for f in required if f not in columns]
-    if missing:
+    if missing and strict:
         raise DataFileError(f"{path}: no column for required field(s) {', '.join(missing)}; columns are "
                             f"{', '.join(keys[:30])}. Map them, e.g. --map customer_id=UserID")
     return columns

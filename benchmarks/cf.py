@@ -1,0 +1,109 @@
+"""Benchmark: every CF model side by side — quality (temporal leave-last-out), fit time, recommend latency.
+
+Usage:
+  python benchmarks/cf.py                       # the demo store (quality + timings)
+  python benchmarks/cf.py --synthetic 1000000   # timings on a synthetic long-tailed log of N events
+  python benchmarks/cf.py --models ease,blend --json
+
+`popularity`, `als` and `bpr` are the peers (`als` / `bpr` are the `implicit` library's models).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from assistant.collaborative import build_interactions, cf_model_names, make_cf_model  # noqa: E402
+from assistant.customers import InteractionLog, read_customers, read_events  # noqa: E402
+from assistant.evaluation import evaluate_model, format_table, leave_last_out  # noqa: E402
+from assistant.privacy import Pseudonymizer  # noqa: E402
+
+
+def synthetic_log(events: int, seed: int = 0) -> InteractionLog:
+    """A sparse, long-tailed log: Zipf product popularity, Zipf shopper activity (many one-event shoppers)."""
+    rng = np.random.default_rng(seed)
+    items = max(events // 20, 100)
+    users = max(events // 10, 100)
+    user_ids = np.minimum(rng.zipf(1.6, events), users) - 1
+    # Each shopper leans to a "taste" block of products, so there is signal to learn.
+    taste = rng.integers(0, 50, users)
+    block = items // 50
+    popular = np.minimum(rng.zipf(1.3, events), block) - 1
+    item_ids = np.where(rng.random(events) < 0.7, taste[user_ids] * block + popular,
+                        np.minimum(rng.zipf(1.2, events), items) - 1)
+    kinds = rng.choice(["view", "click", "cart", "purchase"], size=events, p=[0.6, 0.25, 0.08, 0.07])
+    times = 1.7e9 + rng.uniform(0, 365 * 86_400, events)
+    return InteractionLog(np.char.add("u", user_ids.astype(str)), np.char.add("p", item_ids.astype(str)),
+                          kinds.astype(str), times, np.full(events, np.nan))
+
+
+def recommend_latency(model, customers: list[str], repeats: int = 200) -> tuple[float, float]:
+    """p50 and p95 milliseconds of one `recommend(customer=..., k=10)` call."""
+    times = []
+    for customer in customers[:repeats]:
+        started = time.perf_counter()
+        model.recommend(customer=customer, k=10)
+        times.append((time.perf_counter() - started) * 1000)
+    return float(np.percentile(times, 50)), float(np.percentile(times, 95))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", default=",".join(cf_model_names()))
+    parser.add_argument("--synthetic", type=int, default=0, help="events in a synthetic log (timings only)")
+    parser.add_argument("-k", type=int, default=10)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    names = [m for m in args.models.split(",") if m]
+
+    rows = []
+    if args.synthetic:
+        started = time.perf_counter()
+        log = synthetic_log(args.synthetic)
+        data = build_interactions(log)
+        print(f"synthetic log: {len(log):,} events, {len(data.users):,} shoppers, {len(data.items):,} products, "
+              f"{data.matrix.nnz / (data.matrix.shape[0] * data.matrix.shape[1]):.2e} density, "
+              f"built in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        customers = [data.users[i] for i in np.random.default_rng(1).choice(len(data.users), 200, replace=False)]
+        for name in names:
+            model = make_cf_model(name).fit(data)
+            p50, p95 = recommend_latency(model, customers)
+            rows.append({"model": name, "fit_seconds": round(model.fit_seconds, 2),
+                         "recommend_p50_ms": round(p50, 2), "recommend_p95_ms": round(p95, 2)})
+    else:
+        from assistant.demo import customers_path, events_path
+        key = Pseudonymizer(b"benchmark-key-not-a-secret")
+        log = read_events([events_path()], key)
+        profiles, _ = read_customers([customers_path()], key)
+        segments = {c: p.segment for c, p in profiles.items()}
+        split = leave_last_out(log)
+        data = build_interactions(split.train, segments)
+        customers = sorted(split.targets)[:200]
+        results = []
+        for name in names:
+            result = evaluate_model(name, data, split.targets, args.k)
+            results.append(result)
+            model = make_cf_model(name).fit(data)
+            p50, p95 = recommend_latency(model, customers)
+            rows.append({**result.to_dict(), "recommend_p50_ms": round(p50, 2), "recommend_p95_ms": round(p95, 2)})
+        if not args.json:
+            print(f"demo store: {len(log):,} events, temporal leave-last-out, K={args.k}")
+            print(format_table(results, args.k))
+            print()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    print(f"{'model':<12}{'fit s':>8}{'recommend p50 ms':>18}{'p95 ms':>9}")
+    for row in rows:
+        print(f"{row['model']:<12}{row['fit_seconds']:>8.2f}{row['recommend_p50_ms']:>18.2f}{row['recommend_p95_ms']:>9.2f}")
+
+
+if __name__ == "__main__":
+    main()
