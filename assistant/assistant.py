@@ -6,9 +6,13 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+import numpy as np
 
 from .catalog import CatalogReport, Product, catalog_hash, read_catalog
 from .config import Settings, load_settings
@@ -16,7 +20,16 @@ from .embedding import Embedder, backend_for_model, make_embedder
 from .index_store import (BuildSummary, Progress, ProductIndex, build_index, load_index,
                           published_path, read_manifest)
 
+if TYPE_CHECKING:  # heavy or optional stages, imported where used
+    from .collaborative import CFModel
+    from .dialogue import Conversation, Request
+    from .hybrid import RankResult
+
 MAX_QUERY_CHARS = 2_000
+SEGMENT_CONTEXT_WEIGHT = 0.25  # how much the segment's description steers content search
+LIKE_WEIGHT = 0.6  # how much "something like the second one" steers content search
+CF_POOL = 200
+TRACE_LIMIT = 500  # recent turns kept for staff "why" questions
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,10 @@ class Assistant:
         self.settings = settings or load_settings()
         self._index: ProductIndex | None = None
         self._lock = threading.Lock()
+        self._features: tuple[Path, Any] | None = None
+        self._cf: CFModel | None = None
+        self._segments: dict | None = None
+        self._turns: OrderedDict[str, TurnRecord] = OrderedDict()
 
     # ------------------------------------------------------------------ index
 
@@ -99,6 +116,188 @@ class Assistant:
         vector = self.query_embedder().embed_query(text)
         results = self.index.search_vector(vector, k)
         return [SearchHit(rank, product, score) for rank, (product, score) in enumerate(results, start=1)]
+
+    # ------------------------------------------------------------------ recommend
+
+    @property
+    def segments(self) -> dict:
+        """Segment profiles from the configured segments file."""
+        if self._segments is None:
+            from .segments import load_segments
+            self._segments = load_segments(self.settings.segments_file)
+        return self._segments
+
+    def features(self):
+        """Per-product ranking features of the served index (computed once per published build)."""
+        from .attributes import ProductFeatures
+
+        index = self.index
+        if self._features is None or self._features[0] != index.path:
+            self._features = (index.path, ProductFeatures.build(index.products))
+        return self._features[1]
+
+    @property
+    def cf_model(self) -> "CFModel | None":
+        """The behavioural model for the served index, or None when the store has no interaction data."""
+        if self._cf is None:
+            from .collaborative import load_cf_model
+
+            folder = cf_model_dir(self.settings)
+            if (folder / "manifest.json").is_file():
+                self._cf = load_cf_model(folder)
+            elif self.settings.index_name == "demo":
+                self._cf = fit_demo_cf(self.settings)
+        return self._cf
+
+    def content_scores(self, request: "Request", segment_description: str, like_id: str | None) -> np.ndarray:
+        """Cosine similarity of every product to the request (need + segment context + liked product)."""
+        index = self.index
+        embedder = self.query_embedder()
+        need = request.need or " ".join(request.categories) or segment_description or request.text
+        query = embedder.embed_query(need[:MAX_QUERY_CHARS] or "popular products")
+        if segment_description and request.need:
+            query = query + SEGMENT_CONTEXT_WEIGHT * embedder.embed_query(segment_description)
+        position = index.position_of(like_id) if like_id else None
+        if position is not None:
+            query = (1 - LIKE_WEIGHT) * query / np.linalg.norm(query) + LIKE_WEIGHT * index.vectors[position]
+        query = (query / max(np.linalg.norm(query), 1e-12)).astype(np.float32)
+        return index.vectors @ query
+
+    def recommend(self, message: str, conversation: "Conversation | None" = None, segment: str | None = None,
+                  customer: str | None = None, k: int = 5) -> Recommendation:
+        """Parse the message into the conversation, rank the catalog for it, and record the trace."""
+        from .dialogue import Conversation
+        from .hybrid import rank
+        from .segments import resolve_segment
+
+        conversation = conversation if conversation is not None else Conversation()
+        turn = conversation.add(str(message or "")[:10 * MAX_QUERY_CHARS])
+        request = conversation.state
+        k = max(1, min(int(k), 50))
+        cf = self.cf_model
+        pseudonym = self._pseudonym(customer) if customer else None
+        profile_segment = None
+        if cf is not None and pseudonym in cf._trained.user_index:
+            profile_segment = cf._trained.segments[cf._trained.user_index[pseudonym]] or None
+        chosen, source = resolve_segment(self.segments, segment, profile_segment, request.segment_hint,
+                                         request.segment_confidence)
+        like_id = conversation.like_product_id()
+        content = self.content_scores(request, chosen.description, like_id)
+        cf_scores: dict[str, float] = {}
+        brand_affinity: dict[str, float] = {}
+        if cf is not None:
+            history = [like_id] if like_id else []
+            cf_scores = dict(cf.recommend(history, k=CF_POOL, customer=pseudonym,
+                                          segment=chosen.key if chosen.key != "general" else None))
+            brand_affinity = self._brand_affinity(cf, pseudonym)
+        result = rank(self.index.products, self.features(), self.index.vectors, request, chosen, content,
+                      cf_scores, self.settings.fusion, k, conversation.excluded_ids(), brand_affinity)
+        if cf is not None:
+            history = [like_id] if like_id else self._history_ids(cf, pseudonym)
+            for candidate in result.candidates:
+                if candidate.breakdown["cf_score"] > 0 and history:
+                    evidence = cf.evidence(history, candidate.product.id)
+                    candidate.breakdown["cf_evidence"] = evidence.text(self._titles())
+        conversation.record_shown(turn.turn_id, [(c.product.id, c.product.price) for c in result.candidates])
+        turn_id = uuid.uuid4().hex[:12]
+        self._remember(TurnRecord(turn_id, turn.message, request, chosen.key, source, result))
+        return Recommendation(turn_id, request, chosen.key, source, result.candidates, result.filter_counts)
+
+    def _pseudonym(self, customer: str) -> str:
+        from .privacy import pseudonymizer
+        return pseudonymizer(self.settings.state_dir)(customer)
+
+    def _titles(self) -> dict[str, str]:
+        return {p.id: p.title for p in self.index.products}
+
+    @staticmethod
+    def _history_ids(cf: "CFModel", pseudonym: str | None) -> list[str]:
+        data = cf._trained
+        if pseudonym not in data.user_index:
+            return []
+        row = data.profile[data.user_index[pseudonym]]
+        order = np.argsort(-row.data)[:20]
+        return [data.items[row.indices[i]] for i in order]
+
+    def _brand_affinity(self, cf: "CFModel", pseudonym: str | None) -> dict[str, float]:
+        """Share of a known customer's interaction weight per brand (0..1)."""
+        data = cf._trained
+        if pseudonym not in data.user_index:
+            return {}
+        row = data.matrix[data.user_index[pseudonym]]
+        brands: dict[str, float] = {}
+        positions = {p.id: p for p in self.index.products}
+        for item, weight in zip(row.indices, row.data):
+            product = positions.get(data.items[item])
+            if product is not None and product.brand:
+                brands[product.brand] = brands.get(product.brand, 0.0) + float(weight)
+        total = sum(brands.values()) or 1.0
+        return {b: w / total for b, w in brands.items()}
+
+    def _remember(self, record: TurnRecord) -> None:
+        with self._lock:
+            self._turns[record.turn_id] = record
+            while len(self._turns) > TRACE_LIMIT:
+                self._turns.popitem(last=False)
+
+    def turn(self, turn_id: str) -> TurnRecord:
+        """A recent turn's record; KeyError names the turn when it is unknown or expired."""
+        try:
+            return self._turns[turn_id]
+        except KeyError:
+            raise KeyError(f"no recent turn {turn_id!r} (only the last {TRACE_LIMIT} turns are kept)") from None
+
+
+@dataclass
+class TurnRecord:
+    """What one recommendation turn did, kept for staff traces."""
+
+    turn_id: str
+    message: str
+    request: "Request"
+    segment: str
+    segment_source: str
+    result: "RankResult"
+    stages: dict[str, str] = field(default_factory=dict)  # stage -> note (e.g. "llm: skipped ...")
+
+
+@dataclass
+class Recommendation:
+    """The answer to one shopper message."""
+
+    turn_id: str
+    request: "Request"
+    segment: str
+    segment_source: str
+    items: list[Any]  # hybrid.Candidate, best first
+    filter_counts: dict[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"turn_id": self.turn_id, "segment": self.segment, "segment_source": self.segment_source,
+                "request": self.request.to_dict(), "filters": self.filter_counts,
+                "items": [{"rank": c.rank, "score": round(c.score, 4), "product": c.product.to_dict(),
+                           "breakdown": c.breakdown} for c in self.items]}
+
+
+def cf_model_dir(settings: Settings) -> Path:
+    """Where the behavioural model of the configured index lives."""
+    return Path(settings.index_dir) / ".cf" / settings.index_name
+
+
+def fit_demo_cf(settings: Settings) -> "CFModel":
+    """Fit the configured CF model on the demo store's logs and save it beside the demo index."""
+    from .collaborative import build_interactions, make_cf_model
+    from .customers import read_customers, read_events
+    from .demo import customers_path, events_path
+    from .privacy import pseudonymizer
+
+    pseudonymize = pseudonymizer(settings.state_dir)
+    log = read_events([events_path()], pseudonymize)
+    profiles, _ = read_customers([customers_path()], pseudonymize)
+    data = build_interactions(log, {c: p.segment for c, p in profiles.items()})
+    model = make_cf_model(settings.cf_model).fit(data)
+    model.save(cf_model_dir(settings))
+    return model
 
 
 def ensure_demo_index(settings: Settings, progress: Progress | None = None) -> BuildSummary | None:

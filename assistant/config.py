@@ -16,6 +16,20 @@ ENV_PREFIX = "AISLE_"
 
 
 @dataclass(frozen=True)
+class FusionSettings:
+    """How the hybrid ranker fuses its sources; chosen on the labelled request set (docs/ranking.md)."""
+
+    method: str = "weighted"  # "weighted" (normalised weighted sum) or "rrf" (reciprocal rank fusion)
+    content: float = 0.5
+    cf: float = 0.15
+    attributes: float = 0.35
+    content_pool: int = 150
+    cf_pool: int = 100
+    prior_pool: int = 30
+    diversity: float = 0.15  # MMR penalty on similarity to what is already chosen (0 = off)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable about one Aisle installation."""
 
@@ -33,6 +47,10 @@ class Settings:
     state_dir: Path = Path(".aisle")
     # Chosen by `aisle eval cf` on the demo store: see docs/collaborative.md.
     cf_model: str = "blend"
+    # A store's own segments file (default: the one shipped in the package).
+    segments_file: Path | None = None
+    # Score fusion of the hybrid ranker (see docs/ranking.md for how it was chosen).
+    fusion: FusionSettings = field(default_factory=lambda: FusionSettings())
     column_map: dict[str, str] = field(default_factory=dict)
 
     def with_overrides(self, **changes: Any) -> "Settings":
@@ -42,8 +60,12 @@ class Settings:
 
 def _coerce(name: str, value: Any) -> Any:
     kind = {f.name: f.type for f in fields(Settings)}[name]
-    if kind in ("Path",):
+    if kind in ("Path", "Path | None"):
         return Path(value)
+    if kind == "FusionSettings":
+        if not isinstance(value, dict):
+            raise ValueError("setting 'fusion' must be a table")
+        return FusionSettings(**value)
     if kind == "int":
         return int(value)
     if kind.startswith("dict"):
@@ -67,6 +89,6 @@ def load_settings(path: str | Path | None = None) -> Settings:
             values[key] = _coerce(key, value)
     for f in fields(Settings):
         env = os.environ.get(ENV_PREFIX + f.name.upper())
-        if env is not None and not f.name == "column_map":
+        if env is not None and f.name not in ("column_map", "fusion"):
             values[f.name] = _coerce(f.name, env)
     return Settings(**values)

@@ -30,8 +30,11 @@ def synthetic_log(events: int, seed: int = 0) -> InteractionLog:
     """A sparse, long-tailed log: Zipf product popularity, Zipf shopper activity (many one-event shoppers)."""
     rng = np.random.default_rng(seed)
     items = max(events // 20, 100)
-    users = max(events // 10, 100)
-    user_ids = np.minimum(rng.zipf(1.6, events), users) - 1
+    # Shopper activity is log-normal: most shoppers have a handful of events, many only one, a few hundreds.
+    activity = np.maximum(1, np.round(rng.lognormal(mean=0.8, sigma=1.3, size=events // 4))).astype(int)
+    user_ids = np.repeat(np.arange(len(activity)), activity)[:events]
+    user_ids = np.concatenate([user_ids, rng.integers(0, len(activity), events - len(user_ids))])
+    users = len(activity)
     # Each shopper leans to a "taste" block of products, so there is signal to learn.
     taste = rng.integers(0, 50, users)
     block = items // 50
