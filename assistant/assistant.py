@@ -240,6 +240,58 @@ class Assistant:
             while len(self._turns) > TRACE_LIMIT:
                 self._turns.popitem(last=False)
 
+    def why(self, turn_id: str, product_id: str) -> dict[str, Any]:
+        """The full trace of why a shown product was recommended in a turn."""
+        record = self.turn(turn_id)
+        for candidate in record.result.candidates:
+            if candidate.product.id == product_id:
+                return {**self._trace_head(record), "product_id": product_id, "title": candidate.product.title,
+                        "shown": True, "rank": candidate.rank, "score": round(candidate.score, 4),
+                        "matched_words": matched_words(record.request, candidate.product),
+                        "breakdown": candidate.breakdown}
+        raise KeyError(f"product {product_id!r} was not shown in turn {turn_id}; ask why_not instead")
+
+    def why_not(self, turn_id: str, product_id: str) -> dict[str, Any]:
+        """Which stage kept a product out of a turn's answer, and why."""
+        record = self.turn(turn_id)
+        result = record.result
+        head = {**self._trace_head(record), "product_id": product_id}
+        position = self.index.position_of(product_id)
+        if position is None:
+            return {**head, "shown": False, "stage": "catalog", "why": "no product with this id in the served index"}
+        product = self.index.products[position]
+        head["title"] = product.title
+        shown = [c.product.id for c in result.candidates]
+        if product_id in shown:
+            return {**head, "shown": True, "stage": "shown", "why": f"it was shown at rank {shown.index(product_id) + 1}"}
+        if product_id in result.blocked:
+            stage, _, reason = result.blocked[product_id].partition(": ")
+            return {**head, "shown": False, "stage": f"hard filter ({stage})", "why": reason}
+        if product_id in result.pool_details:
+            details = result.pool_details[product_id]
+            cutoff = result.candidates[-1].score if result.candidates else 0.0
+            fused_rank = details["rank_before_diversity"]
+            why = (f"ranked {fused_rank} of {len(result.pool)} candidates with score {details['fused']:.3f}; "
+                   f"the last shown item scored {cutoff:.3f}")
+            if fused_rank <= result.k:
+                why = f"ranked {fused_rank} before the diversity step, which preferred a less similar product"
+            return {**head, "shown": False, "stage": "ranking" if fused_rank > result.k else "diversity",
+                    "why": why, "breakdown": details}
+        similarity = float(result.content_scores[position])
+        allowed_better = int(np.sum(result.content_scores > similarity))
+        return {**head, "shown": False, "stage": "candidate retrieval",
+                "why": (f"not among the candidates: content similarity {similarity:.3f} ranks about "
+                        f"{allowed_better + 1} in the catalog, and neither the behavioural model nor the "
+                        f"segment's priors proposed it")}
+
+    def _trace_head(self, record: TurnRecord) -> dict[str, Any]:
+        result = record.result
+        return {"turn_id": record.turn_id, "message": record.message, "request": record.request.to_dict(),
+                "segment": record.segment, "segment_source": record.segment_source,
+                "filters": result.filter_counts, "allowed_after_filters": result.allowed,
+                "candidates_considered": len(result.pool), "fusion": vars(result.fusion),
+                "stages": record.stages}
+
     def turn(self, turn_id: str) -> TurnRecord:
         """A recent turn's record; KeyError names the turn when it is unknown or expired."""
         try:
@@ -277,6 +329,13 @@ class Recommendation:
                 "request": self.request.to_dict(), "filters": self.filter_counts,
                 "items": [{"rank": c.rank, "score": round(c.score, 4), "product": c.product.to_dict(),
                            "breakdown": c.breakdown} for c in self.items]}
+
+
+def matched_words(request: "Request", product: Product) -> list[str]:
+    """Words of the shopper's need that the product's text contains (for the trace)."""
+    text = " ".join([product.title, product.category, " ".join(product.tags), product.description]).lower()
+    words = [w for w in request.need.lower().split() if len(w) > 2]
+    return [w for w in dict.fromkeys(words) if w in text]
 
 
 def cf_model_dir(settings: Settings) -> Path:

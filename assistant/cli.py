@@ -200,6 +200,129 @@ def search(ctx: click.Context, query: str, k: int, name: str | None, as_json: bo
         click.echo(f"{hit.rank:>2}. {p.title} — ${p.price:,.2f} [{p.id}] ({details}) score {hit.score:.3f}")
 
 
+# ---------------------------------------------------------------------------- recommend / chat
+
+
+def _print_recommendation(rec, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(rec.to_dict(), indent=2, ensure_ascii=False))
+        return
+    removed = ", ".join(f"{name} -{count}" for name, count in rec.filter_counts.items() if count)
+    click.echo(f"[turn {rec.turn_id} · segment {rec.segment} ({rec.segment_source})"
+               f"{' · filters: ' + removed if removed else ''}]")
+    if not rec.items:
+        click.echo("Nothing in the catalog meets all of that. Try relaxing a constraint (e.g. 'forget the budget').")
+    for c in rec.items:
+        p = c.product
+        details = ", ".join(x for x in (p.brand, p.color, p.size.replace("|", "/")) if x)
+        reason = c.breakdown.get("reason", "")
+        click.echo(f"{c.rank}. {p.title} — ${p.price:,.2f} [{p.id}] ({details})" + (f"\n   {reason}" if reason else ""))
+
+
+@main.command()
+@click.argument("message")
+@click.option("--segment", default=None, help="Shopper segment (default: from the customer profile or the message).")
+@click.option("--customer", default=None, help="Customer id (pseudonymised before use) for history and segment.")
+@click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 50), help="How many products.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer with its score breakdown as JSON.")
+@click.pass_context
+def recommend(ctx: click.Context, message: str, segment: str | None, customer: str | None, k: int,
+              as_json: bool) -> None:
+    """Recommend products for one shopper MESSAGE (English or Chinese)."""
+    from .assistant import Assistant
+    from .index_store import IndexError_
+    from .segments import SegmentError
+
+    try:
+        rec = Assistant(ctx.obj).recommend(message, segment=segment, customer=customer, k=k)
+    except (IndexError_, SegmentError) as err:
+        raise click.ClickException(str(err)) from None
+    _print_recommendation(rec, as_json)
+
+
+@main.command()
+@click.option("--segment", default=None, help="Shopper segment (default: inferred).")
+@click.option("--customer", default=None, help="Customer id for history and segment.")
+@click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 50), help="Products per answer.")
+@click.pass_context
+def chat(ctx: click.Context, segment: str | None, customer: str | None, k: int) -> None:
+    """A multi-turn chat in the terminal. Refine with "make it blue", "cheaper", "show me more";
+    type "why N" to see why item N was recommended, "quit" to leave."""
+    from .assistant import Assistant
+    from .dialogue import Conversation
+    from .index_store import IndexError_
+    from .segments import SegmentError
+
+    assistant = Assistant(ctx.obj)
+    conversation = Conversation()
+    last = None
+    click.echo("Aisle chat — describe what you are looking for (quit to leave).")
+    while True:
+        try:
+            message = click.prompt("you", prompt_suffix="> ", default="", show_default=False)
+        except (EOFError, click.Abort):
+            break
+        if message.strip().lower() in ("quit", "exit", "bye"):
+            break
+        if last is not None and message.strip().lower().startswith("why "):
+            rank_text = message.strip()[4:].strip()
+            if rank_text.isdigit() and 1 <= int(rank_text) <= len(last.items):
+                product = last.items[int(rank_text) - 1].product
+                click.echo(json.dumps(assistant.why(last.turn_id, product.id), indent=2, ensure_ascii=False))
+                continue
+        if not message.strip():
+            continue
+        try:
+            last = assistant.recommend(message, conversation, segment=segment, customer=customer, k=k)
+        except (IndexError_, SegmentError) as err:
+            raise click.ClickException(str(err)) from None
+        _print_recommendation(last, as_json=False)
+
+
+# ---------------------------------------------------------------------------- cf
+
+
+@main.group("cf")
+def cf_group() -> None:
+    """Fit the behavioural (collaborative-filtering) model of an index."""
+
+
+@cf_group.command("fit")
+@click.option("--interactions", "events", multiple=True, required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Interaction log file(s).")
+@click.option("--customers", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Customer profile file(s) with segments.")
+@click.option("--name", default=None, help="Index the model belongs to (default: the configured one).")
+@click.option("--model", "model_name", default=None, help="CF model (default: cf_model setting, 'blend').")
+@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN", help="Map an event field to a column.")
+@click.pass_context
+def cf_fit(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path, ...], name: str | None,
+           model_name: str | None, maps: tuple[str, ...]) -> None:
+    """Fit and save the CF model from interaction logs (customer ids are pseudonymised on reading)."""
+    from .assistant import cf_model_dir
+    from .collaborative import ModelFitError, build_interactions, make_cf_model
+    from .customers import read_customers, read_events
+    from .privacy import pseudonymizer
+    from .tabular import DataFileError
+
+    settings = _settings(ctx, index_name=name, cf_model=model_name)
+    try:
+        pseudonymize = pseudonymizer(settings.state_dir)
+        log = read_events(events, pseudonymize, _parse_maps(maps))
+        segments = {}
+        if customers:
+            profiles, report = read_customers(customers, pseudonymize)
+            segments = {c: p.segment for c, p in profiles.items()}
+        click.echo(log.report.format(limit=20))
+        model = make_cf_model(settings.cf_model).fit(build_interactions(log, segments))
+    except (DataFileError, ModelFitError, ValueError) as err:
+        raise click.ClickException(str(err)) from None
+    folder = model.save(cf_model_dir(settings))
+    click.echo(f"{settings.cf_model} model fitted in {model.fit_seconds:.1f} s on {len(model.data.users)} shoppers "
+               f"and {len(model.data.items)} products; saved to {folder}")
+    ctx.exit(EXIT_SOME_REJECTED if log.report.rejected else 0)
+
+
 # ---------------------------------------------------------------------------- eval
 
 

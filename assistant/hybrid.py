@@ -46,6 +46,8 @@ class RankResult:
     pool_details: dict[str, dict]  # product id -> breakdown, for every pooled product
     segment: str
     fusion: FusionSettings
+    content_scores: np.ndarray  # similarity of every catalog product to the query (for "why not")
+    k: int = 5
 
 
 # ---------------------------------------------------------------------------- hard filters
@@ -250,4 +252,5 @@ def rank(products: Sequence[Product], features: ProductFeatures, vectors: np.nda
     candidates = [Candidate(products[positions[pid]], fused.get(pid, 0.0), rank_, details[pid])
                   for rank_, pid in enumerate(chosen, start=1)]
     return RankResult(candidates, counts, blocked, int(allowed.sum()),
-                      [(pid, round(fused.get(pid, 0.0), 4)) for pid in order], details, segment.key, fusion)
+                      [(pid, round(fused.get(pid, 0.0), 4)) for pid in order], details, segment.key, fusion,
+                      content_scores, k)
