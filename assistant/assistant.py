@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 import numpy as np
 
 from .catalog import CatalogReport, Product, catalog_hash, read_catalog
-from .config import Settings, load_settings
+from .config import FusionSettings, Settings, load_settings
 from .embedding import Embedder, backend_for_model, make_embedder
 from .index_store import (BuildSummary, Progress, ProductIndex, build_index, load_index,
                           published_path, read_manifest)
@@ -164,8 +164,10 @@ class Assistant:
         return index.vectors @ query
 
     def recommend(self, message: str, conversation: "Conversation | None" = None, segment: str | None = None,
-                  customer: str | None = None, k: int = 5) -> Recommendation:
-        """Parse the message into the conversation, rank the catalog for it, and record the trace."""
+                  customer: str | None = None, k: int = 5, fusion: "FusionSettings | None" = None) -> Recommendation:
+        """Parse the message into the conversation, rank the catalog for it, and record the trace.
+
+        `fusion` overrides the configured score fusion (evaluation compares several)."""
         from .dialogue import Conversation
         from .hybrid import rank
         from .segments import resolve_segment
@@ -191,7 +193,7 @@ class Assistant:
                                           segment=chosen.key if chosen.key != "general" else None))
             brand_affinity = self._brand_affinity(cf, pseudonym)
         result = rank(self.index.products, self.features(), self.index.vectors, request, chosen, content,
-                      cf_scores, self.settings.fusion, k, conversation.excluded_ids(), brand_affinity)
+                      cf_scores, fusion or self.settings.fusion, k, conversation.excluded_ids(), brand_affinity)
         if cf is not None:
             history = [like_id] if like_id else self._history_ids(cf, pseudonym)
             for candidate in result.candidates:

@@ -382,6 +382,38 @@ def eval_cf(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path,
     click.echo(format_table(results, k))
 
 
+@eval_group.command("requests")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Labelled requests (JSONL; default: the demo store's set in tests/data/requests.jsonl).")
+@click.option("--index", "name", default=None, help="Index to evaluate (default: the configured one).")
+@click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 50), help="Cut-off for the metrics.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.pass_context
+def eval_requests(ctx: click.Context, path: Path | None, name: str | None, k: int, as_json: bool) -> None:
+    """Content-only, CF-only and hybrid ranking side by side on labelled shopper requests.
+
+    Prints hard-constraint satisfaction, NDCG@K, precision@K, segment fit and parse accuracy.
+    """
+    from .assistant import Assistant
+    from .evaluation import evaluate_requests, format_request_table, load_request_cases, ranking_modes
+    from .index_store import IndexError_
+
+    path = path or Path(__file__).resolve().parent.parent / "tests" / "data" / "requests.jsonl"
+    if not path.is_file():
+        raise click.ClickException(f"no labelled request file at {path}; pass --file")
+    assistant = Assistant(_settings(ctx, index_name=name))
+    cases = load_request_cases(path)
+    try:
+        results = [evaluate_requests(assistant, cases, fusion, mode, k)
+                   for mode, fusion in ranking_modes(assistant.settings.fusion).items()]
+    except IndexError_ as err:
+        raise click.ClickException(str(err)) from None
+    if as_json:
+        click.echo(json.dumps({"k": k, "file": str(path), "results": [r.to_dict() for r in results]}, indent=2))
+        return
+    click.echo(format_request_table(results, k))
+
+
 # ---------------------------------------------------------------------------- serve
 
 

@@ -4,7 +4,6 @@ and a diversity step. Plain data in, `RankResult` out; the facade supplies the s
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -53,10 +52,6 @@ class RankResult:
 # ---------------------------------------------------------------------------- hard filters
 
 
-def _word_pattern(term: str) -> re.Pattern:
-    return re.compile(r"(?<!\w)" + re.escape(term.lower()) + r"(?!\w)")
-
-
 def hard_filters(products: Sequence[Product], features: ProductFeatures, request: Request,
                  excluded_ids: set[str] = frozenset()) -> tuple[np.ndarray, dict[str, int], dict[str, str]]:
     """Apply every hard constraint; returns (allowed mask, removed count per filter, blocked reasons).
@@ -88,7 +83,7 @@ def hard_filters(products: Sequence[Product], features: ProductFeatures, request
         apply("in stock", np.array([p.in_stock for p in products]), lambda p: "out of stock")
     if request.colors:
         wanted = {c.lower() for c in request.colors}
-        apply("colour", np.array([not p.color or p.color.lower() in wanted for p in products]),
+        apply("colour", np.array([p.color.lower() in wanted for p in products]),
               lambda p: f"colour {p.color} is not {' or '.join(sorted(wanted))}")
     if request.exclude_colors:
         unwanted = {c.lower() for c in request.exclude_colors}
@@ -96,14 +91,8 @@ def hard_filters(products: Sequence[Product], features: ProductFeatures, request
               lambda p: f"colour {p.color} was excluded")
     if request.sizes:
         wanted_sizes = {s.upper() for s in request.sizes}
-        systems = {size_system(s) for s in wanted_sizes}
-
-        def offers(p: Product) -> bool:
-            sizes = {s.upper() for s in p.sizes}
-            relevant = {s for s in sizes if size_system(s) in systems}
-            return not relevant or bool(relevant & wanted_sizes)
-        apply("size", np.array([offers(p) for p in products]),
-              lambda p: f"sizes {', '.join(p.sizes)} do not include {' or '.join(sorted(wanted_sizes))}")
+        apply("size", np.array([bool({s.upper() for s in p.sizes} & wanted_sizes) for p in products]),
+              lambda p: f"sizes {', '.join(p.sizes) or '(none)'} do not include {' or '.join(sorted(wanted_sizes))}")
     if request.age_years is not None:
         age = request.age_years
 
@@ -121,8 +110,8 @@ def hard_filters(products: Sequence[Product], features: ProductFeatures, request
         apply("excluded brand", np.array([p.brand.lower() not in unwanted_brands for p in products]),
               lambda p: f"brand {p.brand} was excluded")
     if request.exclude_terms:
-        patterns = [_word_pattern(t) for t in request.exclude_terms if t.strip()]
-        apply("excluded term", np.array([not any(pt.search(t) for pt in patterns) for t in features.text]),
+        terms = [t.lower() for t in request.exclude_terms if t.strip()]  # substring: "leather" also hits "faux leather"
+        apply("excluded term", np.array([not any(term in text for term in terms) for text in features.text]),
               lambda p: f"mentions {', '.join(request.exclude_terms)}")
     return allowed, counts, blocked
 

@@ -1,0 +1,186 @@
+"""Checks the labelled request set tests/data/requests.jsonl against the demo catalog.
+
+Each line is one evaluation request: a shopper's segment, language, 1-4 turns, the merged state a
+good parser should extract (`expect`), hard constraints every returned product must satisfy
+(`hard`), and relevance rules (`relevant`, gain 1; `bonus`, gain 2 for relevant products that
+also match). The matching semantics live here so evaluation code can reuse them:
+
+hard (all given keys must hold):
+    price_min / price_max   price >= / <= the value
+    colors                  product colour in the list; exclude_colors: not in the list
+    sizes                   the product's "|"-separated sizes share at least one with the list
+    brands                  product brand in the list; exclude_brands: not in the list
+    in_stock_only           true -> product in_stock
+    exclude_terms           no term is a case-insensitive substring of title, description or a tag
+relevant / bonus (all given keys must hold; each is "any of the list"):
+    category_any            category equals the value or starts with value + " > "
+    audience_any, color_any, brand_any   exact (case-insensitive) field match
+    title_any               case-insensitive substring of the title
+    tags_any                some tag equals a value (case-insensitive)
+    text_any                case-insensitive substring of the title or description
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REQUESTS = ROOT / "tests" / "data" / "requests.jsonl"
+PRODUCTS = ROOT / "assistant" / "demo" / "data" / "products.jsonl"
+
+SEGMENTS = {"young_adults", "parents_young_kids", "retirees", "professionals", "fitness_enthusiasts"}
+MAIN_SEGMENTS = ("young_adults", "parents_young_kids", "retirees")
+TOP_KEYS = {"id", "segment", "language", "turns", "expect", "hard", "relevant", "bonus"}
+REQUIRED_KEYS = TOP_KEYS - {"bonus"}
+EXPECT_KEYS = {"price_min", "price_max", "price_target", "cheap", "colors", "exclude_colors", "sizes",
+               "age_years", "audience", "categories", "brands", "exclude_brands", "exclude_terms",
+               "in_stock_only", "segment_hint"}
+HARD_KEYS = {"price_min", "price_max", "colors", "exclude_colors", "sizes", "brands", "exclude_brands",
+             "in_stock_only", "exclude_terms"}
+RULE_KEYS = {"category_any", "audience_any", "title_any", "tags_any", "color_any", "brand_any", "text_any"}
+LIST_KEYS = {"colors", "exclude_colors", "sizes", "categories", "brands", "exclude_brands",
+             "exclude_terms"} | RULE_KEYS
+MIN_MATCHES = 3
+
+
+# ---------------------------------------------------------------------------- matching
+
+
+def _low(values) -> set[str]:
+    return {str(v).lower() for v in values}
+
+
+def matches_hard(product: dict, hard: dict) -> bool:
+    """True when the product satisfies every hard constraint given."""
+    price = product["price"]
+    color = (product.get("color") or "").lower()
+    sizes = _low(s for s in (product.get("size") or "").split("|") if s)
+    brand = (product.get("brand") or "").lower()
+    if "price_min" in hard and price < hard["price_min"]:
+        return False
+    if "price_max" in hard and price > hard["price_max"]:
+        return False
+    if "colors" in hard and color not in _low(hard["colors"]):
+        return False
+    if "exclude_colors" in hard and color in _low(hard["exclude_colors"]):
+        return False
+    if "sizes" in hard and not sizes & _low(hard["sizes"]):
+        return False
+    if "brands" in hard and brand not in _low(hard["brands"]):
+        return False
+    if "exclude_brands" in hard and brand in _low(hard["exclude_brands"]):
+        return False
+    if hard.get("in_stock_only") and not product.get("in_stock", True):
+        return False
+    if "exclude_terms" in hard:
+        text = " ".join([product["title"], product.get("description", ""), *product.get("tags", [])]).lower()
+        if any(term.lower() in text for term in hard["exclude_terms"]):
+            return False
+    return True
+
+
+def matches_rules(product: dict, rules: dict) -> bool:
+    """True when the product satisfies every relevance rule given (each rule is any-of)."""
+    for key, values in rules.items():
+        wanted = _low(values)
+        if key == "category_any":
+            cat = product["category"].lower()
+            ok = any(cat == c or cat.startswith(c + " > ") for c in wanted)
+        elif key == "audience_any":
+            ok = (product.get("audience") or "").lower() in wanted
+        elif key == "color_any":
+            ok = (product.get("color") or "").lower() in wanted
+        elif key == "brand_any":
+            ok = (product.get("brand") or "").lower() in wanted
+        elif key == "title_any":
+            ok = any(w in product["title"].lower() for w in wanted)
+        elif key == "tags_any":
+            ok = bool(_low(product.get("tags", [])) & wanted)
+        elif key == "text_any":
+            text = (product["title"] + " " + product.get("description", "")).lower()
+            ok = any(w in text for w in wanted)
+        else:
+            raise KeyError(key)
+        if not ok:
+            return False
+    return True
+
+
+def gain(product: dict, request: dict) -> int:
+    """0 (not relevant), 1 (relevant) or 2 (relevant and matches the bonus rules). Ignores `hard`."""
+    if not matches_rules(product, request["relevant"]):
+        return 0
+    bonus = request.get("bonus")
+    return 2 if bonus and matches_rules(product, bonus) else 1
+
+
+def answers(request: dict, products: list[dict]) -> list[dict]:
+    """Products that satisfy the request's hard constraints and are relevant."""
+    return [p for p in products if matches_hard(p, request["hard"]) and gain(p, request) > 0]
+
+
+# ---------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def requests() -> list[dict]:
+    with REQUESTS.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def products() -> list[dict]:
+    with PRODUCTS.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+# ---------------------------------------------------------------------------- tests
+
+
+def test_schema(requests):
+    ids = [r["id"] for r in requests]
+    assert len(ids) == len(set(ids)), "duplicate ids"
+    for r in requests:
+        where = r.get("id", r)
+        assert set(r) <= TOP_KEYS and REQUIRED_KEYS <= set(r), where
+        assert r["segment"] in SEGMENTS, where
+        assert r["language"] in ("en", "zh"), where
+        assert isinstance(r["turns"], list) and 1 <= len(r["turns"]) <= 4, where
+        assert all(isinstance(t, str) and t.strip() for t in r["turns"]), where
+        assert set(r["expect"]) <= EXPECT_KEYS, where
+        assert set(r["hard"]) <= HARD_KEYS, where
+        assert r["relevant"] and set(r["relevant"]) <= RULE_KEYS, where
+        assert set(r.get("bonus", {})) <= RULE_KEYS, where
+        for section in ("expect", "hard", "relevant", "bonus"):
+            for key, value in r.get(section, {}).items():
+                if key in LIST_KEYS:
+                    assert isinstance(value, list) and value, (where, section, key)
+                    assert all(isinstance(v, str) and v for v in value), (where, section, key)
+        if r["hard"].get("in_stock_only") is not None:
+            assert r["hard"]["in_stock_only"] is True, where
+        for key in ("price_min", "price_max"):
+            if key in r["hard"]:
+                assert r["expect"].get(key) == r["hard"][key], (where, key)
+        if r["language"] == "zh":
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in " ".join(r["turns"])), where
+
+
+def test_coverage(requests):
+    assert len(requests) >= 80
+    assert sum(r["language"] == "zh" for r in requests) >= 22
+    assert sum(len(r["turns"]) >= 2 for r in requests) >= 30
+    per_segment = Counter(r["segment"] for r in requests)
+    for segment in MAIN_SEGMENTS:
+        assert per_segment[segment] >= 20, segment
+    for segment in SEGMENTS - set(MAIN_SEGMENTS):
+        assert per_segment[segment] >= 3, segment
+
+
+def test_every_request_is_answerable(requests, products):
+    short = {r["id"]: len(answers(r, products)) for r in requests}
+    short = {rid: n for rid, n in short.items() if n < MIN_MATCHES}
+    assert not short, f"requests with fewer than {MIN_MATCHES} matching products: {short}"
