@@ -3,7 +3,7 @@
 Each line is one evaluation request: a shopper's segment, language, 1-4 turns, the merged state a
 good parser should extract (`expect`), hard constraints every returned product must satisfy
 (`hard`), and relevance rules (`relevant`, gain 1; `bonus`, gain 2 for relevant products that
-also match). The matching semantics live here so evaluation code can reuse them:
+also match). The matching semantics (implemented in assistant/evaluation.py):
 
 hard (all given keys must hold):
     price_min / price_max   price >= / <= the value
@@ -28,6 +28,9 @@ from pathlib import Path
 
 import pytest
 
+from assistant.catalog import Product, read_catalog
+from assistant.evaluation import RequestCase, gain, matches_hard
+
 ROOT = Path(__file__).resolve().parents[1]
 REQUESTS = ROOT / "tests" / "data" / "requests.jsonl"
 PRODUCTS = ROOT / "assistant" / "demo" / "data" / "products.jsonl"
@@ -50,77 +53,11 @@ MIN_MATCHES = 3
 # ---------------------------------------------------------------------------- matching
 
 
-def _low(values) -> set[str]:
-    return {str(v).lower() for v in values}
-
-
-def matches_hard(product: dict, hard: dict) -> bool:
-    """True when the product satisfies every hard constraint given."""
-    price = product["price"]
-    color = (product.get("color") or "").lower()
-    sizes = _low(s for s in (product.get("size") or "").split("|") if s)
-    brand = (product.get("brand") or "").lower()
-    if "price_min" in hard and price < hard["price_min"]:
-        return False
-    if "price_max" in hard and price > hard["price_max"]:
-        return False
-    if "colors" in hard and color not in _low(hard["colors"]):
-        return False
-    if "exclude_colors" in hard and color in _low(hard["exclude_colors"]):
-        return False
-    if "sizes" in hard and not sizes & _low(hard["sizes"]):
-        return False
-    if "brands" in hard and brand not in _low(hard["brands"]):
-        return False
-    if "exclude_brands" in hard and brand in _low(hard["exclude_brands"]):
-        return False
-    if hard.get("in_stock_only") and not product.get("in_stock", True):
-        return False
-    if "exclude_terms" in hard:
-        text = " ".join([product["title"], product.get("description", ""), *product.get("tags", [])]).lower()
-        if any(term.lower() in text for term in hard["exclude_terms"]):
-            return False
-    return True
-
-
-def matches_rules(product: dict, rules: dict) -> bool:
-    """True when the product satisfies every relevance rule given (each rule is any-of)."""
-    for key, values in rules.items():
-        wanted = _low(values)
-        if key == "category_any":
-            cat = product["category"].lower()
-            ok = any(cat == c or cat.startswith(c + " > ") for c in wanted)
-        elif key == "audience_any":
-            ok = (product.get("audience") or "").lower() in wanted
-        elif key == "color_any":
-            ok = (product.get("color") or "").lower() in wanted
-        elif key == "brand_any":
-            ok = (product.get("brand") or "").lower() in wanted
-        elif key == "title_any":
-            ok = any(w in product["title"].lower() for w in wanted)
-        elif key == "tags_any":
-            ok = bool(_low(product.get("tags", [])) & wanted)
-        elif key == "text_any":
-            text = (product["title"] + " " + product.get("description", "")).lower()
-            ok = any(w in text for w in wanted)
-        else:
-            raise KeyError(key)
-        if not ok:
-            return False
-    return True
-
-
-def gain(product: dict, request: dict) -> int:
-    """0 (not relevant), 1 (relevant) or 2 (relevant and matches the bonus rules). Ignores `hard`."""
-    if not matches_rules(product, request["relevant"]):
-        return 0
-    bonus = request.get("bonus")
-    return 2 if bonus and matches_rules(product, bonus) else 1
-
-
-def answers(request: dict, products: list[dict]) -> list[dict]:
+def answers(request: dict, products: list[Product]) -> list[Product]:
     """Products that satisfy the request's hard constraints and are relevant."""
-    return [p for p in products if matches_hard(p, request["hard"]) and gain(p, request) > 0]
+    case = RequestCase(request["id"], request["segment"], request["language"], tuple(request["turns"]),
+                       request["expect"], request["hard"], request["relevant"], request.get("bonus") or {})
+    return [p for p in products if matches_hard(p, case.hard) and gain(p, case) > 0]
 
 
 # ---------------------------------------------------------------------------- fixtures
@@ -133,9 +70,8 @@ def requests() -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def products() -> list[dict]:
-    with PRODUCTS.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+def products() -> list[Product]:
+    return read_catalog([PRODUCTS])[0]
 
 
 # ---------------------------------------------------------------------------- tests
