@@ -11,5 +11,9 @@ _os.environ.setdefault("HF_HUB_OFFLINE", "1")
 _os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 _os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 _os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# One BLAS thread: the matrices Aisle multiplies per request are small, and OpenBLAS worker threads
+# left spinning after a product fight torch's threads for the cores (query embedding went from 8 ms to
+# 70 ms when interleaved with a CF product on 2 cores). `Assistant` also enforces it with threadpoolctl.
+_os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 __version__ = "0.1.0"

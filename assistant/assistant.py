@@ -48,6 +48,9 @@ class Assistant:
     """Serves one published index; a failed rebuild leaves the index it serves untouched."""
 
     def __init__(self, settings: Settings | None = None) -> None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1, user_api="blas")  # see assistant/__init__.py: BLAS threads fight torch's
         self.settings = settings or load_settings()
         self._index: ProductIndex | None = None
         self._lock = threading.Lock()

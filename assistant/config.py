@@ -20,13 +20,13 @@ class FusionSettings:
     """How the hybrid ranker fuses its sources; chosen on the labelled request set (docs/ranking.md)."""
 
     method: str = "weighted"  # "weighted" (normalised weighted sum) or "rrf" (reciprocal rank fusion)
-    content: float = 0.5
-    cf: float = 0.15
-    attributes: float = 0.35
+    content: float = 0.65
+    cf: float = 0.03
+    attributes: float = 0.2
     content_pool: int = 150
     cf_pool: int = 100
     prior_pool: int = 30
-    diversity: float = 0.15  # MMR penalty on similarity to what is already chosen (0 = off)
+    diversity: float = 0.05  # MMR penalty on similarity to what is already chosen (0 = off)
 
 
 @dataclass(frozen=True)

