@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -58,6 +59,8 @@ class Assistant:
         self._cf: CFModel | None = None
         self._segments: dict | None = None
         self._turns: OrderedDict[str, TurnRecord] = OrderedDict()
+        self._lm: Any = None
+        self._lm_error: str | None = None
 
     # ------------------------------------------------------------------ index
 
@@ -166,11 +169,27 @@ class Assistant:
         query = (query / max(np.linalg.norm(query), 1e-12)).astype(np.float32)
         return index.vectors @ query
 
-    def recommend(self, message: str, conversation: "Conversation | None" = None, segment: str | None = None,
-                  customer: str | None = None, k: int = 5, fusion: "FusionSettings | None" = None) -> Recommendation:
-        """Parse the message into the conversation, rank the catalog for it, and record the trace.
+    def language_model(self) -> Any:
+        """The configured LLM, loaded once; None (with the reason kept for traces) when it is off or broken."""
+        if self.settings.llm_model == "none":
+            self._lm_error = "the LLM stage is turned off (llm_model = none)"
+            return None
+        if self._lm is None and self._lm_error is None:
+            from .llm import ModelUnavailable, make_language_model
+            try:
+                self._lm = make_language_model(self.settings.llm_model, threads=self.settings.threads,
+                                               quantize=self.settings.llm_int8)
+            except (ModelUnavailable, ValueError) as err:
+                self._lm_error = f"language model unavailable: {err}"
+        return self._lm
 
-        `fusion` overrides the configured score fusion (evaluation compares several)."""
+    def recommend(self, message: str, conversation: "Conversation | None" = None, segment: str | None = None,
+                  customer: str | None = None, k: int = 5, fusion: "FusionSettings | None" = None,
+                  use_llm: bool | None = None, reasons: bool = False) -> Recommendation:
+        """Parse the message into the conversation, rank the catalog for it, rerank the top with the LLM,
+        and record the trace. `reasons=True` also writes the one-line reasons (else call `explain`).
+
+        `fusion` overrides the configured score fusion and `use_llm` the LLM rerank (evaluation compares)."""
         from .dialogue import Conversation
         from .hybrid import rank
         from .segments import resolve_segment
@@ -195,8 +214,24 @@ class Assistant:
             cf_scores = dict(cf.recommend(history, k=CF_POOL, customer=pseudonym,
                                           segment=chosen.key if chosen.key != "general" else None))
             brand_affinity = self._brand_affinity(cf, pseudonym)
+        lm = self.language_model() if (use_llm if use_llm is not None else self.settings.llm_weight > 0) else None
+        pool_k = max(k, self.settings.rerank_top_n) if lm is not None else k
         result = rank(self.index.products, self.features(), self.index.vectors, request, chosen, content,
-                      cf_scores, fusion or self.settings.fusion, k, conversation.excluded_ids(), brand_affinity)
+                      cf_scores, fusion or self.settings.fusion, pool_k, conversation.excluded_ids(), brand_affinity)
+        stages = {}
+        if lm is not None and result.candidates:
+            from .rerank import rerank
+            try:
+                outcome = rerank(lm, request, chosen.name, result.candidates, self.settings.rerank_top_n,
+                                 self.settings.llm_weight, conversation_history(conversation))
+                result.candidates = outcome.candidates
+                stages["llm rerank"] = (f"{lm.model_id}: {len(outcome.llm_scores)} candidates scored in "
+                                        f"{outcome.seconds:.2f} s, weight {self.settings.llm_weight}")
+            except Exception as err:  # the answer must not depend on the LLM stage working
+                stages["llm rerank"] = f"skipped: {type(err).__name__}: {err}"
+        else:
+            stages["llm rerank"] = "skipped: " + (self._lm_error or "not requested")
+        result.candidates = result.candidates[:k]
         if cf is not None:
             history = [like_id] if like_id else self._history_ids(cf, pseudonym)
             for candidate in result.candidates:
@@ -205,8 +240,34 @@ class Assistant:
                     candidate.breakdown["cf_evidence"] = evidence.text(self._titles())
         conversation.record_shown(turn.turn_id, [(c.product.id, c.product.price) for c in result.candidates])
         turn_id = uuid.uuid4().hex[:12]
-        self._remember(TurnRecord(turn_id, turn.message, request, chosen.key, source, result))
-        return Recommendation(turn_id, request, chosen.key, source, result.candidates, result.filter_counts)
+        record = TurnRecord(turn_id, turn.message, request, chosen.key, source, result, stages)
+        self._remember(record)
+        recommendation = Recommendation(turn_id, request, chosen.key, source, result.candidates, result.filter_counts)
+        if reasons:
+            self.explain(turn_id)
+        return recommendation
+
+    def explain(self, turn_id: str) -> dict[str, str]:
+        """One-line reasons for a turn's shown products ({product id: reason}), LLM-written where they
+        pass the grounding check, else built from the score breakdown; recorded in the trace."""
+        from .explain import explain
+
+        record = self.turn(turn_id)
+        candidates = record.result.candidates
+        if candidates and "reason" in candidates[0].breakdown:
+            return {c.product.id: c.breakdown["reason"] for c in candidates}
+        lm = self.language_model()
+        started = time.perf_counter()
+        reasons = explain(lm, record.request, candidates, self.settings.reason_tokens)
+        for candidate, reason in zip(candidates, reasons):
+            candidate.breakdown["reason"] = reason.text
+            candidate.breakdown["reason_source"] = reason.source
+            candidate.breakdown["reason_check"] = reason.check
+        written = sum(r.source == "llm" for r in reasons)
+        record.stages["reasons"] = (f"{written} of {len(reasons)} written by the LLM and grounded, "
+                                    f"{len(reasons) - written} from templates, {time.perf_counter() - started:.2f} s"
+                                    + ("" if lm is not None else f" ({self._lm_error})"))
+        return {c.product.id: c.breakdown["reason"] for c in candidates}
 
     def _pseudonym(self, customer: str) -> str:
         from .privacy import pseudonymizer
@@ -334,6 +395,12 @@ class Recommendation:
                 "request": self.request.to_dict(), "filters": self.filter_counts,
                 "items": [{"rank": c.rank, "score": round(c.score, 4), "product": c.product.to_dict(),
                            "breakdown": c.breakdown} for c in self.items]}
+
+
+def conversation_history(conversation: "Conversation", turns: int = 3) -> str:
+    """The shopper's earlier messages in this conversation (context for the LLM judge), newest last."""
+    earlier = [t.message for t in conversation.turns[:-1]][-turns:]
+    return " / ".join(earlier)
 
 
 def matched_words(request: "Request", product: Product) -> list[str]:

@@ -224,17 +224,20 @@ def _print_recommendation(rec, as_json: bool) -> None:
 @click.option("--segment", default=None, help="Shopper segment (default: from the customer profile or the message).")
 @click.option("--customer", default=None, help="Customer id (pseudonymised before use) for history and segment.")
 @click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 50), help="How many products.")
+@click.option("--llm/--no-llm", "use_llm", default=None,
+              help="Rerank and explain with the language model (default: on unless llm_model = none).")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer with its score breakdown as JSON.")
 @click.pass_context
 def recommend(ctx: click.Context, message: str, segment: str | None, customer: str | None, k: int,
-              as_json: bool) -> None:
-    """Recommend products for one shopper MESSAGE (English or Chinese)."""
+              use_llm: bool | None, as_json: bool) -> None:
+    """Recommend products for one shopper MESSAGE (English or Chinese), each with a one-line reason."""
     from .assistant import Assistant
     from .index_store import IndexError_
     from .segments import SegmentError
 
     try:
-        rec = Assistant(ctx.obj).recommend(message, segment=segment, customer=customer, k=k)
+        settings = ctx.obj if use_llm is not False else _settings(ctx, llm_model="none")
+        rec = Assistant(settings).recommend(message, segment=segment, customer=customer, k=k, reasons=True)
     except (IndexError_, SegmentError) as err:
         raise click.ClickException(str(err)) from None
     _print_recommendation(rec, as_json)
@@ -273,7 +276,7 @@ def chat(ctx: click.Context, segment: str | None, customer: str | None, k: int) 
         if not message.strip():
             continue
         try:
-            last = assistant.recommend(message, conversation, segment=segment, customer=customer, k=k)
+            last = assistant.recommend(message, conversation, segment=segment, customer=customer, k=k, reasons=True)
         except (IndexError_, SegmentError) as err:
             raise click.ClickException(str(err)) from None
         _print_recommendation(last, as_json=False)
@@ -387,9 +390,11 @@ def eval_cf(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path,
               help="Labelled requests (JSONL; default: the demo store's set in tests/data/requests.jsonl).")
 @click.option("--index", "name", default=None, help="Index to evaluate (default: the configured one).")
 @click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 50), help="Cut-off for the metrics.")
+@click.option("--llm", "with_llm", is_flag=True, help="Also run the hybrid with the LLM rerank (slow).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.pass_context
-def eval_requests(ctx: click.Context, path: Path | None, name: str | None, k: int, as_json: bool) -> None:
+def eval_requests(ctx: click.Context, path: Path | None, name: str | None, k: int, with_llm: bool,
+                  as_json: bool) -> None:
     """Content-only, CF-only and hybrid ranking side by side on labelled shopper requests.
 
     Prints hard-constraint satisfaction, NDCG@K, precision@K, segment fit and parse accuracy.
@@ -406,6 +411,9 @@ def eval_requests(ctx: click.Context, path: Path | None, name: str | None, k: in
     try:
         results = [evaluate_requests(assistant, cases, fusion, mode, k)
                    for mode, fusion in ranking_modes(assistant.settings.fusion).items()]
+        if with_llm:
+            results.append(evaluate_requests(assistant, cases, assistant.settings.fusion, "hybrid + LLM", k,
+                                             use_llm=True))
     except IndexError_ as err:
         raise click.ClickException(str(err)) from None
     if as_json:

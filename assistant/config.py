@@ -47,6 +47,13 @@ class Settings:
     state_dir: Path = Path(".aisle")
     # Chosen by `aisle eval cf` on the demo store: see docs/collaborative.md.
     cf_model: str = "blend"
+    # The language model that reranks and explains: "qwen" (default), "smollm2", a path to a .gguf file or
+    # a model folder, or "none" to answer without the LLM stage.
+    llm_model: str = "qwen"
+    llm_int8: bool = True
+    rerank_top_n: int = 8
+    llm_weight: float = 0.2  # blend of P(Yes) with the hybrid score (docs/llm.md says how it was chosen)
+    reason_tokens: int = 40
     # A store's own segments file (default: the one shipped in the package).
     segments_file: Path | None = None
     # Score fusion of the hybrid ranker (see docs/ranking.md for how it was chosen).
@@ -68,6 +75,12 @@ def _coerce(name: str, value: Any) -> Any:
         return FusionSettings(**value)
     if kind == "int":
         return int(value)
+    if kind == "float":
+        return float(value)
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        return str(value).strip().lower() in ("1", "true", "yes", "on")
     if kind.startswith("dict"):
         if not isinstance(value, dict):
             raise ValueError(f"setting {name!r} must be a table")

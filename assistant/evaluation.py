@@ -269,8 +269,9 @@ def ranking_modes(base) -> dict:
 
 
 def evaluate_requests(assistant, cases: Sequence[RequestCase], fusion, mode: str = "hybrid",
-                      k: int = 5) -> RequestSetResult:
-    """Run every labelled conversation through `assistant` with the given fusion and grade the last answer."""
+                      k: int = 5, use_llm: bool = False) -> RequestSetResult:
+    """Run every labelled conversation through `assistant` with the given fusion (and optionally the LLM
+    rerank) and grade the last answer."""
     from .dialogue import Conversation
 
     segments = assistant.segments
@@ -280,7 +281,8 @@ def evaluate_requests(assistant, cases: Sequence[RequestCase], fusion, mode: str
         conversation = Conversation()
         rec = None
         for message in case.turns:
-            rec = assistant.recommend(message, conversation, segment=case.segment, k=k, fusion=fusion)
+            rec = assistant.recommend(message, conversation, segment=case.segment, k=k, fusion=fusion,
+                                      use_llm=use_llm)
         shown = [c.product for c in rec.items]
         ideal = [gain(p, case) for p in products if matches_hard(p, case.hard)]
         gains = [gain(p, case) for p in shown]

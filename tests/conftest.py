@@ -62,6 +62,7 @@ def demo_settings(tmp_path_factory: pytest.TempPathFactory, minilm) -> Settings:
     """The demo store indexed with the real MiniLM model (built once per session)."""
     from assistant.assistant import ensure_demo_index
     root = tmp_path_factory.mktemp("demo")
-    settings = Settings(index_dir=root / "index", index_name="demo", embedder="minilm", state_dir=root / "state")
+    settings = Settings(index_dir=root / "index", index_name="demo", embedder="minilm", state_dir=root / "state",
+                        llm_model="none")  # the LLM stage has its own end-to-end tests
     ensure_demo_index(settings)
     return settings
