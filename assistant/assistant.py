@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import hmac
 import threading
 import time
 import uuid
@@ -31,6 +32,7 @@ SEGMENT_CONTEXT_WEIGHT = 0.25  # how much the segment's description steers conte
 LIKE_WEIGHT = 0.6  # how much "something like the second one" steers content search
 CF_POOL = 200
 TRACE_LIMIT = 500  # recent turns kept for staff "why" questions
+CONVERSATION_LIMIT = 1_000  # open chat conversations kept in memory
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class Assistant:
         self._turns: OrderedDict[str, TurnRecord] = OrderedDict()
         self._lm: Any = None
         self._lm_error: str | None = None
+        self._conversations: OrderedDict[str, "Conversation"] = OrderedDict()
+        self._feedback: Any = None
 
     # ------------------------------------------------------------------ index
 
@@ -185,7 +189,7 @@ class Assistant:
 
     def recommend(self, message: str, conversation: "Conversation | None" = None, segment: str | None = None,
                   customer: str | None = None, k: int = 5, fusion: "FusionSettings | None" = None,
-                  use_llm: bool | None = None, reasons: bool = False) -> Recommendation:
+                  use_llm: bool | None = None, reasons: bool = False, exclude: Iterable[str] = ()) -> Recommendation:
         """Parse the message into the conversation, rank the catalog for it, rerank the top with the LLM,
         and record the trace. `reasons=True` also writes the one-line reasons (else call `explain`).
 
@@ -217,7 +221,8 @@ class Assistant:
         lm = self.language_model() if (use_llm if use_llm is not None else self.settings.llm_weight > 0) else None
         pool_k = max(k, self.settings.rerank_top_n) if lm is not None else k
         result = rank(self.index.products, self.features(), self.index.vectors, request, chosen, content,
-                      cf_scores, fusion or self.settings.fusion, pool_k, conversation.excluded_ids(), brand_affinity)
+                      cf_scores, fusion or self.settings.fusion, pool_k, conversation.excluded_ids() | set(exclude),
+                      brand_affinity)
         stages = {}
         if lm is not None and result.candidates:
             from .rerank import rerank
@@ -268,6 +273,61 @@ class Assistant:
                                     f"{len(reasons) - written} from templates, {time.perf_counter() - started:.2f} s"
                                     + ("" if lm is not None else f" ({self._lm_error})"))
         return {c.product.id: c.breakdown["reason"] for c in candidates}
+
+    # ------------------------------------------------------------------ chat sessions and feedback
+
+    def chat(self, message: str, conversation_id: str | None = None, segment: str | None = None,
+             customer: str | None = None, k: int = 5, reasons: bool = False) -> tuple[str, Recommendation]:
+        """One chat turn in a server-side conversation (created when `conversation_id` is None or unknown).
+        Products the shopper turned down in this conversation are never shown again."""
+        from .dialogue import Conversation
+
+        with self._lock:
+            if conversation_id not in self._conversations:
+                conversation_id = uuid.uuid4().hex[:16]
+                self._conversations[conversation_id] = Conversation()
+                while len(self._conversations) > CONVERSATION_LIMIT:
+                    self._conversations.popitem(last=False)
+            self._conversations.move_to_end(conversation_id)
+            conversation = self._conversations[conversation_id]
+        declined = self.feedback_store.declined(conversation_id)
+        rec = self.recommend(message, conversation, segment=segment, customer=customer, k=k, reasons=reasons,
+                             exclude=declined)
+        return conversation_id, rec
+
+    def reset_conversation(self, conversation_id: str | None) -> None:
+        """Forget a conversation's state ("start over")."""
+        with self._lock:
+            self._conversations.pop(conversation_id or "", None)
+
+    @property
+    def feedback_store(self):
+        """Feedback in SQLite under the state folder."""
+        if self._feedback is None:
+            from .feedback import FeedbackStore
+            self._feedback = FeedbackStore(Path(self.settings.state_dir) / "feedback.sqlite",
+                                           log_messages=self.settings.log_messages)
+        return self._feedback
+
+    def record_feedback(self, conversation_id: str, turn_id: str, product_id: str, kind: str,
+                        customer: str | None = None) -> None:
+        """Store thumbs up / down / bought (customer pseudonymised); a thumbs down hides the product for
+        the rest of the conversation."""
+        if self.index.position_of(product_id) is None:
+            raise KeyError(f"no product {product_id!r} in the served index")
+        message = self._turns[turn_id].message if turn_id in self._turns else None
+        self.feedback_store.add(self._pseudonym(customer) if customer else "", conversation_id, turn_id,
+                                product_id, kind, message)
+
+    def staff_allowed(self, token: str | None) -> bool:
+        """Constant-time check of a staff token; with no token configured, staff access is off."""
+        configured = self.settings.staff_token
+        return bool(configured) and token is not None and hmac.compare_digest(configured.encode(), token.encode())
+
+    def recent_turns(self, limit: int = 30) -> list[TurnRecord]:
+        """The latest recorded turns, newest first."""
+        with self._lock:
+            return list(self._turns.values())[-limit:][::-1]
 
     def _pseudonym(self, customer: str) -> str:
         from .privacy import pseudonymizer

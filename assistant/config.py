@@ -54,6 +54,10 @@ class Settings:
     rerank_top_n: int = 8
     llm_weight: float = 0.2  # blend of P(Yes) with the hybrid score (docs/llm.md says how it was chosen)
     reason_tokens: int = 40
+    # Staff and admin views and API endpoints need this token (AISLE_STAFF_TOKEN); empty means they are off.
+    staff_token: str = field(default="", repr=False)
+    # Store shopper message text with feedback (off: only ids and the kind of feedback are stored).
+    log_messages: bool = False
     # A store's own segments file (default: the one shipped in the package).
     segments_file: Path | None = None
     # Score fusion of the hybrid ranker (see docs/ranking.md for how it was chosen).

@@ -1,81 +1,238 @@
-"""The Gradio web app. For now: content search over the served index, shown as product cards.
+"""The Gradio web app: a shopper chat with product cards, a staff "why" view and an admin rebuild page.
 
-All product text is HTML-escaped before it reaches the page: catalog content is untrusted data.
+All catalog and shopper text is HTML-escaped before it reaches the page: it is untrusted data. The staff
+and admin tabs need the staff token; with none configured they are off.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import sys
 from pathlib import Path
 
-from .assistant import Assistant, SearchHit, ensure_demo_index
+from .assistant import Assistant, ensure_demo_index
 from .config import Settings
 
 CSS = """
-.aisle-cards {display: grid; grid-template-columns: repeat(auto-fill, minmax(240px, 1fr)); gap: 12px;}
+.aisle-cards {display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: 12px;}
 .aisle-card {border: 1px solid #d0d7de; border-radius: 10px; padding: 12px; background: #fff; color: #111;}
 .aisle-card h4 {margin: 0 0 6px 0; font-size: 1rem;}
+.aisle-rank {display: inline-block; background: #0b5; color: #fff; border-radius: 50%; width: 1.5em;
+             text-align: center; margin-right: 4px; font-size: 0.8rem;}
 .aisle-price {font-weight: 700; font-size: 1.05rem;}
 .aisle-meta {color: #555; font-size: 0.85rem; margin: 4px 0;}
-.aisle-desc {font-size: 0.85rem; margin-top: 6px;}
+.aisle-reason {font-size: 0.9rem; margin-top: 8px; font-style: italic;}
+.aisle-pending {color: #888;}
+@media (max-width: 480px) { .aisle-cards {grid-template-columns: 1fr;} }
 """
 
-EXAMPLES = ["kids rain jacket", "reading glasses for grandpa", "wireless headphones for the gym",
-            "non-slip shoes for seniors", "birthday gift for a 4 year old"]
+EXAMPLES = ["waterproof jacket for my 6 year old under $40", "reading glasses for grandpa",
+            "wireless headphones for the gym", "给我6岁的儿子买一件40美元以下的防水外套", "a birthday gift for a 5 year old"]
+AUTO_SEGMENT = "let Aisle infer"
 
 
-def render_cards(hits: list[SearchHit]) -> str:
-    """Product cards as HTML, every catalog value escaped."""
-    if not hits:
-        return "<p>No matching products. Try other words.</p>"
+def render_cards(items: list, reasons: dict[str, str] | None = None) -> str:
+    """Product cards as HTML, every catalog value escaped; reasons when known, else a placeholder."""
+    if not items:
+        return "<p>Nothing in the catalog meets all of that. Try relaxing something, e.g. “forget the budget”.</p>"
+    esc = html.escape
     cards = []
-    for hit in hits:
-        p = hit.product
-        esc = html.escape
-        meta = " · ".join(esc(x) for x in (p.category, p.brand, p.color, p.size.replace("|", " / ")) if x)
+    for item in items:
+        p = item.product
+        meta = " · ".join(esc(x) for x in (p.brand, p.color, p.size.replace("|", " / ")) if x)
         rating = f"★ {p.rating:.1f} ({p.rating_count})" if p.rating is not None else ""
         stock = "" if p.in_stock else " · <em>out of stock</em>"
-        description = esc(p.description[:220] + ("…" if len(p.description) > 220 else ""))
-        cards.append(
-            f'<div class="aisle-card" data-product-id="{esc(p.id)}">'
-            f"<h4>{esc(p.title)}</h4>"
-            f'<div class="aisle-price">${p.price:,.2f}</div>'
-            f'<div class="aisle-meta">{meta}</div>'
-            f'<div class="aisle-meta">{rating}{stock}</div>'
-            f'<div class="aisle-desc">{description}</div></div>'
-        )
+        image = (f'<img src="{esc(p.image_url)}" alt="" style="max-width:100%;border-radius:6px">'
+                 if p.image_url.startswith(("http://", "https://")) else "")
+        reason = (reasons or {}).get(p.id)
+        reason_html = (f'<div class="aisle-reason">{esc(reason)}</div>' if reason
+                       else '<div class="aisle-reason aisle-pending">Writing why this fits…</div>')
+        cards.append(f'<div class="aisle-card" data-product-id="{esc(p.id)}">{image}'
+                     f'<h4><span class="aisle-rank">{item.rank}</span>{esc(p.title)}</h4>'
+                     f'<div class="aisle-price">${p.price:,.2f}</div>'
+                     f'<div class="aisle-meta">{meta}</div><div class="aisle-meta">{rating}{stock}</div>'
+                     f'<div class="aisle-meta">{esc(p.id)}</div>{reason_html}</div>')
     return f'<div class="aisle-cards">{"".join(cards)}</div>'
+
+
+def reply_text(rec) -> str:
+    """The assistant's chat line for a recommendation."""
+    if not rec.items:
+        return "I couldn't find anything that meets all of that. Try relaxing a constraint."
+    removed = sum(rec.filter_counts.values())
+    zh = rec.request.language == "zh"
+    if zh:
+        return f"为您找到 {len(rec.items)} 件商品" + (f"（已排除 {removed} 件不符合条件的商品）。" if removed else "。")
+    return f"Here are {len(rec.items)} picks" + (f" ({removed} products didn't meet your constraints)." if removed
+                                                  else ".")
 
 
 def build_app(assistant: Assistant):
     """The Gradio Blocks app over one Assistant."""
     import gradio as gr
 
-    def run_search(query: str, k: float) -> str:
+    segments = [AUTO_SEGMENT] + sorted(assistant.segments)
+
+    def send(message: str, history: list, state: dict, segment: str):
+        history = list(history or [])
+        state = dict(state or {})
+        text = str(message or "").strip()
+        if not text:
+            yield history, state, gr.update(), gr.update(), ""
+            return
         try:
-            return render_cards(assistant.search(query, int(k)))
-        except Exception as err:  # never crash the page on odd input; say what happened
-            return f"<p>Search failed: {html.escape(str(err))}</p>"
+            conversation_id, rec = assistant.chat(text, state.get("conversation"),
+                                                  None if segment == AUTO_SEGMENT else segment)
+        except Exception as err:  # never crash the chat: say what happened
+            history += [{"role": "user", "content": text},
+                        {"role": "assistant", "content": f"Sorry, something went wrong: {err}"}]
+            yield history, state, gr.update(), gr.update(), ""
+            return
+        state.update(conversation=conversation_id, turn=rec.turn_id, items=[i.product.id for i in rec.items])
+        history += [{"role": "user", "content": text}, {"role": "assistant", "content": reply_text(rec)}]
+        choices = [f"{i.rank}. {i.product.title} [{i.product.id}]" for i in rec.items]
+        yield history, state, render_cards(rec.items), gr.update(choices=choices, value=None), ""
+        try:
+            reasons = assistant.explain(rec.turn_id)
+        except Exception as err:
+            reasons = {i.product.id: f"(no reason: {err})" for i in rec.items}
+        yield history, state, render_cards(rec.items, reasons), gr.update(), ""
+
+    def give_feedback(kind: str, choice: str | None, state: dict) -> str:
+        if not choice or not state or not state.get("turn"):
+            return "Pick a product above first."
+        product_id = choice.rsplit("[", 1)[-1].rstrip("]")
+        try:
+            assistant.record_feedback(state["conversation"], state["turn"], product_id, kind)
+        except (KeyError, ValueError) as err:
+            return f"Could not record that: {err}"
+        return {"up": "Thanks! 👍 noted.", "down": "Got it — we won't show that one again in this chat.",
+                "bought": "Great choice! 🛍️ noted."}[kind]
+
+    def start_over(state: dict):
+        assistant.reset_conversation((state or {}).get("conversation"))
+        return [], {}, "", gr.update(choices=[], value=None), ""
+
+    def staff_why(token: str, turn: str, product: str, mode: str) -> str:
+        if not assistant.staff_allowed(token):
+            return json.dumps({"error": "a valid staff token is required" if assistant.settings.staff_token
+                               else "the staff view is off: no staff token is configured"})
+        product_id = resolve_product(assistant, product)
+        try:
+            trace = (assistant.why if mode == "why" else assistant.why_not)(turn.strip(), product_id)
+        except KeyError as err:
+            if mode == "why":
+                trace = assistant.why_not(turn.strip(), product_id)
+            else:
+                trace = {"error": str(err)}
+        return json.dumps(trace, indent=2, ensure_ascii=False, default=str)
+
+    def staff_turns(token: str):
+        if not assistant.staff_allowed(token):
+            return gr.update(choices=[]), "<p>A valid staff token is required.</p>"
+        turns = assistant.recent_turns(30)
+        choices = [(f"{t.turn_id} — {t.message[:60]}", t.turn_id) for t in turns]
+        feedback = assistant.feedback_store.recent(20)
+        rows = "".join(f"<tr><td>{html.escape(f.kind)}</td><td>{html.escape(f.product)}</td>"
+                       f"<td>{html.escape(f.turn)}</td></tr>" for f in feedback)
+        return (gr.update(choices=choices, value=choices[0][1] if choices else None),
+                f"<table><tr><th>feedback</th><th>product</th><th>turn</th></tr>{rows}</table>")
+
+    def admin_rebuild(token: str, files, progress=gr.Progress()):
+        if not assistant.staff_allowed(token):
+            return "A valid staff token is required.", ""
+        if not files:
+            return "Upload one or more catalog files first.", ""
+        paths = [Path(f if isinstance(f, str) else f.name) for f in (files if isinstance(files, list) else [files])]
+
+        def report(done: int, total: int) -> None:
+            progress((done, total) if total else (0, 1), desc="embedding changed products")
+        try:
+            summary = assistant.rebuild_index(paths, progress=report)
+        except Exception as err:
+            return f"Rebuild failed: {err}. The previous index keeps serving.", ""
+        rows = "".join(f"<tr><td>{html.escape(r.file)}</td><td>{r.line}</td><td>{html.escape(r.reason)}</td></tr>"
+                       for r in summary.report.rejections[:200])
+        table = f"<table><tr><th>file</th><th>line</th><th>reason</th></tr>{rows}</table>" if rows else ""
+        return summary.format(), table
 
     with gr.Blocks(title="Aisle — shopping assistant") as app:
-        gr.Markdown("# Aisle\nDescribe what you are looking for; Aisle searches the store's catalog.")
-        with gr.Row():
-            query = gr.Textbox(label="What are you looking for?", placeholder="e.g. a waterproof jacket for my "
-                               "6-year-old", scale=4, elem_id="aisle-query")
-            k = gr.Slider(1, 20, value=6, step=1, label="Results", scale=1)
-        button = gr.Button("Search", variant="primary", elem_id="aisle-search")
-        gr.Examples(EXAMPLES, inputs=query)
-        results = gr.HTML(elem_id="aisle-results")
-        button.click(run_search, [query, k], results)
-        query.submit(run_search, [query, k], results)
+        gr.Markdown("# 🛒 Aisle\nTell me what you're looking for — in English or 中文. Refine with "
+                    "“make it blue”, “cheaper”, “show me more”, “something like the second one”.")
+        with gr.Tab("Shop"):
+            state = gr.State({})
+            with gr.Row():
+                segment = gr.Dropdown(segments, value=AUTO_SEGMENT, label="Shopping for", scale=1,
+                                      elem_id="aisle-segment")
+            chatbot = gr.Chatbot(label="Chat", height=300, elem_id="aisle-chat")
+            with gr.Row():
+                message = gr.Textbox(placeholder="e.g. a waterproof jacket for my 6-year-old under $40",
+                                     show_label=False, scale=5, elem_id="aisle-message")
+                send_button = gr.Button("Send", variant="primary", scale=1, elem_id="aisle-send")
+            gr.Examples(EXAMPLES, inputs=message)
+            cards = gr.HTML(elem_id="aisle-cards")
+            with gr.Row():
+                picked = gr.Dropdown([], label="Tell us about a product", scale=3, elem_id="aisle-picked")
+                up = gr.Button("👍", scale=1, elem_id="aisle-up")
+                down = gr.Button("👎", scale=1, elem_id="aisle-down")
+                bought = gr.Button("Bought it", scale=1, elem_id="aisle-bought")
+            feedback_note = gr.Markdown(elem_id="aisle-feedback-note")
+            reset = gr.Button("Start over", elem_id="aisle-reset")
+            outputs = [chatbot, state, cards, picked, message]
+            send_button.click(send, [message, chatbot, state, segment], outputs)
+            message.submit(send, [message, chatbot, state, segment], outputs)
+            up.click(lambda c, s: give_feedback("up", c, s), [picked, state], feedback_note)
+            down.click(lambda c, s: give_feedback("down", c, s), [picked, state], feedback_note)
+            bought.click(lambda c, s: give_feedback("bought", c, s), [picked, state], feedback_note)
+            reset.click(start_over, [state], [chatbot, state, cards, picked, feedback_note])
+        with gr.Tab("Staff", elem_id="aisle-staff-tab"):
+            if not assistant.settings.staff_token:
+                gr.Markdown("The staff view is off: set `AISLE_STAFF_TOKEN` to turn it on.")
+            token = gr.Textbox(label="Staff token", type="password", elem_id="aisle-staff-token")
+            load_turns = gr.Button("Show recent turns", elem_id="aisle-staff-load")
+            turn = gr.Dropdown([], label="Conversation turn", allow_custom_value=True, elem_id="aisle-staff-turn")
+            product = gr.Textbox(label="Product id or title", elem_id="aisle-staff-product")
+            with gr.Row():
+                why_button = gr.Button("Why was it shown?", elem_id="aisle-staff-why")
+                why_not_button = gr.Button("Why not shown?", elem_id="aisle-staff-why-not")
+            trace = gr.Code(label="Trace", language="json", elem_id="aisle-staff-trace")
+            feedback_table = gr.HTML()
+            load_turns.click(staff_turns, [token], [turn, feedback_table])
+            why_button.click(lambda t, tu, p: staff_why(t, tu or "", p, "why"), [token, turn, product], trace)
+            why_not_button.click(lambda t, tu, p: staff_why(t, tu or "", p, "why_not"), [token, turn, product],
+                                 trace)
+        with gr.Tab("Admin"):
+            admin_token = gr.Textbox(label="Staff token", type="password")
+            uploads = gr.File(label="Catalog files (CSV / JSONL / Parquet)", file_count="multiple")
+            rebuild_button = gr.Button("Rebuild index")
+            rebuild_status = gr.Markdown()
+            rebuild_report = gr.HTML()
+            rebuild_button.click(admin_rebuild, [admin_token, uploads], [rebuild_status, rebuild_report])
     return app
+
+
+def resolve_product(assistant: Assistant, text: str) -> str:
+    """A product id from an id or (part of) a title typed by staff."""
+    text = (text or "").strip()
+    if assistant.index.position_of(text) is not None:
+        return text
+    if "[" in text and text.endswith("]"):
+        return text.rsplit("[", 1)[-1].rstrip("]")
+    lowered = text.lower()
+    for product in assistant.index.products:
+        if lowered and lowered in product.title.lower():
+            return product.id
+    return text
 
 
 def serve(settings: Settings, catalogs: list[Path] | None = None, host: str = "127.0.0.1",
           port: int = 7860) -> None:
-    """Index the given catalogs (or the demo store) if needed, then serve the app."""
+    """Index the given catalogs (or the demo store) if needed, then serve the app and the API."""
+    import uvicorn
     from tqdm import tqdm
+
+    from .api import create_app
 
     bar = None
 
@@ -97,7 +254,11 @@ def serve(settings: Settings, catalogs: list[Path] | None = None, host: str = "1
         bar.close()
     assistant = Assistant(settings)
     print(f"serving index '{settings.index_name}' ({len(assistant.index.products)} products)")
-    assistant.query_embedder()  # load the model before the first shopper waits for it
-    app = build_app(assistant)
-    print(f"Aisle is running: open http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}")
-    app.launch(server_name=host, server_port=port, css=CSS, show_error=False)
+    assistant.query_embedder()  # load the models before the first shopper waits for them
+    assistant.cf_model
+    if assistant.language_model() is None:
+        print(f"note: answering without the LLM stage ({assistant._lm_error})")
+    app = create_app(assistant)
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    print(f"Aisle is running: open http://{shown}:{port}  (API docs: http://{shown}:{port}/docs)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")

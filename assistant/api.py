@@ -1,0 +1,129 @@
+"""The JSON API (FastAPI), with the Gradio app mounted on the same server.
+
+Shopper endpoints are open; staff and admin endpoints need the staff token (header `X-Staff-Token` or
+`Authorization: Bearer ...`). With no token configured they are off (403), never open.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from .assistant import Assistant
+
+MAX_JSON_BYTES = 64 * 1024
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+
+
+class RecommendBody(BaseModel):
+    message: str = Field(..., max_length=4_000, description="What the shopper wrote (English or Chinese).")
+    conversation_id: str | None = Field(None, max_length=64, description="Continue this conversation.")
+    segment: str | None = Field(None, max_length=64)
+    customer: str | None = Field(None, max_length=256, description="Pseudonymised before any use.")
+    k: int = Field(5, ge=1, le=20)
+    reasons: bool = True
+
+
+class FeedbackBody(BaseModel):
+    conversation_id: str = Field(..., min_length=1, max_length=64)
+    turn_id: str = Field(..., min_length=1, max_length=64)
+    product_id: str = Field(..., min_length=1, max_length=128)
+    kind: Literal["up", "down", "bought"]
+    customer: str | None = Field(None, max_length=256)
+
+
+def create_app(assistant: Assistant, mount_ui: bool = True) -> FastAPI:
+    """The API over one Assistant (and, by default, the Gradio app at /)."""
+    app = FastAPI(title="Aisle API", version="0.1.0",
+                  description="Recommendations, staff traces, feedback and index rebuilds for one store.")
+
+    @app.middleware("http")
+    async def limit_size(request: Request, call_next):
+        length = request.headers.get("content-length")
+        limit = MAX_UPLOAD_BYTES if request.url.path == "/api/index/rebuild" else MAX_JSON_BYTES
+        if request.url.path.startswith("/api/") and length and length.isdigit() and int(length) > limit:
+            return JSONResponse({"detail": f"request body over {limit:,} bytes"}, status_code=413)
+        return await call_next(request)
+
+    def require_staff(x_staff_token: str | None = Header(None), authorization: str | None = Header(None)) -> None:
+        configured = assistant.settings.staff_token
+        if not configured:
+            raise HTTPException(403, "staff access is off: no staff token is configured (AISLE_STAFF_TOKEN)")
+        given = x_staff_token or (authorization[7:] if authorization and authorization.startswith("Bearer ")
+                                  else None)
+        if not assistant.staff_allowed(given):
+            raise HTTPException(401, "a valid staff token is required")
+
+    @app.get("/api/health")
+    def health() -> dict:
+        index = assistant.index
+        return {"status": "ok", "index": assistant.settings.index_name, "products": len(index.products),
+                "build": index.manifest["build_id"], "embedder": index.model_id,
+                "llm": assistant.settings.llm_model}
+
+    @app.post("/api/recommend")
+    def recommend(body: RecommendBody) -> dict:
+        if body.segment and body.segment not in assistant.segments:
+            raise HTTPException(422, f"unknown segment {body.segment!r}; known: {', '.join(assistant.segments)}")
+        conversation_id, rec = assistant.chat(body.message, body.conversation_id, body.segment, body.customer,
+                                              body.k, reasons=body.reasons)
+        result = rec.to_dict()
+        result["conversation_id"] = conversation_id
+        for item in result["items"]:
+            item["reason"] = item["breakdown"].get("reason", "")
+            del item["breakdown"]  # the trace is for staff (GET /api/why)
+        return result
+
+    @app.post("/api/feedback")
+    def feedback(body: FeedbackBody) -> dict:
+        try:
+            assistant.record_feedback(body.conversation_id, body.turn_id, body.product_id, body.kind, body.customer)
+        except (KeyError, ValueError) as err:
+            raise HTTPException(422, str(err).strip("'\"")) from None
+        return {"status": "recorded"}
+
+    @app.get("/api/why", dependencies=[Depends(require_staff)])
+    def why(turn_id: str = Query(..., max_length=64), product_id: str = Query(..., max_length=128)) -> dict:
+        try:
+            return assistant.why(turn_id, product_id)
+        except KeyError as err:
+            raise HTTPException(404, str(err).strip("'\"")) from None
+
+    @app.get("/api/why-not", dependencies=[Depends(require_staff)])
+    def why_not(turn_id: str = Query(..., max_length=64), product_id: str = Query(..., max_length=128)) -> dict:
+        try:
+            return assistant.why_not(turn_id, product_id)
+        except KeyError as err:
+            raise HTTPException(404, str(err).strip("'\"")) from None
+
+    @app.post("/api/index/rebuild", dependencies=[Depends(require_staff)])
+    def rebuild(files: list[UploadFile] = File(...)) -> dict:
+        from .index_store import IndexError_
+        from .tabular import DataFileError
+
+        with tempfile.TemporaryDirectory() as tmp:
+            paths = []
+            for upload in files:
+                name = Path(upload.filename or "catalog.csv").name  # never a path from the client
+                target = Path(tmp) / name
+                target.write_bytes(upload.file.read())
+                paths.append(target)
+            try:
+                summary = assistant.rebuild_index(paths)
+            except (DataFileError, IndexError_, ValueError) as err:
+                raise HTTPException(422, f"{err}; the previous index keeps serving") from None
+        return {"status": "published", "build": summary.build_id, "loaded": summary.loaded,
+                "rejected": summary.rejected, "re_embedded": summary.re_embedded, "reused": summary.reused,
+                "seconds": round(summary.seconds, 2), "report": summary.report.to_dict()}
+
+    if mount_ui:
+        import gradio as gr
+
+        from .ui import CSS, build_app
+        app = gr.mount_gradio_app(app, build_app(assistant), path="/", css=CSS)
+    return app
