@@ -1,0 +1,114 @@
+"""The JSON API in-process (model-free embedder, no LLM): validation, tokens, feedback, rebuild."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant.api import create_app
+from assistant.assistant import Assistant
+from assistant.catalog import write_jsonl
+from assistant.config import Settings
+from conftest import make_products
+
+TOKEN = "s3cret-staff-token"
+
+
+@pytest.fixture
+def assistant(settings: Settings, tmp_path: Path) -> Assistant:
+    catalog = tmp_path / "catalog.jsonl"
+    write_jsonl(make_products(40), catalog)
+    a = Assistant(replace(settings, llm_model="none", staff_token=TOKEN))
+    a.rebuild_index([catalog])
+    return a
+
+
+@pytest.fixture
+def client(assistant: Assistant) -> TestClient:
+    return TestClient(create_app(assistant, mount_ui=False))
+
+
+def test_health(client: TestClient) -> None:
+    body = client.get("/api/health").json()
+    assert body["status"] == "ok" and body["products"] == 40 and body["llm"] == "none"
+
+
+def test_recommend_continue_and_feedback(client: TestClient) -> None:
+    first = client.post("/api/recommend", json={"message": "rain jacket under $30", "k": 3}).json()
+    assert len(first["items"]) == 3 and all(i["product"]["price"] <= 30 for i in first["items"])
+    assert all(i["reason"] for i in first["items"]) and "breakdown" not in first["items"][0]
+    conversation = first["conversation_id"]
+    shown = first["items"][0]["product"]["id"]
+    response = client.post("/api/feedback", json={"conversation_id": conversation, "turn_id": first["turn_id"],
+                                                  "product_id": shown, "kind": "down"})
+    assert response.json() == {"status": "recorded"}
+    again = client.post("/api/recommend", json={"message": "rain jacket under $30", "k": 10,
+                                                "conversation_id": conversation}).json()
+    assert again["conversation_id"] == conversation
+    assert shown not in [i["product"]["id"] for i in again["items"]]  # a thumbs-down hides it
+
+
+@pytest.mark.parametrize("body, status", [
+    ({}, 422), ({"message": "x" * 5000}, 422), ({"message": "hi", "k": 0}, 422), ({"message": "hi", "k": 99}, 422),
+    ({"message": "hi", "segment": "aliens"}, 422), ({"message": 12}, 422),
+])
+def test_bad_recommend_requests_get_clear_4xx(client: TestClient, body: dict, status: int) -> None:
+    response = client.post("/api/recommend", json=body)
+    assert response.status_code == status and response.json()["detail"]
+
+
+def test_oversized_bodies_are_refused(client: TestClient) -> None:
+    response = client.post("/api/recommend", content=b"{" + b" " * 70_000 + b"}",
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 413
+
+
+def test_bad_feedback_is_refused(client: TestClient) -> None:
+    ok = {"conversation_id": "c", "turn_id": "t", "product_id": "P0001", "kind": "up"}
+    assert client.post("/api/feedback", json={**ok, "kind": "love"}).status_code == 422
+    assert client.post("/api/feedback", json={**ok, "product_id": "NOPE"}).status_code == 422
+
+
+def test_staff_endpoints_need_the_token(client: TestClient) -> None:
+    rec = client.post("/api/recommend", json={"message": "wool socks", "k": 2}).json()
+    params = {"turn_id": rec["turn_id"], "product_id": rec["items"][0]["product"]["id"]}
+    assert client.get("/api/why", params=params).status_code == 401
+    assert client.get("/api/why", params=params, headers={"X-Staff-Token": "wrong"}).status_code == 401
+    trace = client.get("/api/why", params=params, headers={"X-Staff-Token": TOKEN}).json()
+    assert trace["rank"] == 1 and "breakdown" in trace and trace["stages"]["llm rerank"].startswith("skipped")
+    why_not = client.get("/api/why-not", params={**params, "product_id": "P0039"},
+                         headers={"Authorization": f"Bearer {TOKEN}"}).json()
+    assert why_not["stage"] in ("candidate retrieval", "ranking", "diversity", "hard filter (budget)")
+    assert client.get("/api/why", params={**params, "turn_id": "nope"},
+                      headers={"X-Staff-Token": TOKEN}).status_code == 404
+    files = {"files": ("c.csv", b"id,title,price\nA,Thing,1\n", "text/csv")}
+    assert client.post("/api/index/rebuild", files=files).status_code == 401
+
+
+def test_without_a_configured_token_staff_access_is_off(assistant: Assistant) -> None:
+    assistant.settings = replace(assistant.settings, staff_token="")
+    client = TestClient(create_app(assistant, mount_ui=False))
+    response = client.get("/api/why", params={"turn_id": "t", "product_id": "p"}, headers={"X-Staff-Token": ""})
+    assert response.status_code == 403 and "off" in response.json()["detail"]
+
+
+def test_rebuild_publishes_and_a_bad_catalog_keeps_the_old_index(client: TestClient) -> None:
+    csv = b"id,title,price\nA1,Blue rain jacket,20\nA2,,5\nA3,Garden hose,12\n"
+    response = client.post("/api/index/rebuild", files={"files": ("../../evil/c.csv", csv, "text/csv")},
+                           headers={"X-Staff-Token": TOKEN})
+    body = response.json()
+    assert response.status_code == 200 and body["loaded"] == 2 and body["rejected"] == 1
+    assert body["report"]["rejections"][0]["reason"] == "missing title"
+    assert client.get("/api/health").json()["products"] == 2
+    bad = client.post("/api/index/rebuild", files={"files": ("bad.csv", b"foo,bar\n1,2\n", "text/csv")},
+                      headers={"X-Staff-Token": TOKEN})
+    assert bad.status_code == 422 and "previous index keeps serving" in bad.json()["detail"]
+    assert client.get("/api/health").json()["products"] == 2
+
+
+def test_openapi_docs_are_served(client: TestClient) -> None:
+    assert client.get("/docs").status_code == 200
+    assert "/api/recommend" in client.get("/openapi.json").json()["paths"]
