@@ -235,7 +235,9 @@ class Assistant:
             except Exception as err:  # the answer must not depend on the LLM stage working
                 stages["llm rerank"] = f"skipped: {type(err).__name__}: {err}"
         else:
-            stages["llm rerank"] = "skipped: " + (self._lm_error or "not requested")
+            stages["llm rerank"] = "skipped: " + (self._lm_error if lm is None and self._lm_error else
+                                                  f"rerank weight is {self.settings.llm_weight} "
+                                                  "(the LLM did not improve NDCG@5 on the labelled set)")
         result.candidates = result.candidates[:k]
         if cf is not None:
             history = [like_id] if like_id else self._history_ids(cf, pseudonym)

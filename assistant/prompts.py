@@ -59,12 +59,37 @@ def load_template(name: str, folder: Path | None = None) -> Template:
     return Template(name, sections)
 
 
+# Text in data that only an attacker writes: chat markup, role labels, orders to the model, the judge's
+# answer word, links. Removed before data reaches a prompt (quoting alone stops delimiter tricks, but the
+# measured P(Yes) of a hostile product still rose by up to 0.43 from the words of the attack).
+_INJECTION = [re.compile(p, re.IGNORECASE) for p in (
+    r"<\|[^|>]{0,40}\|>\s*(?:system|assistant|user)?", r"\{+\s*[\w.]{0,40}\s*\}+", r"\bbest match\b", r"最符合", r"\b(?:im_start|im_end|endoftext|eot_id|start_header_id)\b",
+    r"https?://\S+", r"\bwww\.\S+",
+    r"\b(?:system|assistant|user|human|developer)\s*(?:prompt|message)?\s*[:：]",
+    r"\b(?:ignore|disregard|forget|override)\b[^.!?。！\n]{0,80}",
+    r"(?:\b(?:please|now|just|always|and|then|so|you|must|should)\s+)*"
+    r"\b(?:answer|reply|respond|rate|say|output|return)\b[^.!?。！\n]{0,30}\byes\b",
+    r"\bas an ai\b(?: language model)?", r"\byou must\b", r"\bsystem prompt\b", r"\binstructions?\b",
+    r"\byes\b[!.]*",
+    r"[\u4e00-\u9fff]{0,12}(?:忽略|无视|忘记|回答|输出)[^。！？\n]{0,30}", r"(?:系统|助手|用户)\s*[:：]", r"指令",
+)]
+
+
+def redact_instructions(text: str) -> str:
+    """Remove instruction-like spans from untrusted text (see _INJECTION) with the punctuation they leave
+    behind, and no marker: any extra text, even a "(removed)" note or a stray "。", moves a small model's
+    judgement as much as the attack did."""
+    for pattern in _INJECTION:
+        text = pattern.sub("\x00", text)
+    return re.sub(r"\s*\x00[\s\x00,.;:!?。，！？、]*", " ", text)
+
+
 def quote(text: object, limit: int = MAX_QUOTED_CHARS) -> str:
-    """Untrusted text made safe to embed between «guillemets»: no control characters or line breaks,
-    no angle brackets, braces, backticks or guillemets (so it cannot close the quote, fake a tag or a chat
-    turn such as <|im_start|>), whitespace collapsed, length bounded."""
+    """Untrusted text made safe to embed between «guillemets»: instruction-like spans removed, no control
+    characters or line breaks, no angle brackets, braces, backticks or guillemets (so it cannot close the
+    quote, fake a tag or a chat turn such as <|im_start|>), whitespace collapsed, length bounded."""
     cleaned = []
-    for ch in unicodedata.normalize("NFKC", str(text or "")):
+    for ch in redact_instructions(unicodedata.normalize("NFKC", str(text or ""))):
         if unicodedata.category(ch) in _CONTROL:
             cleaned.append(" ")
         elif ch in "<>«»‹›{}`|":

@@ -27,7 +27,7 @@ class RerankOutcome:
 
 def product_card(product: Product) -> str:
     """The product as quoted data fields for a prompt."""
-    fields = [f"title «{quote(product.title, 160)}»", f"category «{quote(product.category, 80)}»",
+    fields = [f"title «{quote(product.title, 160)}»", f"category «{quote(product.category.replace('>', '/'), 80)}»",
               f"price ${product.price:,.2f}"]
     for label, value in (("brand", product.brand), ("colour", product.color), ("audience", product.audience),
                          ("sizes", product.size.replace("|", ", "))):

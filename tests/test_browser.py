@@ -1,0 +1,127 @@
+"""The web app in a real headless browser (Debian's Chromium driven by Playwright), on the real demo
+index with the real models: two chat turns with cards and reasons, feedback, and the staff trace.
+Screenshots are kept in test-artifacts/."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+TOKEN = "browser-test-token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(demo_settings):
+    import uvicorn
+
+    from assistant.api import create_app
+    from assistant.assistant import Assistant
+
+    assistant = Assistant(replace(demo_settings, llm_model="qwen", staff_token=TOKEN))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(assistant), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert server.started, "the app did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def page():
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: apt-get install -y chromium (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        page.set_default_timeout(90_000)
+        yield page
+        browser.close()
+
+
+def chat(page, text: str) -> None:
+    """Send a message and wait until new cards are shown with every reason written."""
+    before = page.evaluate("document.querySelector('#aisle-cards') ? "
+                           "document.querySelector('#aisle-cards').innerText : ''")
+    page.locator("#aisle-message textarea").fill(text)
+    page.locator("#aisle-send").click()
+    page.wait_for_function("""(before) => {
+        const cards = document.querySelector('#aisle-cards');
+        return cards && cards.innerText !== before && cards.querySelectorAll('.aisle-card').length > 0
+            && cards.querySelectorAll('.aisle-pending').length === 0;
+    }""", arg=before)
+
+
+def test_shop_two_turns_feedback_and_staff_trace(app_url: str, page) -> None:
+    page.goto(app_url)
+    page.locator("#aisle-message textarea").wait_for()
+    chat(page, "waterproof jacket for my 6 year old under $40")
+    cards = page.locator("#aisle-cards .aisle-card")
+    assert cards.count() == 5
+    first_text = cards.first.inner_text()
+    assert "$" in first_text and page.locator("#aisle-cards .aisle-reason").first.inner_text().strip()
+    page.screenshot(path=str(ARTIFACTS / "shop-turn-1.png"), full_page=True)
+
+    chat(page, "make it blue")
+    assert all("blue" in t.lower() for t in page.locator("#aisle-cards .aisle-meta").all_inner_texts()[::3])
+    first_id = cards.first.get_attribute("data-product-id")
+    page.screenshot(path=str(ARTIFACTS / "shop-turn-2.png"), full_page=True)
+
+    page.locator("#aisle-picked input").click()
+    page.get_by_role("option").first.click()
+    page.locator("#aisle-up").click()
+    page.locator("#aisle-feedback-note").get_by_text("Thanks").wait_for()
+
+    page.get_by_role("tab", name="Staff").click()
+    page.locator("#aisle-staff-token input").fill(TOKEN)
+    page.locator("#aisle-staff-load").click()
+    page.locator("#aisle-staff-product textarea, #aisle-staff-product input").first.fill(first_id)
+    page.wait_for_timeout(1000)
+    page.locator("#aisle-staff-why").click()
+    page.locator("#aisle-staff-trace").get_by_text("breakdown").first.wait_for()
+    trace = page.locator("#aisle-staff-trace").inner_text()
+    assert first_id in trace and "content_similarity" in trace and "reason" in trace
+    page.screenshot(path=str(ARTIFACTS / "staff-trace.png"), full_page=True)
+
+
+def test_staff_view_refuses_a_wrong_token(app_url: str, page) -> None:
+    page.goto(app_url)
+    page.get_by_role("tab", name="Staff").click()
+    page.locator("#aisle-staff-token input").fill("wrong")
+    page.locator("#aisle-staff-product textarea, #aisle-staff-product input").first.fill("P00001")
+    page.locator("#aisle-staff-why").click()
+    page.locator("#aisle-staff-trace").get_by_text("staff token").first.wait_for()
+
+
+def test_phone_width_and_chinese(app_url: str, page) -> None:
+    page.set_viewport_size({"width": 390, "height": 1600})
+    page.goto(app_url)
+    page.locator("#aisle-message textarea").wait_for()
+    chat(page, "给我6岁的儿子买一件40美元以下的防水外套")
+    assert page.locator("#aisle-cards .aisle-card").count() == 5
+    box = page.locator("#aisle-cards .aisle-card").first.bounding_box()
+    assert box["width"] <= 390
+    page.screenshot(path=str(ARTIFACTS / "phone-chinese.png"), full_page=True)
