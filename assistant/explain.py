@@ -284,6 +284,8 @@ def check_reason(text: str, product: Product, request: Request, others: Sequence
 
     cjk = len(_CJK_RE.findall(stripped))
     latin_words = re.findall(r"[A-Za-z][A-Za-z'-]*", stripped)
+    if re.search("[\u3040-\u30ff\uac00-\ud7af]", stripped):  # kana or hangul: Japanese or Korean
+        return "wrong language: Japanese or Korean script"
     if request.language == "zh":
         if cjk == 0:
             return "wrong language: a Chinese request needs a Chinese sentence"

@@ -196,7 +196,7 @@ def build_app(assistant: Assistant):
             with gr.Row():
                 why_button = gr.Button("Why was it shown?", elem_id="aisle-staff-why")
                 why_not_button = gr.Button("Why not shown?", elem_id="aisle-staff-why-not")
-            trace = gr.Code(label="Trace", language="json", elem_id="aisle-staff-trace")
+            trace = gr.Textbox(label="Trace (JSON)", lines=24, max_lines=60, elem_id="aisle-staff-trace")
             feedback_table = gr.HTML()
             load_turns.click(staff_turns, [token], [turn, feedback_table])
             why_button.click(lambda t, tu, p: staff_why(t, tu or "", p, "why"), [token, turn, product], trace)

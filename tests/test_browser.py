@@ -4,6 +4,7 @@ Screenshots are kept in test-artifacts/."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -62,17 +63,19 @@ def page():
         browser.close()
 
 
+CARD_IDS = ("Array.from(document.querySelectorAll('#aisle-cards .aisle-card'))"
+            ".map(c => c.dataset.productId).join(',')")
+
+
 def chat(page, text: str) -> None:
-    """Send a message and wait until new cards are shown with every reason written."""
-    before = page.evaluate("document.querySelector('#aisle-cards') ? "
-                           "document.querySelector('#aisle-cards').innerText : ''")
+    """Send a message and wait until other products are shown, each with its reason written."""
+    before = page.evaluate(CARD_IDS)
     page.locator("#aisle-message textarea").fill(text)
     page.locator("#aisle-send").click()
-    page.wait_for_function("""(before) => {
-        const cards = document.querySelector('#aisle-cards');
-        return cards && cards.innerText !== before && cards.querySelectorAll('.aisle-card').length > 0
-            && cards.querySelectorAll('.aisle-pending').length === 0;
-    }""", arg=before)
+    page.wait_for_function(f"""(before) => {{
+        const ids = {CARD_IDS};
+        return ids !== '' && ids !== before && document.querySelectorAll('#aisle-cards .aisle-pending').length === 0;
+    }}""", arg=before)
 
 
 def test_shop_two_turns_feedback_and_staff_trace(app_url: str, page) -> None:
@@ -86,9 +89,10 @@ def test_shop_two_turns_feedback_and_staff_trace(app_url: str, page) -> None:
     page.screenshot(path=str(ARTIFACTS / "shop-turn-1.png"), full_page=True)
 
     chat(page, "make it blue")
-    assert all("blue" in t.lower() for t in page.locator("#aisle-cards .aisle-meta").all_inner_texts()[::3])
-    first_id = cards.first.get_attribute("data-product-id")
     page.screenshot(path=str(ARTIFACTS / "shop-turn-2.png"), full_page=True)
+    metas = page.locator("#aisle-cards .aisle-meta").all_inner_texts()[::3]
+    assert metas and all("blue" in t.lower() for t in metas), metas
+    first_id = cards.first.get_attribute("data-product-id")
 
     page.locator("#aisle-picked input").click()
     page.get_by_role("option").first.click()
@@ -101,9 +105,11 @@ def test_shop_two_turns_feedback_and_staff_trace(app_url: str, page) -> None:
     page.locator("#aisle-staff-product textarea, #aisle-staff-product input").first.fill(first_id)
     page.wait_for_timeout(1000)
     page.locator("#aisle-staff-why").click()
-    page.locator("#aisle-staff-trace").get_by_text("breakdown").first.wait_for()
-    trace = page.locator("#aisle-staff-trace").inner_text()
-    assert first_id in trace and "content_similarity" in trace and "reason" in trace
+    page.wait_for_function("document.querySelector('#aisle-staff-trace textarea').value.includes('breakdown')")
+    trace = page.locator("#aisle-staff-trace textarea").input_value()
+    data = json.loads(trace)
+    assert data["product_id"] == first_id and data["shown"] is True, (data.get("stage"), data.get("why"))
+    assert "content_similarity" in data["breakdown"] and data["breakdown"]["reason"]
     page.screenshot(path=str(ARTIFACTS / "staff-trace.png"), full_page=True)
 
 
@@ -113,7 +119,7 @@ def test_staff_view_refuses_a_wrong_token(app_url: str, page) -> None:
     page.locator("#aisle-staff-token input").fill("wrong")
     page.locator("#aisle-staff-product textarea, #aisle-staff-product input").first.fill("P00001")
     page.locator("#aisle-staff-why").click()
-    page.locator("#aisle-staff-trace").get_by_text("staff token").first.wait_for()
+    page.wait_for_function("document.querySelector('#aisle-staff-trace textarea').value.includes('staff token')")
 
 
 def test_phone_width_and_chinese(app_url: str, page) -> None:

@@ -265,3 +265,11 @@ def test_smollm2_reasons_are_grounded(smollm2, rain_gear: list[Product]) -> None
 @pytest.mark.slow
 def test_qwen_reasons_are_grounded(qwen, rain_gear: list[Product]) -> None:
     _run_real(qwen, "qwen", rain_gear)
+
+
+
+def test_japanese_or_korean_is_not_chinese() -> None:
+    request = parse_message("给我6岁的儿子买一件40美元以下的防水外套")
+    product = Product(id="J", title="Kids Rain Jacket", price=29.0, audience="kids", color="blue")
+    assert check_reason("この商品は、6歳の子におすすめです。", product, request, []).startswith("wrong language")
+    assert check_reason("이 제품은 어린이에게 좋습니다 防水", product, request, []).startswith("wrong language")
