@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -27,6 +28,9 @@ from .rerank import product_card
 MAX_WORDS = 40
 ZH_OPENING = "这款"  # the start of the model's reply to a Chinese request (kept in the reason)
 MAX_CJK_CHARS = 80
+# The description is cut shorter for reasons than for the judge: prompt tokens are most of a reason's
+# cost on 2 cores (5 products × ~150 tokens of prefill), and the other fields carry the facts.
+REASON_DESCRIPTION_CHARS = 120
 SMALL_NUMBERS = frozenset(range(0, 3))  # "0 fuss", "1 of our picks", "2 colours" are ordinals, not claims
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -530,7 +534,16 @@ def reason_prompts(lm, request: Request, products: Sequence[Product]) -> list[st
     system = render("system")
     # A small model answers a Chinese request in English unless its reply already starts in Chinese.
     opening = ZH_OPENING if request.language == "zh" else ""
-    return [lm.chat_prompt(system, render("user", product=product_card(p))) + opening for p in products]
+    return [lm.chat_prompt(system, render("user", product=product_card(p, REASON_DESCRIPTION_CHARS))) + opening for p in products]
+
+
+def shared_prefix(prompts: Sequence[str]) -> str:
+    """The longest common start of the prompts, cut after the last line break inside it (so no token is
+    split between the shared part and a row's own part)."""
+    if len(prompts) < 2:
+        return ""
+    common = os.path.commonprefix(list(prompts))
+    return common[: common.rfind("\n") + 1]
 
 
 def clean_generation(text: str) -> str:
@@ -558,7 +571,9 @@ def explain(lm, request: Request, candidates: Sequence, max_new_tokens: int = 40
     if lm is None:
         return [fallback(c, "llm unavailable: no language model") for c in candidates]
     try:
-        outputs = lm.generate(reason_prompts(lm, request, products), max_new_tokens)
+        prompts = reason_prompts(lm, request, products)
+        prefix = shared_prefix(prompts)  # instructions and request: encoded once for every product
+        outputs = lm.generate([p[len(prefix):] for p in prompts], max_new_tokens, prefix=prefix)
         if len(outputs) != len(candidates):
             raise RuntimeError(f"generate returned {len(outputs)} texts for {len(candidates)} prompts")
     except Exception as err:  # noqa: BLE001 — any model failure means template reasons, never an error

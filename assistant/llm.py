@@ -52,8 +52,9 @@ class LanguageModel(ABC):
         """
 
     @abstractmethod
-    def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
-        """Greedy continuations of each prompt, decoded in one batch; each stops at its end-of-turn token."""
+    def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "") -> list[str]:
+        """Greedy continuations of ``prefix + prompt`` for each prompt, decoded in one batch; each stops at
+        its end-of-turn token. A shared `prefix` is encoded once and its KV cache reused by every row."""
 
     @abstractmethod
     def chat_prompt(self, system: str, user: str) -> str:
@@ -374,8 +375,9 @@ class TransformersLM(LanguageModel):
 
     # -- generation
 
-    def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
+    def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "") -> list[str]:
         import torch
+        from transformers import DynamicCache
 
         if isinstance(prompts, str):
             raise TypeError("prompts must be a list of strings, not one string")
@@ -383,7 +385,8 @@ class TransformersLM(LanguageModel):
             raise ValueError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
         if not prompts or max_new_tokens == 0:
             return ["" for _ in prompts]
-        encoded = [self._encode(p, first=True) for p in prompts]
+        prefix_ids = self._encode(prefix, first=True) if prefix else []
+        encoded = [self._encode(p, first=not prefix_ids) for p in prompts]
         if not all(encoded):
             raise ValueError("every prompt must encode to at least one token")
         width = max(len(e) for e in encoded)
@@ -392,12 +395,20 @@ class TransformersLM(LanguageModel):
         for row, e in enumerate(encoded):  # left padding: every prompt ends in the last column
             ids[row, width - len(e):] = torch.tensor(e, dtype=torch.long)
             mask[row, width - len(e):] = 1
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        # After a shared prefix the pads sit between it and each row's own tokens: masked out, and the
+        # row's positions continue from the prefix.
+        positions = (mask.cumsum(-1) - 1).clamp(min=0) + len(prefix_ids)
+        mask = torch.cat([torch.ones((len(encoded), len(prefix_ids)), dtype=torch.long), mask], dim=-1)
         eos = torch.tensor(self._eos, dtype=torch.long)
         done = torch.zeros(len(encoded), dtype=torch.bool)
         produced: list[list[int]] = [[] for _ in encoded]
         cache = None
         with self._lock, torch.inference_mode():
+            if prefix_ids:
+                shared = self._decoder(input_ids=torch.tensor([prefix_ids]), use_cache=True).cache
+                cache = DynamicCache([(k.expand(len(encoded), -1, -1, -1).contiguous(),
+                                       v.expand(len(encoded), -1, -1, -1).contiguous(), *rest)
+                                      for k, v, *rest in shared], config=self.model.config)
             for _ in range(max_new_tokens):
                 result = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache,
                                     use_cache=True, logits_to_keep=1)

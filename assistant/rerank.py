@@ -25,8 +25,8 @@ class RerankOutcome:
     seconds: float
 
 
-def product_card(product: Product) -> str:
-    """The product as quoted data fields for a prompt."""
+def product_card(product: Product, description_chars: int = 240) -> str:
+    """The product as quoted data fields for a prompt (the description cut to `description_chars`)."""
     fields = [f"title «{quote(product.title, 160)}»", f"category «{quote(product.category.replace('>', '/'), 80)}»",
               f"price ${product.price:,.2f}"]
     for label, value in (("brand", product.brand), ("colour", product.color), ("audience", product.audience),
@@ -38,7 +38,7 @@ def product_card(product: Product) -> str:
     if product.rating is not None:
         fields.append(f"rating {product.rating:.1f} of 5 from {product.rating_count} reviews")
     if product.description:
-        fields.append(f"description «{quote(product.description, 240)}»")
+        fields.append(f"description «{quote(product.description, description_chars)}»")
     return "; ".join(fields)
 
 

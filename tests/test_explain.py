@@ -164,7 +164,7 @@ class FakeLM(LanguageModel):
     def chat_prompt(self, system: str, user: str) -> str:
         return f"<system>{system}</system><user>{user}</user>"
 
-    def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
+    def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "") -> list[str]:
         self.calls += 1
         if self.fail:
             raise self.fail

@@ -206,3 +206,17 @@ def test_qwen_judges_yes_no_sensibly() -> None:
     scores = qwen.next_token_scores(prefix, suffixes, ["Yes", "No"])
     p_yes = np.exp(scores[:, 0]) / np.exp(scores).sum(axis=1)
     assert p_yes[0] > p_yes[1], p_yes
+
+
+@pytest.mark.slow
+def test_generate_with_a_shared_prefix_equals_whole_prompts(smollm2: llm.TransformersLM) -> None:
+    from assistant.explain import shared_prefix
+
+    prompts = [smollm2.chat_prompt("You are a helpful shop assistant. Answer in one sentence.",
+                                   f"Shopper: I need a gift.\nProduct: {item}\nWhy does it suit them?")
+               for item in ("A red wool scarf.", "A steel garden spade with a long handle and a rubber grip.")]
+    head = shared_prefix(prompts)
+    assert head and all(p.startswith(head) and len(p) > len(head) for p in prompts)
+    whole = smollm2.generate(prompts, 12)
+    shared = smollm2.generate([p[len(head):] for p in prompts], 12, prefix=head)
+    assert shared == whole and all(shared)
