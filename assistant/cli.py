@@ -282,6 +282,37 @@ def chat(ctx: click.Context, segment: str | None, customer: str | None, k: int) 
         _print_recommendation(last, as_json=False)
 
 
+@main.command()
+@click.argument("turn")
+@click.argument("product")
+@click.option("--server", default="http://127.0.0.1:7860", show_default=True,
+              help="The running Aisle server (turn traces live in the serving process).")
+@click.option("--token", envvar="AISLE_STAFF_TOKEN", default=None, help="Staff token (default: $AISLE_STAFF_TOKEN).")
+@click.option("--not-shown", "not_shown", is_flag=True, help="Ask why PRODUCT was not shown (why-not).")
+def why(turn: str, product: str, server: str, token: str | None, not_shown: bool) -> None:
+    """The full trace of why PRODUCT was recommended in TURN (or, with --not-shown, why it was not).
+
+    Asks the running server's staff API (GET /api/why or /api/why-not) with the staff token.
+    """
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    if not token:
+        raise click.ClickException("a staff token is required: pass --token or set AISLE_STAFF_TOKEN")
+    path = "/api/why-not" if not_shown else "/api/why"
+    url = f"{server.rstrip('/')}{path}?" + urllib.parse.urlencode({"turn_id": turn, "product_id": product})
+    request = urllib.request.Request(url, headers={"X-Staff-Token": token})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            trace = json.load(response)
+    except urllib.error.HTTPError as err:
+        raise click.ClickException(f"{err.code}: {json.loads(err.read() or b'{}').get('detail', err.reason)}") from None
+    except (urllib.error.URLError, OSError) as err:
+        raise click.ClickException(f"cannot reach {server}: {err}") from None
+    click.echo(json.dumps(trace, indent=2, ensure_ascii=False))
+
+
 # ---------------------------------------------------------------------------- cf
 
 
@@ -298,9 +329,11 @@ def cf_group() -> None:
 @click.option("--name", default=None, help="Index the model belongs to (default: the configured one).")
 @click.option("--model", "model_name", default=None, help="CF model (default: cf_model setting, 'blend').")
 @click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN", help="Map an event field to a column.")
+@click.option("--feedback/--no-feedback", "with_feedback", default=True, show_default=True,
+              help="Add shoppers' feedback from the chat (thumbs up as clicks, 'bought it' as purchases).")
 @click.pass_context
 def cf_fit(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path, ...], name: str | None,
-           model_name: str | None, maps: tuple[str, ...]) -> None:
+           model_name: str | None, maps: tuple[str, ...], with_feedback: bool) -> None:
     """Fit and save the CF model from interaction logs (customer ids are pseudonymised on reading)."""
     from .assistant import cf_model_dir
     from .collaborative import ModelFitError, build_interactions, make_cf_model
@@ -317,6 +350,14 @@ def cf_fit(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path, 
             profiles, report = read_customers(customers, pseudonymize)
             segments = {c: p.segment for c, p in profiles.items()}
         click.echo(log.report.format(limit=20))
+        feedback_file = Path(settings.state_dir) / "feedback.sqlite"
+        if with_feedback and feedback_file.is_file():
+            from .customers import InteractionLog
+            from .feedback import FeedbackStore
+            rows = FeedbackStore(feedback_file).as_events()
+            if rows:
+                log = log.extended(InteractionLog.from_rows(rows))
+                click.echo(f"{len(rows)} feedback events from the chat added")
         model = make_cf_model(settings.cf_model).fit(build_interactions(log, segments))
     except (DataFileError, ModelFitError, ValueError) as err:
         raise click.ClickException(str(err)) from None

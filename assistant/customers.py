@@ -67,6 +67,11 @@ class InteractionLog:
         return InteractionLog(self.customers[mask], self.products[mask], self.events[mask],
                               self.timestamps[mask], self.values[mask], self.report)
 
+    def extended(self, other: "InteractionLog") -> "InteractionLog":
+        """This log followed by another's events (this log's report)."""
+        return InteractionLog(*(np.concatenate([getattr(self, f), getattr(other, f)])
+                                for f in ("customers", "products", "events", "timestamps", "values")), self.report)
+
     @classmethod
     def from_rows(cls, rows: Iterable[tuple[str, str, str, float, float]],
                   report: LoadReport | None = None) -> "InteractionLog":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -112,3 +113,61 @@ def test_rebuild_publishes_and_a_bad_catalog_keeps_the_old_index(client: TestCli
 def test_openapi_docs_are_served(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     assert "/api/recommend" in client.get("/openapi.json").json()["paths"]
+
+
+def test_aisle_why_asks_the_running_server(assistant: Assistant) -> None:
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(assistant, mount_ui=False), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        rec = assistant.recommend("rain jacket", k=2)
+        shown = rec.items[0].product.id
+        url = f"http://127.0.0.1:{port}"
+        out = CliRunner().invoke(main, ["why", rec.turn_id, shown, "--server", url, "--token", TOKEN])
+        assert out.exit_code == 0 and json.loads(out.output)["rank"] == 1
+        out = CliRunner().invoke(main, ["why", rec.turn_id, "P0039", "--not-shown", "--server", url, "--token", TOKEN])
+        assert out.exit_code == 0 and "stage" in json.loads(out.output)
+        out = CliRunner().invoke(main, ["why", rec.turn_id, shown, "--server", url, "--token", "wrong"])
+        assert out.exit_code == 1 and "401" in out.output
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_feedback_becomes_events_for_the_next_cf_fit(assistant: Assistant, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    rec = assistant.recommend("rain jacket", k=2)
+    assistant.record_feedback("conv1", rec.turn_id, rec.items[0].product.id, "bought", customer="alice@example.com")
+    assistant.record_feedback("conv1", rec.turn_id, rec.items[1].product.id, "down", customer="alice@example.com")
+    rows = assistant.feedback_store.as_events()
+    assert [(r[1], r[2]) for r in rows] == [(rec.items[0].product.id, "purchase")]
+    assert rows[0][0].startswith("c_") and "alice" not in rows[0][0]  # pseudonymised
+    assert assistant.feedback_store.recent(5)[0].message is None  # no message text unless logging is on
+    log = tmp_path / "events.csv"
+    log.write_text("customer_id,product_id,event,timestamp\nbob,P0001,purchase,1700000000\n"
+                   "bob,P0002,view,1700000100\n")
+    settings = assistant.settings
+    out = CliRunner().invoke(main, ["--index-dir", str(settings.index_dir), "cf", "fit", "--interactions", str(log),
+                                    "--name", "shop", "--model", "item_item"],
+                             env={"AISLE_STATE_DIR": str(settings.state_dir)})
+    assert out.exit_code == 0, out.output
+    assert "1 feedback events from the chat added" in out.output
