@@ -96,6 +96,11 @@ class Assistant:
                            keep_builds=self.settings.keep_builds, progress=progress,
                            threads=self.settings.threads)
 
+    def rollback_index(self) -> str:
+        """Serve the previous build of the configured index again; returns its build id."""
+        from .index_store import rollback
+        return rollback(self.settings.index_dir, self.settings.index_name).name
+
     def index_info(self) -> dict[str, Any]:
         """The served index's manifest."""
         folder = published_path(self.settings.index_dir, self.settings.index_name)

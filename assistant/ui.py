@@ -157,6 +157,25 @@ def build_app(assistant: Assistant):
         table = f"<table><tr><th>file</th><th>line</th><th>reason</th></tr>{rows}</table>" if rows else ""
         return summary.format(), table
 
+    def admin_status(token: str) -> str:
+        if not assistant.staff_allowed(token):
+            return "A valid staff token is required."
+        info = assistant.index_info()
+        counts = info["counts"]
+        return (f"**Index `{info['name']}`** — build `{info['build_id']}` ({info['built_at']}), "
+                f"{info['product_count']} products, {info['embedder']['model_id']}, faiss {info['vector_index']['kind']}; "
+                f"last build: {counts['loaded']} loaded, {counts['rejected']} rejected, {counts['re_embedded']} "
+                f"re-embedded, {counts['reused']} reused.")
+
+    def admin_rollback(token: str) -> str:
+        if not assistant.staff_allowed(token):
+            return "A valid staff token is required."
+        try:
+            build = assistant.rollback_index()
+        except Exception as err:
+            return f"Cannot roll back: {err}"
+        return f"Now serving the previous build `{build}`."
+
     with gr.Blocks(title="Aisle — shopping assistant") as app:
         gr.Markdown("# 🛒 Aisle\nTell me what you're looking for — in English or 中文. Refine with "
                     "“make it blue”, “cheaper”, “show me more”, “something like the second one”.")
@@ -208,7 +227,12 @@ def build_app(assistant: Assistant):
             rebuild_button = gr.Button("Rebuild index")
             rebuild_status = gr.Markdown()
             rebuild_report = gr.HTML()
+            with gr.Row():
+                stats_button = gr.Button("Index statistics")
+                rollback_button = gr.Button("Roll back to the previous build")
             rebuild_button.click(admin_rebuild, [admin_token, uploads], [rebuild_status, rebuild_report])
+            stats_button.click(admin_status, [admin_token], rebuild_status)
+            rollback_button.click(admin_rollback, [admin_token], rebuild_status)
     return app
 
 
