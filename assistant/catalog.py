@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from .tabular import DataFileError, LoadReport, Rejection, decode_text, format_of, iter_rows, sniff_delimiter
+from .tabular import DataFileError, LoadReport, Rejection, decode_text, iter_mapped_rows, sniff_delimiter
 from .tabular import resolve_columns as _resolve_columns
 
 __all__ = ["CatalogError", "CatalogReport", "Product", "Rejection", "catalog_hash", "decode_text", "parse_bool",
@@ -273,34 +273,23 @@ def read_catalog(paths: Iterable[str | Path], mapping: Mapping[str, str] | None 
     report = CatalogReport()
     products: list[Product] = []
     first_seen: dict[str, str] = {}
-    for raw_path in paths:
-        path = Path(raw_path)
-        if not path.is_file():
-            raise CatalogError(f"{path}: no such file")
-        report.files.append(str(path))
-        strict = format_of(path) != "jsonl"  # JSONL rows may each carry different keys
-        columns_by_keys: dict[tuple[str, ...], dict[str, str]] = {}
-        for line, row, error in iter_rows(path, report.notes):
-            report.rows_read += 1
-            if row is None:
-                report.rejections.append(Rejection(path.name, line, error))
-                continue
-            keys = tuple(row)
-            columns = columns_by_keys.get(keys)
-            if columns is None:
-                columns = columns_by_keys[keys] = _checked_columns(path, list(keys), mapping, strict)
-            try:
-                product = row_to_product(row, columns)
-            except ValueError as err:
-                report.rejections.append(Rejection(path.name, line, str(err)))
-                continue
-            where = f"{path.name}:{line}"
-            if product.id in first_seen:
-                report.rejections.append(Rejection(
-                    path.name, line, f"duplicate id {product.id!r} (first at {first_seen[product.id]})"))
-                continue
-            first_seen[product.id] = where
-            products.append(product)
+
+    def resolve(path: Path, keys: tuple[str, ...], strict: bool) -> dict[str, str]:
+        return _checked_columns(path, list(keys), mapping, strict)
+
+    for path, line, row, columns in iter_mapped_rows(paths, report, resolve):
+        try:
+            product = row_to_product(row, columns)
+        except ValueError as err:
+            report.rejections.append(Rejection(path.name, line, str(err)))
+            continue
+        where = f"{path.name}:{line}"
+        if product.id in first_seen:
+            report.rejections.append(Rejection(
+                path.name, line, f"duplicate id {product.id!r} (first at {first_seen[product.id]})"))
+            continue
+        first_seen[product.id] = where
+        products.append(product)
     report.loaded = len(products)
     return products, report
 

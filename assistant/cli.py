@@ -28,6 +28,20 @@ def _parse_maps(pairs: tuple[str, ...]) -> dict[str, str]:
     return mapping
 
 
+def _read_logs(settings: Settings, events, customers, maps: tuple[str, ...]):
+    """Interaction logs and customer segments, customer ids pseudonymised on reading."""
+    from .customers import read_customers, read_events
+    from .privacy import pseudonymizer
+
+    pseudonymize = pseudonymizer(settings.state_dir)
+    log = read_events(events, pseudonymize, _parse_maps(maps))
+    segments: dict[str, str] = {}
+    if customers:
+        profiles, _ = read_customers(customers, pseudonymize)
+        segments = {c: p.segment for c, p in profiles.items()}
+    return log, segments
+
+
 def _settings(ctx: click.Context, **overrides: object) -> Settings:
     settings: Settings = ctx.obj
     return settings.with_overrides(**overrides)
@@ -337,18 +351,11 @@ def cf_fit(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path, 
     """Fit and save the CF model from interaction logs (customer ids are pseudonymised on reading)."""
     from .assistant import cf_model_dir
     from .collaborative import ModelFitError, build_interactions, make_cf_model
-    from .customers import read_customers, read_events
-    from .privacy import pseudonymizer
     from .tabular import DataFileError
 
     settings = _settings(ctx, index_name=name, cf_model=model_name)
     try:
-        pseudonymize = pseudonymizer(settings.state_dir)
-        log = read_events(events, pseudonymize, _parse_maps(maps))
-        segments = {}
-        if customers:
-            profiles, report = read_customers(customers, pseudonymize)
-            segments = {c: p.segment for c, p in profiles.items()}
+        log, segments = _read_logs(settings, events, customers, maps)
         click.echo(log.report.format(limit=20))
         feedback_file = Path(settings.state_dir) / "feedback.sqlite"
         if with_feedback and feedback_file.is_file():
@@ -394,9 +401,7 @@ def eval_cf(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path,
     Prints Recall@K, NDCG@K, MRR, catalog coverage, fit time and NDCG@K per segment, one model per line.
     """
     from .collaborative import ModelFitError, cf_model_names
-    from .customers import read_customers, read_events
     from .evaluation import evaluate_cf, format_table
-    from .privacy import pseudonymizer
     from .tabular import DataFileError
 
     settings: Settings = ctx.obj
@@ -408,12 +413,7 @@ def eval_cf(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path,
     if unknown:
         raise click.BadParameter(f"unknown model(s) {', '.join(unknown)}", param_hint="--models")
     try:
-        pseudonymize = pseudonymizer(settings.state_dir)
-        log = read_events(events, pseudonymize, _parse_maps(maps))
-        segments = {}
-        if customers:
-            profiles, _ = read_customers(customers, pseudonymize)
-            segments = {c: p.segment for c, p in profiles.items()}
+        log, segments = _read_logs(settings, events, customers, maps)
         if log.report.rejected:
             click.echo(log.report.format(limit=10), err=True)
         results = evaluate_cf(log, segments, names, k)

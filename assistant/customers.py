@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from .tabular import DataFileError, LoadReport, Rejection, format_of, iter_rows
+from .tabular import DataFileError, LoadReport, Rejection, iter_mapped_rows
 from .tabular import resolve_columns as _resolve_columns
 
 EVENT_TYPES = ("view", "click", "cart", "purchase", "rating")
@@ -154,33 +154,23 @@ def read_events(paths: Iterable[str | Path], pseudonymize: Pseudonymize,
     report = LoadReport(noun="events")
     rows: list[tuple[str, str, str, float, float]] = []
     seen: dict[tuple[str, str, str, float], str] = {}
-    for raw in paths:
-        path = Path(raw)
-        if not path.is_file():
-            raise DataFileError(f"{path}: no such file")
-        report.files.append(str(path))
-        strict = format_of(path) != "jsonl"  # JSONL rows may each carry different keys
-        columns_by_keys: dict[tuple[str, ...], dict[str, str]] = {}
-        for line, row, error in iter_rows(path, report.notes):
-            report.rows_read += 1
-            if row is None:
-                report.rejections.append(Rejection(path.name, line, error))
-                continue
-            keys = tuple(row)
-            if keys not in columns_by_keys:
-                columns_by_keys[keys] = _required(path, keys, EVENT_COLUMNS, mapping,
-                                                  ("customer_id", "product_id", "event", "timestamp"), strict)
-            try:
-                parsed = _event_row(row, columns_by_keys[keys], pseudonymize)
-            except ValueError as err:
-                report.rejections.append(Rejection(path.name, line, str(err)))
-                continue
-            key = parsed[:4]
-            if key in seen:
-                report.rejections.append(Rejection(path.name, line, f"duplicate event (same as {seen[key]})"))
-                continue
-            seen[key] = f"{path.name}:{line}"
-            rows.append(parsed)
+
+    def resolve(path: Path, keys: tuple[str, ...], strict: bool) -> dict[str, str]:
+        return _required(path, keys, EVENT_COLUMNS, mapping, ("customer_id", "product_id", "event", "timestamp"),
+                         strict)
+
+    for path, line, row, columns in iter_mapped_rows(paths, report, resolve):
+        try:
+            parsed = _event_row(row, columns, pseudonymize)
+        except ValueError as err:
+            report.rejections.append(Rejection(path.name, line, str(err)))
+            continue
+        key = parsed[:4]
+        if key in seen:
+            report.rejections.append(Rejection(path.name, line, f"duplicate event (same as {seen[key]})"))
+            continue
+        seen[key] = f"{path.name}:{line}"
+        rows.append(parsed)
     report.loaded = len(rows)
     return InteractionLog.from_rows(rows, report)
 
@@ -191,32 +181,25 @@ def read_customers(paths: Iterable[str | Path], pseudonymize: Pseudonymize,
     report = LoadReport(noun="customers")
     profiles: dict[str, CustomerProfile] = {}
     where: dict[str, str] = {}
-    for raw in paths:
-        path = Path(raw)
-        if not path.is_file():
-            raise DataFileError(f"{path}: no such file")
-        report.files.append(str(path))
-        for line, row, error in iter_rows(path, report.notes):
-            report.rows_read += 1
-            if row is None:
-                report.rejections.append(Rejection(path.name, line, error))
-                continue
-            columns = _required(path, tuple(row), CUSTOMER_COLUMNS, mapping, ("customer_id",),
-                                strict=format_of(path) != "jsonl")
-            values = {name: _text(row.get(source)) for name, source in columns.items()}
-            if not values.get("customer_id"):
-                report.rejections.append(Rejection(path.name, line, "missing customer_id"))
-                continue
-            if any(len(v) > 256 for v in values.values()):
-                report.rejections.append(Rejection(path.name, line, "a field is absurdly long"))
-                continue
-            customer = pseudonymize(values["customer_id"])
-            if customer in profiles:
-                report.rejections.append(Rejection(path.name, line, f"duplicate customer (first at {where[customer]})"))
-                continue
-            where[customer] = f"{path.name}:{line}"
-            profiles[customer] = CustomerProfile(customer, values.get("segment", ""), values.get("age_band", ""),
-                                                 values.get("household", ""))
+
+    def resolve(path: Path, keys: tuple[str, ...], strict: bool) -> dict[str, str]:
+        return _required(path, keys, CUSTOMER_COLUMNS, mapping, ("customer_id",), strict)
+
+    for path, line, row, columns in iter_mapped_rows(paths, report, resolve):
+        values = {name: _text(row.get(source)) for name, source in columns.items()}
+        if not values.get("customer_id"):
+            report.rejections.append(Rejection(path.name, line, "missing customer_id"))
+            continue
+        if any(len(v) > 256 for v in values.values()):
+            report.rejections.append(Rejection(path.name, line, "a field is absurdly long"))
+            continue
+        customer = pseudonymize(values["customer_id"])
+        if customer in profiles:
+            report.rejections.append(Rejection(path.name, line, f"duplicate customer (first at {where[customer]})"))
+            continue
+        where[customer] = f"{path.name}:{line}"
+        profiles[customer] = CustomerProfile(customer, values.get("segment", ""), values.get("age_band", ""),
+                                             values.get("household", ""))
     report.loaded = len(profiles)
     return profiles, report
 

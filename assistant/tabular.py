@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 
 class DataFileError(Exception):
@@ -216,3 +216,27 @@ def _iter_parquet(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]
         raise DataFileError(f"{path}: not a readable Parquet file ({err})") from None
     for number, row in enumerate(table.to_pylist(), start=1):
         yield number, row, ""
+
+
+def iter_mapped_rows(paths: Iterable[str | Path], report: LoadReport,
+                     resolve: Callable[[Path, tuple[str, ...], bool], dict[str, str]]
+                     ) -> Iterator[tuple[Path, int, dict[str, Any], dict[str, str]]]:
+    """Every readable row of every file as (path, line, row, columns), with `columns` from
+    `resolve(path, keys, strict)` computed once per distinct set of keys (strict is False for JSONL,
+    whose rows may each carry different keys). Unreadable rows go into `report`; a missing file raises."""
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_file():
+            raise DataFileError(f"{path}: no such file")
+        report.files.append(str(path))
+        strict = format_of(path) != "jsonl"
+        columns_by_keys: dict[tuple[str, ...], dict[str, str]] = {}
+        for line, row, error in iter_rows(path, report.notes):
+            report.rows_read += 1
+            if row is None:
+                report.rejections.append(Rejection(path.name, line, error))
+                continue
+            keys = tuple(row)
+            if keys not in columns_by_keys:
+                columns_by_keys[keys] = resolve(path, keys, strict)
+            yield path, line, row, columns_by_keys[keys]
