@@ -96,6 +96,21 @@ class Assistant:
                            keep_builds=self.settings.keep_builds, progress=progress,
                            threads=self.settings.threads)
 
+    def available_indexes(self) -> list[str]:
+        """Names of the published indexes under the index folder."""
+        from .index_store import list_indexes
+        return list_indexes(self.settings.index_dir)
+
+    def switch_index(self, name: str) -> None:
+        """Serve another published index (its behavioural model too, when it has one)."""
+        from dataclasses import replace
+
+        from .index_store import load_index
+        index = load_index(self.settings.index_dir, name)  # refuse a missing or damaged index
+        with self._lock:
+            self.settings = replace(self.settings, index_name=name)
+            self._index, self._features, self._cf = index, None, None
+
     def rollback_index(self) -> str:
         """Serve the previous build of the configured index again; returns its build id."""
         from .index_store import rollback

@@ -139,17 +139,21 @@ def build_app(assistant: Assistant):
         return (gr.update(choices=choices, value=choices[0][1] if choices else None),
                 f"<table><tr><th>feedback</th><th>product</th><th>turn</th></tr>{rows}</table>")
 
-    def admin_rebuild(token: str, files, progress=gr.Progress()):
+    def admin_rebuild(token: str, files, mapping_text: str, progress=gr.Progress()):
         if not assistant.staff_allowed(token):
             return "A valid staff token is required.", ""
         if not files:
             return "Upload one or more catalog files first.", ""
+        try:
+            mapping = parse_mapping(mapping_text)
+        except ValueError as err:
+            return str(err), ""
         paths = [Path(f if isinstance(f, str) else f.name) for f in (files if isinstance(files, list) else [files])]
 
         def report(done: int, total: int) -> None:
             progress((done, total) if total else (0, 1), desc="embedding changed products")
         try:
-            summary = assistant.rebuild_index(paths, progress=report)
+            summary = assistant.rebuild_index(paths, mapping=mapping, progress=report)
         except Exception as err:
             return f"Rebuild failed: {err}. The previous index keeps serving.", ""
         rows = "".join(f"<tr><td>{html.escape(r.file)}</td><td>{r.line}</td><td>{html.escape(r.reason)}</td></tr>"
@@ -166,6 +170,20 @@ def build_app(assistant: Assistant):
                 f"{info['product_count']} products, {info['embedder']['model_id']}, faiss {info['vector_index']['kind']}; "
                 f"last build: {counts['loaded']} loaded, {counts['rejected']} rejected, {counts['re_embedded']} "
                 f"re-embedded, {counts['reused']} reused.")
+
+    def admin_indexes(token: str):
+        if not assistant.staff_allowed(token):
+            return gr.update(choices=[])
+        return gr.update(choices=assistant.available_indexes(), value=assistant.settings.index_name)
+
+    def admin_switch(token: str, name: str | None) -> str:
+        if not assistant.staff_allowed(token):
+            return "A valid staff token is required."
+        try:
+            assistant.switch_index(name or "")
+        except Exception as err:
+            return f"Cannot switch: {err}"
+        return f"Now serving index `{name}`."
 
     def admin_rollback(token: str) -> str:
         if not assistant.staff_allowed(token):
@@ -224,16 +242,37 @@ def build_app(assistant: Assistant):
         with gr.Tab("Admin"):
             admin_token = gr.Textbox(label="Staff token", type="password")
             uploads = gr.File(label="Catalog files (CSV / JSONL / Parquet)", file_count="multiple")
+            mapping_box = gr.Textbox(label="Column mapping (optional)",
+                                     placeholder='title=ProductName, price=Price (INR), id=SKU')
             rebuild_button = gr.Button("Rebuild index")
             rebuild_status = gr.Markdown()
             rebuild_report = gr.HTML()
             with gr.Row():
                 stats_button = gr.Button("Index statistics")
                 rollback_button = gr.Button("Roll back to the previous build")
-            rebuild_button.click(admin_rebuild, [admin_token, uploads], [rebuild_status, rebuild_report])
+            with gr.Row():
+                index_choice = gr.Dropdown([], label="Published indexes", allow_custom_value=True)
+                list_button = gr.Button("List indexes")
+                switch_button = gr.Button("Serve this index")
+            rebuild_button.click(admin_rebuild, [admin_token, uploads, mapping_box], [rebuild_status, rebuild_report])
+            list_button.click(admin_indexes, [admin_token], index_choice)
+            switch_button.click(admin_switch, [admin_token, index_choice], rebuild_status)
             stats_button.click(admin_status, [admin_token], rebuild_status)
             rollback_button.click(admin_rollback, [admin_token], rebuild_status)
     return app
+
+
+def parse_mapping(text: str) -> dict[str, str]:
+    """"title=ProductName, price=Price (INR)" -> {"title": "ProductName", "price": "Price (INR)"}."""
+    mapping = {}
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        field, sep, column = part.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise ValueError(f"{part.strip()!r} is not FIELD=COLUMN (e.g. title=ProductName)")
+        mapping[field.strip()] = column.strip()
+    return mapping
 
 
 def resolve_product(assistant: Assistant, text: str) -> str:
