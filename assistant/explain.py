@@ -218,6 +218,10 @@ def _own_text(product: Product) -> str:
                      " ".join(product.tags), product.description, product.size.replace("|", " ")]).lower()
 
 
+_PRICE_CLAIM = re.compile(r"(?:价格(?:为|是)?|售价(?:为|是)?|只需|仅需|仅售|\bcosts?\b|\bpriced at\b|\bprice (?:is|of)\b|"
+                          r"\bonly\b)\s*(?:US)?\$?\s*(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)", re.IGNORECASE)
+
+
 def _numbers_in(text: str) -> set[float]:
     return {float(m.replace(",", "")) for m in _NUMBER_RE.findall(text)}
 
@@ -315,6 +319,11 @@ def check_reason(text: str, product: Product, request: Request, others: Sequence
         if not any(abs(value - a) < 0.005 for a in allowed):
             return f"number {match.group(0)} is not among the product's or the request's numbers"
 
+    prices = {round(product.price, 2), float(math.ceil(product.price))}
+    for match in _PRICE_CLAIM.finditer(stripped):  # "costs $40" must be this product's price, not the budget
+        value = float(match.group(1).replace(",", ""))
+        if not any(abs(value - p) < 0.005 for p in prices):
+            return f"says the price is {match.group(1)} but it is {product.price:.2f}"
     lex = _lexicon()
     patterns = _patterns()
     product_color = product.color.lower()

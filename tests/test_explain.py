@@ -273,3 +273,12 @@ def test_japanese_or_korean_is_not_chinese() -> None:
     product = Product(id="J", title="Kids Rain Jacket", price=29.0, audience="kids", color="blue")
     assert check_reason("この商品は、6歳の子におすすめです。", product, request, []).startswith("wrong language")
     assert check_reason("이 제품은 어린이에게 좋습니다 防水", product, request, []).startswith("wrong language")
+
+
+def test_a_price_claim_must_be_the_products_price_not_the_budget() -> None:
+    request = parse_message("给我6岁的儿子买一件40美元以下的防水外套")
+    product = Product(id="J", title="Kids Rain Jacket", price=26.99, audience="kids", color="red")
+    assert check_reason("这款防水外套价格为40美元，符合他们的需求。", product, request, []).startswith("says the price")
+    assert check_reason("这款防水外套价格为26.99美元，在您的40美元预算内。", product, request, []) is None
+    english = parse_message("rain jacket for my 6 year old under $40")
+    assert check_reason("It costs $40 and keeps your kid dry.", product, english, []).startswith("says the price")
