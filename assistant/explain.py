@@ -43,7 +43,7 @@ _INSTRUCTION_RE = re.compile(
     r"\bignor(?:e|es|ed|ing)\b|\binstructions?\b|\bsystem\b|\bprompts?\b|\bas an ai\b|\blanguage model\b|"
     r"\bdisregard|\bjailbreak|\bassistant\s*:|\buser\s*:|\banswer\s*:|<\|?im_(?:start|end)|\[/?inst\]|"
     r"忽略|指令|系统|提示词|无视", re.IGNORECASE)
-_ECHO_RE = re.compile(r"shoppers?'?s?'? request|product data|the answer is|\bone sentence\b|^#|\*\*|请只|产品数据|购物者的请求",
+_ECHO_RE = re.compile(r"shoppers?'?s?'? request\s*[:：«]|product data|the answer is|\bone sentence\b|^#|\*\*|请只|产品数据|购物者的请求",
                       re.IGNORECASE)
 MIN_WORDS = 4
 MIN_CJK_CHARS = 6
@@ -367,6 +367,8 @@ def check_reason(text: str, product: Product, request: Request, others: Sequence
         group = AUDIENCE_WORDS.get(re.sub(r"[\s-]+", " ", word), AUDIENCE_WORDS.get(word))
         if group is None or group in fits or re.search(rf"(?<![\w]){re.escape(word)}(?![\w])", own):
             continue
+        if word in request.text.lower():  # the shopper's own word for who it is for ("宝宝" for a 3-year-old)
+            continue
         return f"audience {match.group(0)!r} does not fit the product's audience ({product.audience or 'none'})"
 
     for other in others:
@@ -561,7 +563,21 @@ def clean_generation(text: str) -> str:
     text = text.split("\n", 1)[0].strip()
     parts = [p for p in _SENTENCE_END.split(text) if p.strip()]
     first = parts[0].strip() if parts else ""
-    return first.strip("\"'“”‘’«»「」").strip()
+    return speak_to_shopper(first.strip("\"'“”‘’«»「」").strip())
+
+
+_THIRD_PERSON = [(re.compile(p, re.IGNORECASE), r) for p, r in (
+    (r"\bthe shoppers?'s? (request|needs?|requirements?)\b", r"your \1"),
+    (r"\bthe shoppers?'s\b", "your"), (r"\bthe shopper\b", "you"),
+    (r"购物者的(请求|需求|要求)", r"您的\1"), (r"购物者", "您"),
+)]
+
+
+def speak_to_shopper(text: str) -> str:
+    """Small models write "suits the shopper's request": say "your request" to the shopper instead."""
+    for pattern, replacement in _THIRD_PERSON:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def explain(lm, request: Request, candidates: Sequence, max_new_tokens: int = 40) -> list[Reason]:

@@ -282,3 +282,16 @@ def test_a_price_claim_must_be_the_products_price_not_the_budget() -> None:
     assert check_reason("这款防水外套价格为26.99美元，在您的40美元预算内。", product, request, []) is None
     english = parse_message("rain jacket for my 6 year old under $40")
     assert check_reason("It costs $40 and keeps your kid dry.", product, english, []).startswith("says the price")
+
+
+def test_reasons_speak_to_the_shopper() -> None:
+    from assistant.explain import clean_generation
+    assert clean_generation("This jacket suits the shopper's request because it is waterproof.") == \
+        "This jacket suits your request because it is waterproof."
+    assert clean_generation("这款外套符合购物者的需求。") == "这款外套符合您的需求。"
+
+
+def test_the_shoppers_own_word_for_the_child_is_grounded() -> None:
+    request = parse_message("有没有适合3岁宝宝的拼图")
+    product = Product(id="P", title="Wooden Animal Puzzle", price=12.0, audience="kids", category="Toys > Puzzles")
+    assert "宝宝" not in (check_reason("这款拼图适合3岁宝宝。", product, request, []) or "")
