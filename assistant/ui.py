@@ -24,16 +24,36 @@ CSS = """
 .aisle-meta {color: #555; font-size: 0.85rem; margin: 4px 0;}
 .aisle-reason {font-size: 0.9rem; margin-top: 8px; font-style: italic;}
 .aisle-pending {color: #888;}
+.aisle-actions {margin-top: 8px; display: flex; gap: 6px; align-items: center; flex-wrap: wrap;}
+.aisle-actions button {border: 1px solid #d0d7de; border-radius: 6px; background: #f6f8fa; padding: 2px 8px;
+                       cursor: pointer;}
+.aisle-fb {font-size: 0.8rem; color: #0a6;}
 @media (max-width: 480px) { .aisle-cards {grid-template-columns: 1fr;} }
+"""
+
+# Card buttons call the `card_feedback` server function; its answer is shown on the card.
+CARD_JS = """
+element.addEventListener('click', (event) => {
+  const button = event.target.closest('[data-feedback]');
+  if (!button) return;
+  const card = button.closest('.aisle-card');
+  const note = card.querySelector('.aisle-fb');
+  const what = [button.dataset.feedback, card.dataset.productId, card.dataset.turn, card.dataset.conversation];
+  server.card_feedback(JSON.stringify(what)).then((message) => { note.textContent = message; });
+});
 """
 
 EXAMPLES = ["waterproof jacket for my 6 year old under $40", "reading glasses for grandpa",
             "wireless headphones for the gym", "给我6岁的儿子买一件40美元以下的防水外套", "a birthday gift for a 5 year old"]
 AUTO_SEGMENT = "let Aisle infer"
+FEEDBACK_THANKS = {"up": "Thanks! 👍 noted.", "down": "Got it — we won't show that one again in this chat.",
+                   "bought": "Great choice! 🛍️ noted."}
 
 
-def render_cards(items: list, reasons: dict[str, str] | None = None) -> str:
-    """Product cards as HTML, every catalog value escaped; reasons when known, else a placeholder."""
+def render_cards(items: list, reasons: dict[str, str] | None = None, turn_id: str = "",
+                 conversation_id: str = "") -> str:
+    """Product cards as HTML, every catalog value escaped; reasons when known, else a placeholder; each card
+    with thumbs up / down and "bought it" buttons (handled by CARD_JS)."""
     if not items:
         return "<p>Nothing in the catalog meets all of that. Try relaxing something, e.g. “forget the budget”.</p>"
     esc = html.escape
@@ -48,11 +68,15 @@ def render_cards(items: list, reasons: dict[str, str] | None = None) -> str:
         reason = (reasons or {}).get(p.id)
         reason_html = (f'<div class="aisle-reason">{esc(reason)}</div>' if reason
                        else '<div class="aisle-reason aisle-pending">Writing why this fits…</div>')
-        cards.append(f'<div class="aisle-card" data-product-id="{esc(p.id)}">{image}'
+        actions = ('<div class="aisle-actions"><button data-feedback="up" title="Good pick">👍</button>'
+                   '<button data-feedback="down" title="Not for me">👎</button>'
+                   '<button data-feedback="bought">Bought it</button><span class="aisle-fb"></span></div>')
+        cards.append(f'<div class="aisle-card" data-product-id="{esc(p.id)}" data-turn="{esc(turn_id)}" '
+                     f'data-conversation="{esc(conversation_id)}">{image}'
                      f'<h4><span class="aisle-rank">{item.rank}</span>{esc(p.title)}</h4>'
                      f'<div class="aisle-price">${p.price:,.2f}</div>'
                      f'<div class="aisle-meta">{meta}</div><div class="aisle-meta">{rating}{stock}</div>'
-                     f'<div class="aisle-meta">{esc(p.id)}</div>{reason_html}</div>')
+                     f'<div class="aisle-meta">{esc(p.id)}</div>{reason_html}{actions}</div>')
     return f'<div class="aisle-cards">{"".join(cards)}</div>'
 
 
@@ -92,12 +116,22 @@ def build_app(assistant: Assistant):
         state.update(conversation=conversation_id, turn=rec.turn_id, items=[i.product.id for i in rec.items])
         history += [{"role": "user", "content": text}, {"role": "assistant", "content": reply_text(rec)}]
         choices = [f"{i.rank}. {i.product.title} [{i.product.id}]" for i in rec.items]
-        yield history, state, render_cards(rec.items), gr.update(choices=choices, value=None), ""
+        yield (history, state, render_cards(rec.items, None, rec.turn_id, conversation_id),
+               gr.update(choices=choices, value=None), "")
         try:
             reasons = assistant.explain(rec.turn_id)
         except Exception as err:
             reasons = {i.product.id: f"(no reason: {err})" for i in rec.items}
-        yield history, state, render_cards(rec.items, reasons), gr.update(), ""
+        yield history, state, render_cards(rec.items, reasons, rec.turn_id, conversation_id), gr.update(), ""
+
+    def card_feedback(payload: str) -> str:
+        """Called from a card's button in the browser with JSON [kind, product id, turn id, conversation id]."""
+        try:
+            kind, product_id, turn_id, conversation_id = (str(v) for v in json.loads(payload))
+            assistant.record_feedback(conversation_id[:64], turn_id[:64], product_id[:128], kind)
+        except (KeyError, ValueError, TypeError) as err:
+            return f"Could not record that: {err}"
+        return FEEDBACK_THANKS[kind]
 
     def give_feedback(kind: str, choice: str | None, state: dict) -> str:
         if not choice or not state or not state.get("turn"):
@@ -107,8 +141,7 @@ def build_app(assistant: Assistant):
             assistant.record_feedback(state["conversation"], state["turn"], product_id, kind)
         except (KeyError, ValueError) as err:
             return f"Could not record that: {err}"
-        return {"up": "Thanks! 👍 noted.", "down": "Got it — we won't show that one again in this chat.",
-                "bought": "Great choice! 🛍️ noted."}[kind]
+        return FEEDBACK_THANKS[kind]
 
     def start_over(state: dict):
         assistant.reset_conversation((state or {}).get("conversation"))
@@ -208,7 +241,7 @@ def build_app(assistant: Assistant):
                                      show_label=False, scale=5, elem_id="aisle-message")
                 send_button = gr.Button("Send", variant="primary", scale=1, elem_id="aisle-send")
             gr.Examples(EXAMPLES, inputs=message)
-            cards = gr.HTML(elem_id="aisle-cards")
+            cards = gr.HTML(elem_id="aisle-cards", js_on_load=CARD_JS, server_functions=[card_feedback])
             with gr.Row():
                 picked = gr.Dropdown([], label="Tell us about a product", scale=3, elem_id="aisle-picked")
                 up = gr.Button("👍", scale=1, elem_id="aisle-up")

@@ -94,10 +94,17 @@ def test_shop_two_turns_feedback_and_staff_trace(app_url: str, page) -> None:
     assert metas and all("blue" in t.lower() for t in metas), metas
     first_id = cards.first.get_attribute("data-product-id")
 
+    first_card = page.locator("#aisle-cards .aisle-card").first
+    first_card.locator("[data-feedback='up']").click()
+    first_card.locator(".aisle-fb").get_by_text("Thanks").wait_for()
+    second = page.locator("#aisle-cards .aisle-card").nth(1)
+    declined = second.get_attribute("data-product-id")
+    second.locator("[data-feedback='down']").click()
+    second.locator(".aisle-fb").get_by_text("won't show").wait_for()
     page.locator("#aisle-picked input").click()
     page.get_by_role("option").first.click()
-    page.locator("#aisle-up").click()
-    page.locator("#aisle-feedback-note").get_by_text("Thanks").wait_for()
+    page.locator("#aisle-bought").click()
+    page.locator("#aisle-feedback-note").get_by_text("Great choice").wait_for()
 
     page.get_by_role("tab", name="Staff").click()
     page.locator("#aisle-staff-token input").fill(TOKEN)
@@ -111,6 +118,10 @@ def test_shop_two_turns_feedback_and_staff_trace(app_url: str, page) -> None:
     assert data["product_id"] == first_id and data["shown"] is True, (data.get("stage"), data.get("why"))
     assert "content_similarity" in data["breakdown"] and data["breakdown"]["reason"]
     page.screenshot(path=str(ARTIFACTS / "staff-trace.png"), full_page=True)
+
+    page.get_by_role("tab", name="Shop").click()
+    chat(page, "show me more")
+    assert declined not in page.evaluate(CARD_IDS).split(",")  # a thumbs-down hides it in this conversation
 
 
 def test_staff_view_refuses_a_wrong_token(app_url: str, page) -> None:
