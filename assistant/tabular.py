@@ -132,14 +132,21 @@ def decode_text(data: bytes) -> tuple[str, str | None]:
 
 
 def sniff_delimiter(sample: str, default: str = ",") -> str:
-    """The delimiter among , ; TAB | that splits the header and first rows consistently."""
+    """The delimiter among , ; TAB | : the one the header line uses most (outside quotes), since a header
+    of named columns is the surest sign; csv.Sniffer only when the header holds none of them.
+
+    (Sniffer alone misread a log whose rows were mostly empty fields, ",,view,0,", and lost every column.)
+    """
+    header = sample.splitlines()[0] if sample else ""
+    unquoted = re.sub(r'"[^"]*"', "", header)
+    counts = {d: unquoted.count(d) for d in ",;\t|"}
+    best = max(counts, key=counts.get)
+    if counts[best]:
+        return best
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
-        header = sample.splitlines()[0] if sample else ""
-        counts = {d: header.count(d) for d in ",;\t|"}
-        best = max(counts, key=counts.get)
-        return best if counts[best] else default
+        return default
 
 
 def iter_rows(path: Path, notes: list[str]) -> Iterator[tuple[int, dict[str, Any] | None, str]]:

@@ -122,3 +122,10 @@ def test_bad_timestamps_are_refused(text: str) -> None:
     with pytest.raises(ValueError):
         parse_timestamp(text)
     assert math.isfinite(1.0)
+
+
+def test_a_log_of_mostly_empty_fields_keeps_its_columns(tmp_path: Path) -> None:
+    """Found by Hypothesis: the delimiter sniffer misread rows like ",,view,0," and lost every column."""
+    log = read_events([write(tmp_path, "log.csv", "customer_id,product_id,event,timestamp,value\n"
+                                                  ",,view,0,\n,,view,0,\n")], KEY)
+    assert len(log) == 0 and [r.reason for r in log.report.rejections] == ["missing customer_id"] * 2
