@@ -62,7 +62,8 @@ def create_app(assistant: Assistant, mount_ui: bool = True) -> FastAPI:
     @app.get("/api/health")
     def health() -> dict:
         index = assistant.index
-        return {"status": "ok", "index": assistant.settings.index_name, "products": len(index.products),
+        return {"status": "degraded" if assistant.index_warning else "ok", "warning": assistant.index_warning,
+                "index": assistant.settings.index_name, "products": len(index.products),
                 "build": index.manifest["build_id"], "embedder": index.model_id,
                 "llm": assistant.settings.llm_model}
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import hmac
+import sys
 import threading
 import time
 import uuid
@@ -19,7 +20,7 @@ import numpy as np
 from .catalog import CatalogReport, Product, catalog_hash, read_catalog
 from .config import FusionSettings, Settings, load_settings
 from .embedding import Embedder, backend_for_model, make_embedder
-from .index_store import (BuildSummary, Progress, ProductIndex, build_index, load_index,
+from .index_store import (BuildSummary, Progress, ProductIndex, build_index, load_serving_index,
                           published_path, read_manifest)
 
 if TYPE_CHECKING:  # heavy or optional stages, imported where used
@@ -56,6 +57,8 @@ class Assistant:
         threadpool_limits(limits=1, user_api="blas")  # see assistant/__init__.py: BLAS threads fight torch's
         self.settings = settings or load_settings()
         self._index: ProductIndex | None = None
+        self._served_for: Path | None = None  # the published build the served index was loaded for
+        self.index_warning: str | None = None
         self._lock = threading.Lock()
         self._features: tuple[Path, Any] | None = None
         self._cf: CFModel | None = None
@@ -70,11 +73,17 @@ class Assistant:
 
     @property
     def index(self) -> ProductIndex:
-        """The published index, loaded once and reloaded when a newer build is published."""
+        """The published index, loaded once and reloaded when a newer build is published. A damaged
+        published build is detected by its checksums and the previous good build serves instead
+        (`index_warning` says so)."""
         with self._lock:
             current = published_path(self.settings.index_dir, self.settings.index_name)
-            if self._index is None or (current is not None and current != self._index.path):
-                self._index = load_index(self.settings.index_dir, self.settings.index_name)
+            if self._index is None or (current is not None and current != self._served_for):
+                self._index, self.index_warning = load_serving_index(self.settings.index_dir,
+                                                                     self.settings.index_name)
+                self._served_for = current
+                if self.index_warning:
+                    print(f"warning: {self.index_warning}", file=sys.stderr)
             return self._index
 
     def query_embedder(self) -> Embedder:
@@ -110,6 +119,7 @@ class Assistant:
         with self._lock:
             self.settings = replace(self.settings, index_name=name)
             self._index, self._features, self._cf = index, None, None
+            self._served_for, self.index_warning = index.path, None
 
     def rollback_index(self) -> str:
         """Serve the previous build of the configured index again; returns its build id."""

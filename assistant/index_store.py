@@ -227,6 +227,25 @@ def load_index(root: Path, name: str) -> ProductIndex:
     return load_build(folder)
 
 
+def load_serving_index(root: Path, name: str) -> tuple[ProductIndex, str | None]:
+    """The published index, or — when its files are damaged — the newest earlier build that loads,
+    with a warning that says so (the published link is left for an operator: `aisle index rollback`)."""
+    try:
+        return load_index(root, name), None
+    except IndexCorrupt as damaged:
+        current = published_path(root, name)
+        for build in reversed(list_builds(root, name)):
+            if build == current:
+                continue
+            try:
+                index = load_build(build)
+            except IndexCorrupt:
+                continue
+            return index, (f"{damaged} — serving the previous good build {build.name} instead; "
+                           f"rebuild, or run: aisle index rollback {name}")
+        raise
+
+
 # ---------------------------------------------------------------------------- build
 
 

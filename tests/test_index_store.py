@@ -236,3 +236,18 @@ def test_search_handles_odd_queries(settings: Settings, tmp_path: Path) -> None:
     for query in ["🙂🙂", "<script>alert(1)</script>", "'; DROP TABLE products; --", "x" * 50_000, "雨衣"]:
         hits = assistant.search(query, 3)
         assert len(hits) == 3 and [h.rank for h in hits] == [1, 2, 3]
+
+
+def test_a_damaged_published_build_falls_back_to_the_previous_good_one(settings: Settings, tmp_path: Path,
+                                                                        capsys) -> None:
+    build(settings, make_products(10))
+    build(settings, make_products(12))
+    vectors = published_path(settings.index_dir, "shop") / "vectors.npy"
+    vectors.write_bytes(vectors.read_bytes()[:-8])  # a truncated file
+    assistant = Assistant(replace(settings, llm_model="none"))
+    assert len(assistant.index.products) == 10  # the previous good build serves
+    assert "does not match its checksum" in assistant.index_warning
+    assert "aisle index rollback shop" in assistant.index_warning
+    assert "warning:" in capsys.readouterr().err
+    assert assistant.search("rain jacket", 2)  # and answers
+    assert len(assistant.index.products) == 10  # not reloaded on every access
