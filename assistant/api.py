@@ -7,8 +7,9 @@ Shopper endpoints are open; staff and admin endpoints need the staff token (head
 from __future__ import annotations
 
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Iterator, Literal
 
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
@@ -35,6 +36,34 @@ class FeedbackBody(BaseModel):
     product_id: str = Field(..., min_length=1, max_length=128)
     kind: Literal["up", "down", "bought"]
     customer: str | None = Field(None, max_length=256)
+
+
+@contextmanager
+def serving_in_background(app: FastAPI, host: str = "127.0.0.1", timeout: float = 60.0) -> Iterator[str]:
+    """Serve `app` on a free loopback port in a background thread; yields its base URL, stops on exit.
+    (For tests and benchmarks; `aisle serve` runs uvicorn in the foreground.)"""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not server.started:
+        raise RuntimeError(f"the app did not start on {host}:{port} within {timeout:.0f} s")
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def create_app(assistant: Assistant, mount_ui: bool = True) -> FastAPI:

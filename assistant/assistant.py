@@ -167,11 +167,11 @@ class Assistant:
             self._segments = load_segments(self.settings.segments_file)
         return self._segments
 
-    def features(self):
-        """Per-product ranking features of the served index (computed once per published build)."""
+    def features(self, index: ProductIndex | None = None):
+        """Per-product ranking features of an index (default: the served one), computed once per build."""
         from .attributes import ProductFeatures
 
-        index = self.index
+        index = index or self.index
         if self._features is None or self._features[0] != index.path:
             self._features = (index.path, ProductFeatures.build(index.products))
         return self._features[1]
@@ -189,9 +189,9 @@ class Assistant:
                 self._cf = fit_demo_cf(self.settings)
         return self._cf
 
-    def content_scores(self, request: "Request", segment_description: str, like_id: str | None) -> np.ndarray:
+    def content_scores(self, index: ProductIndex, request: "Request", segment_description: str,
+                       like_id: str | None) -> np.ndarray:
         """Cosine similarity of every product to the request (need + segment context + liked product)."""
-        index = self.index
         embedder = self.query_embedder()
         need = request.need or " ".join(request.categories) or segment_description or request.text
         query = embedder.embed_query(need[:MAX_QUERY_CHARS] or "popular products")
@@ -240,17 +240,18 @@ class Assistant:
         chosen, source = resolve_segment(self.segments, segment, profile_segment, request.segment_hint,
                                          request.segment_confidence)
         like_id = conversation.like_product_id()
-        content = self.content_scores(request, chosen.description, like_id)
+        index = self.index  # one build for the whole turn, even if a rebuild publishes meanwhile
+        content = self.content_scores(index, request, chosen.description, like_id)
         cf_scores: dict[str, float] = {}
         brand_affinity: dict[str, float] = {}
         if cf is not None:
             history = [like_id] if like_id else []
             cf_scores = dict(cf.recommend(history, k=CF_POOL, customer=pseudonym,
                                           segment=chosen.key if chosen.key != "general" else None))
-            brand_affinity = self._brand_affinity(cf, pseudonym)
+            brand_affinity = self._brand_affinity(index, cf, pseudonym)
         lm = self.language_model() if (use_llm if use_llm is not None else self.settings.llm_weight > 0) else None
         pool_k = max(k, self.settings.rerank_top_n) if lm is not None else k
-        result = rank(self.index.products, self.features(), self.index.vectors, request, chosen, content,
+        result = rank(index.products, self.features(index), index.vectors, request, chosen, content,
                       cf_scores, fusion or self.settings.fusion, pool_k, conversation.excluded_ids() | set(exclude),
                       brand_affinity)
         stages = {}
@@ -271,10 +272,12 @@ class Assistant:
         result.candidates = result.candidates[:k]
         if cf is not None:
             history = [like_id] if like_id else self._history_ids(cf, pseudonym)
+            titles = {pid: index.products[i].title for pid in history
+                      if (i := index.position_of(pid)) is not None}
             for candidate in result.candidates:
                 if candidate.breakdown["cf_score"] > 0 and history:
                     evidence = cf.evidence(history, candidate.product.id)
-                    candidate.breakdown["cf_evidence"] = evidence.text(self._titles())
+                    candidate.breakdown["cf_evidence"] = evidence.text(titles)
         conversation.record_shown(turn.turn_id, [(c.product.id, c.product.price) for c in result.candidates])
         turn_id = uuid.uuid4().hex[:12]
         record = TurnRecord(turn_id, turn.message, request, chosen.key, source, result, stages)
@@ -365,9 +368,6 @@ class Assistant:
         from .privacy import pseudonymizer
         return pseudonymizer(self.settings.state_dir)(customer)
 
-    def _titles(self) -> dict[str, str]:
-        return {p.id: p.title for p in self.index.products}
-
     @staticmethod
     def _history_ids(cf: "CFModel", pseudonym: str | None) -> list[str]:
         data = cf._trained
@@ -377,16 +377,17 @@ class Assistant:
         order = np.argsort(-row.data)[:20]
         return [data.items[row.indices[i]] for i in order]
 
-    def _brand_affinity(self, cf: "CFModel", pseudonym: str | None) -> dict[str, float]:
+    @staticmethod
+    def _brand_affinity(index: ProductIndex, cf: "CFModel", pseudonym: str | None) -> dict[str, float]:
         """Share of a known customer's interaction weight per brand (0..1)."""
         data = cf._trained
         if pseudonym not in data.user_index:
             return {}
         row = data.matrix[data.user_index[pseudonym]]
         brands: dict[str, float] = {}
-        positions = {p.id: p for p in self.index.products}
         for item, weight in zip(row.indices, row.data):
-            product = positions.get(data.items[item])
+            position = index.position_of(data.items[item])
+            product = index.products[position] if position is not None else None
             if product is not None and product.brand:
                 brands[product.brand] = brands.get(product.brand, 0.0) + float(weight)
         total = sum(brands.values()) or 1.0

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import statistics
 import sys
 import tempfile
@@ -23,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.api import create_app  # noqa: E402
+from assistant.api import create_app, serving_in_background  # noqa: E402
 from assistant.assistant import Assistant, ensure_demo_index  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.evaluation import load_request_cases  # noqa: E402
@@ -77,8 +76,6 @@ def main() -> None:
     parser.add_argument("--llm", default="none", help="language model: none (default here) or qwen")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    import uvicorn
-
     root = Path(__file__).resolve().parent.parent
     messages = [t for case in load_request_cases(root / "tests" / "data" / "requests.jsonl") for t in case.turns[:1]]
     with tempfile.TemporaryDirectory() as tmp:
@@ -86,22 +83,10 @@ def main() -> None:
         ensure_demo_index(settings)
         assistant = Assistant(settings)
         assistant.recommend("warm up", reasons=args.reasons)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(create_app(assistant, mount_ui=False), host="127.0.0.1", port=port,
-                                               log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.05)
-        url = f"http://127.0.0.1:{port}/api/recommend"
-        try:
+        with serving_in_background(create_app(assistant, mount_ui=False)) as base:
+            url = f"{base}/api/recommend"
             single = run_clients(url, messages, 1, args.clients * args.requests // 4, args.reasons)
             loaded = run_clients(url, messages, args.clients, args.requests, args.reasons)
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
     figures = {"clients": args.clients, "per_client": args.requests, "reasons": args.reasons, "llm": args.llm,
                "concurrent": loaded, "peer_one_client": single}
     if args.json:

@@ -116,38 +116,20 @@ def test_openapi_docs_are_served(client: TestClient) -> None:
 
 
 def test_aisle_why_asks_the_running_server(assistant: Assistant) -> None:
-    import socket
-    import threading
-    import time
-
-    import uvicorn
     from click.testing import CliRunner
 
+    from assistant.api import serving_in_background
     from assistant.cli import main
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(assistant, mount_ui=False), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
+    with serving_in_background(create_app(assistant, mount_ui=False)) as url:
         rec = assistant.recommend("rain jacket", k=2)
         shown = rec.items[0].product.id
-        url = f"http://127.0.0.1:{port}"
         out = CliRunner().invoke(main, ["why", rec.turn_id, shown, "--server", url, "--token", TOKEN])
         assert out.exit_code == 0 and json.loads(out.output)["rank"] == 1
         out = CliRunner().invoke(main, ["why", rec.turn_id, "P0039", "--not-shown", "--server", url, "--token", TOKEN])
         assert out.exit_code == 0 and "stage" in json.loads(out.output)
         out = CliRunner().invoke(main, ["why", rec.turn_id, shown, "--server", url, "--token", "wrong"])
         assert out.exit_code == 1 and "401" in out.output
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def test_feedback_becomes_events_for_the_next_cf_fit(assistant: Assistant, tmp_path: Path) -> None:

@@ -5,9 +5,6 @@ Screenshots are kept in test-artifacts/."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,31 +16,14 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 TOKEN = "browser-test-token"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url(demo_settings):
-    import uvicorn
-
-    from assistant.api import create_app
+    from assistant.api import create_app, serving_in_background
     from assistant.assistant import Assistant
 
     assistant = Assistant(replace(demo_settings, llm_model="qwen", staff_token=TOKEN))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(assistant), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert server.started, "the app did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving_in_background(create_app(assistant)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
