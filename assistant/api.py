@@ -30,6 +30,10 @@ class RecommendBody(BaseModel):
     reasons: bool = True
 
 
+class ForgetBody(BaseModel):
+    customer: str = Field(..., min_length=1, max_length=256, description="The customer's id or pseudonym.")
+
+
 class FeedbackBody(BaseModel):
     conversation_id: str = Field(..., min_length=1, max_length=64)
     turn_id: str = Field(..., min_length=1, max_length=64)
@@ -130,6 +134,10 @@ def create_app(assistant: Assistant, mount_ui: bool = True) -> FastAPI:
             return assistant.why_not(turn_id, product_id)
         except KeyError as err:
             raise HTTPException(404, str(err).strip("'\"")) from None
+
+    @app.post("/api/forget", dependencies=[Depends(require_staff)])
+    def forget(body: ForgetBody) -> dict:
+        return {"status": "forgotten", "removed": assistant.forget_customer(body.customer)}
 
     @app.post("/api/index/rebuild", dependencies=[Depends(require_staff)])
     def rebuild(files: list[UploadFile] = File(...)) -> dict:

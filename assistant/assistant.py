@@ -22,11 +22,13 @@ from .config import FusionSettings, Settings, load_settings
 from .embedding import Embedder, backend_for_model, make_embedder
 from .index_store import (BuildSummary, Progress, ProductIndex, build_index, load_serving_index,
                           published_path, read_manifest)
+from .pii import scrub
 
 if TYPE_CHECKING:  # heavy or optional stages, imported where used
     from .collaborative import CFModel
     from .dialogue import Conversation, Request
     from .hybrid import RankResult
+    from .shopper_data import ShopperData
 
 MAX_QUERY_CHARS = 2_000
 SEGMENT_CONTEXT_WEIGHT = 0.25  # how much the segment's description steers content search
@@ -67,7 +69,7 @@ class Assistant:
         self._lm: Any = None
         self._lm_error: str | None = None
         self._conversations: OrderedDict[str, "Conversation"] = OrderedDict()
-        self._feedback: Any = None
+        self._shopper_data: Any = None
 
     # ------------------------------------------------------------------ index
 
@@ -234,6 +236,8 @@ class Assistant:
         k = max(1, min(int(k), 50))
         cf = self.cf_model
         pseudonym = self._pseudonym(customer) if customer else None
+        if pseudonym is not None and pseudonym in self._forgotten():
+            pseudonym = None  # a forgotten customer is served as an anonymous shopper
         profile_segment = None
         if cf is not None and pseudonym in cf._trained.user_index:
             profile_segment = cf._trained.segments[cf._trained.user_index[pseudonym]] or None
@@ -280,7 +284,7 @@ class Assistant:
                     candidate.breakdown["cf_evidence"] = evidence.text(titles)
         conversation.record_shown(turn.turn_id, [(c.product.id, c.product.price) for c in result.candidates])
         turn_id = uuid.uuid4().hex[:12]
-        record = TurnRecord(turn_id, turn.message, request, chosen.key, source, result, stages)
+        record = TurnRecord(turn_id, scrub(turn.message), request, chosen.key, source, result, stages, pseudonym)
         self._remember(record)
         recommendation = Recommendation(turn_id, request, chosen.key, source, result.candidates, result.filter_counts)
         if reasons:
@@ -325,9 +329,14 @@ class Assistant:
                     self._conversations.popitem(last=False)
             self._conversations.move_to_end(conversation_id)
             conversation = self._conversations[conversation_id]
-        declined = self.feedback_store.declined(conversation_id)
+        declined = self.shopper_data.declined(conversation_id)
         rec = self.recommend(message, conversation, segment=segment, customer=customer, k=k, reasons=reasons,
                              exclude=declined)
+        record = self._turns.get(rec.turn_id)
+        if record is not None:
+            record.conversation_id = conversation_id
+            self.shopper_data.log_turn(record.customer or "", conversation_id, rec.turn_id, rec.segment,
+                                       [c.product.id for c in rec.items], record.message)
         return conversation_id, rec
 
     def reset_conversation(self, conversation_id: str | None) -> None:
@@ -336,13 +345,11 @@ class Assistant:
             self._conversations.pop(conversation_id or "", None)
 
     @property
-    def feedback_store(self):
-        """Feedback in SQLite under the state folder."""
-        if self._feedback is None:
-            from .feedback import FeedbackStore
-            self._feedback = FeedbackStore(Path(self.settings.state_dir) / "feedback.sqlite",
-                                           log_messages=self.settings.log_messages)
-        return self._feedback
+    def shopper_data(self) -> "ShopperData":
+        """Feedback and turn logs, encrypted, under the state folder."""
+        if self._shopper_data is None:
+            self._shopper_data = open_shopper_data(self.settings)
+        return self._shopper_data
 
     def record_feedback(self, conversation_id: str, turn_id: str, product_id: str, kind: str,
                         customer: str | None = None) -> None:
@@ -351,8 +358,35 @@ class Assistant:
         if self.index.position_of(product_id) is None:
             raise KeyError(f"no product {product_id!r} in the served index")
         message = self._turns[turn_id].message if turn_id in self._turns else None
-        self.feedback_store.add(self._pseudonym(customer) if customer else "", conversation_id, turn_id,
-                                product_id, kind, message)
+        pseudonym = self._pseudonym(customer) if customer else ""
+        self.shopper_data.add_feedback("" if pseudonym in self._forgotten() else pseudonym, conversation_id,
+                                       turn_id, product_id, kind, message)
+
+    def forget_customer(self, customer: str) -> dict[str, int]:
+        """Erase a customer: their feedback and turn logs are deleted, their in-memory traces and
+        conversations dropped, their pseudonym listed so every later read of the interaction logs (and so
+        the next CF fit) leaves their events out; until then their saved profile is no longer used.
+        Returns what was removed."""
+        from .privacy import remember_forgotten
+
+        pseudonym = self._pseudonym(customer)
+        remember_forgotten(self.settings.state_dir, pseudonym)
+        removed = self.shopper_data.forget(pseudonym)
+        with self._lock:
+            mine = [t for t, record in self._turns.items() if record.customer == pseudonym]
+            for turn_id in mine:
+                self._conversations.pop(self._turns.pop(turn_id).conversation_id, None)
+        removed["traces"] = len(mine)
+        if self.settings.index_name == "demo" and (cf_model_dir(self.settings) / "manifest.json").is_file():
+            import shutil
+            shutil.rmtree(cf_model_dir(self.settings))  # refitted without them on next use
+            self._cf = None
+            removed["cf_model_refit"] = 1
+        return removed
+
+    def _forgotten(self) -> set[str]:
+        from .privacy import forgotten
+        return forgotten(self.settings.state_dir)
 
     def staff_allowed(self, token: str | None) -> bool:
         """Constant-time check of a staff token; with no token configured, staff access is off."""
@@ -470,6 +504,8 @@ class TurnRecord:
     segment_source: str
     result: "RankResult"
     stages: dict[str, str] = field(default_factory=dict)  # stage -> note (e.g. "llm: skipped ...")
+    customer: str | None = None  # pseudonym
+    conversation_id: str = ""
 
 
 @dataclass
@@ -515,13 +551,35 @@ def fit_demo_cf(settings: Settings) -> "CFModel":
     from .demo import customers_path, events_path
     from .privacy import pseudonymizer
 
+    from .privacy import forgotten
+
     pseudonymize = pseudonymizer(settings.state_dir)
-    log = read_events([events_path()], pseudonymize)
-    profiles, _ = read_customers([customers_path()], pseudonymize)
+    gone = forgotten(settings.state_dir)
+    log = read_events([events_path()], pseudonymize, forgotten=gone)
+    profiles, _ = read_customers([customers_path()], pseudonymize, forgotten=gone)
     data = build_interactions(log, {c: p.segment for c, p in profiles.items()})
     model = make_cf_model(settings.cf_model).fit(data)
     model.save(cf_model_dir(settings))
     return model
+
+
+def shopper_data_path(settings: Settings) -> Path:
+    """Where the encrypted feedback and turn logs live."""
+    from .shopper_data import FILE_NAME
+    return Path(settings.state_dir) / FILE_NAME
+
+
+def open_shopper_data(settings: Settings) -> "ShopperData":
+    """The installation's encrypted store of feedback and turn logs."""
+    from .privacy import data_cipher
+    from .shopper_data import ShopperData
+    store = ShopperData(shopper_data_path(settings), data_cipher(settings.state_dir),
+                        log_messages=settings.log_messages, retention_days=settings.retention_days)
+    plain = Path(settings.state_dir) / "feedback.sqlite"  # written unencrypted by versions before 0.2
+    if plain.is_file():
+        store.import_plain_feedback(plain)
+        store.expire()
+    return store
 
 
 def ensure_demo_index(settings: Settings, progress: Progress | None = None) -> BuildSummary | None:

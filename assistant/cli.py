@@ -29,15 +29,17 @@ def _parse_maps(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _read_logs(settings: Settings, events, customers, maps: tuple[str, ...]):
-    """Interaction logs and customer segments, customer ids pseudonymised on reading."""
+    """Interaction logs and customer segments, customer ids pseudonymised on reading; forgotten customers
+    (`aisle forget`) are left out."""
     from .customers import read_customers, read_events
-    from .privacy import pseudonymizer
+    from .privacy import forgotten, pseudonymizer
 
     pseudonymize = pseudonymizer(settings.state_dir)
-    log = read_events(events, pseudonymize, _parse_maps(maps))
+    gone = forgotten(settings.state_dir)
+    log = read_events(events, pseudonymize, _parse_maps(maps), gone)
     segments: dict[str, str] = {}
     if customers:
-        profiles, _ = read_customers(customers, pseudonymize)
+        profiles, _ = read_customers(customers, pseudonymize, forgotten=gone)
         segments = {c: p.segment for c, p in profiles.items()}
     return log, segments
 
@@ -308,23 +310,62 @@ def why(turn: str, product: str, server: str, token: str | None, not_shown: bool
 
     Asks the running server's staff API (GET /api/why or /api/why-not) with the staff token.
     """
+    path = "/api/why-not" if not_shown else "/api/why"
+    trace = _staff_request(server, path, token, query={"turn_id": turn, "product_id": product})
+    click.echo(json.dumps(trace, indent=2, ensure_ascii=False))
+
+
+@main.command()
+@click.argument("customer")
+@click.option("--server", default=None, metavar="URL",
+              help="Also clear a running server's memory of the customer (needs the staff token).")
+@click.option("--token", envvar="AISLE_STAFF_TOKEN", default=None, help="Staff token (default: $AISLE_STAFF_TOKEN).")
+@click.pass_context
+def forget(ctx: click.Context, customer: str, server: str | None, token: str | None) -> None:
+    """Erase CUSTOMER (their id as in the store's logs, or its pseudonym).
+
+    Deletes their feedback and turn logs, lists their pseudonym so every later read of the interaction
+    logs leaves their events out — the next `aisle cf fit` forgets them (the demo store's model is refitted
+    on next use) — and stops using their saved profile right away. Run `aisle cf fit` to retrain a store's model.
+    """
+    from .assistant import Assistant, cf_model_dir
+
+    assistant = Assistant(_settings(ctx))
+    removed = assistant.forget_customer(customer)
+    click.echo(f"forgotten: {removed['feedback']} feedback rows and {removed['turn']} turn logs deleted; "
+               "their events are left out of every later CF fit")
+    if removed.get("cf_model_refit"):
+        click.echo("the demo store's CF model will be refitted without them on next use")
+    elif (cf_dir := cf_model_dir(assistant.settings)).is_dir():
+        click.echo(f"the saved CF model ({cf_dir}) still holds their history until the next "
+                   "`aisle cf fit`; their profile is no longer used meanwhile")
+    if server:
+        _staff_request(server, "/api/forget", token, {"customer": customer})
+        click.echo(f"{server}: cleared from the running server's memory")
+
+
+def _staff_request(server: str, path: str, token: str | None, body: dict | None = None,
+                   query: dict | None = None) -> dict:
+    """Call a running server's staff API; errors become clean click errors."""
     import urllib.error
     import urllib.parse
     import urllib.request
 
     if not token:
         raise click.ClickException("a staff token is required: pass --token or set AISLE_STAFF_TOKEN")
-    path = "/api/why-not" if not_shown else "/api/why"
-    url = f"{server.rstrip('/')}{path}?" + urllib.parse.urlencode({"turn_id": turn, "product_id": product})
-    request = urllib.request.Request(url, headers={"X-Staff-Token": token})
+    url = f"{server.rstrip('/')}{path}" + ("?" + urllib.parse.urlencode(query) if query else "")
+    headers = {"X-Staff-Token": token}
+    data = None
+    if body is not None:
+        data, headers["content-type"] = json.dumps(body).encode(), "application/json"
+    request = urllib.request.Request(url, data=data, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            trace = json.load(response)
+            return json.load(response)
     except urllib.error.HTTPError as err:
         raise click.ClickException(f"{err.code}: {json.loads(err.read() or b'{}').get('detail', err.reason)}") from None
     except (urllib.error.URLError, OSError) as err:
         raise click.ClickException(f"cannot reach {server}: {err}") from None
-    click.echo(json.dumps(trace, indent=2, ensure_ascii=False))
 
 
 # ---------------------------------------------------------------------------- cf
@@ -349,7 +390,7 @@ def cf_group() -> None:
 def cf_fit(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path, ...], name: str | None,
            model_name: str | None, maps: tuple[str, ...], with_feedback: bool) -> None:
     """Fit and save the CF model from interaction logs (customer ids are pseudonymised on reading)."""
-    from .assistant import cf_model_dir
+    from .assistant import cf_model_dir, open_shopper_data, shopper_data_path
     from .collaborative import ModelFitError, build_interactions, make_cf_model
     from .tabular import DataFileError
 
@@ -357,11 +398,9 @@ def cf_fit(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path, 
     try:
         log, segments = _read_logs(settings, events, customers, maps)
         click.echo(log.report.format(limit=20))
-        feedback_file = Path(settings.state_dir) / "feedback.sqlite"
-        if with_feedback and feedback_file.is_file():
+        if with_feedback and shopper_data_path(settings).is_file():
             from .customers import InteractionLog
-            from .feedback import FeedbackStore
-            rows = FeedbackStore(feedback_file).as_events()
+            rows = open_shopper_data(settings).as_events()
             if rows:
                 log = log.extended(InteractionLog.from_rows(rows))
                 click.echo(f"{len(rows)} feedback events from the chat added")

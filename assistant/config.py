@@ -58,8 +58,11 @@ class Settings:
     reason_tokens: int = 32  # a 22-word sentence fits; 40 cost 0.35 s more a turn (docs/llm.md)
     # Staff and admin views and API endpoints need this token (AISLE_STAFF_TOKEN); empty means they are off.
     staff_token: str = field(default="", repr=False)
-    # Store shopper message text with feedback (off: only ids and the kind of feedback are stored).
+    # Store shopper message text (scrubbed of personal data) with feedback and turn logs. Off: only ids,
+    # the kind of feedback and the shown products are stored — encrypted either way (docs/security.md).
     log_messages: bool = False
+    # Feedback and turn logs older than this many days are deleted.
+    retention_days: float = 90.0
     # A store's own segments file (default: the one shipped in the package).
     segments_file: Path | None = None
     # Score fusion of the hybrid ranker (see docs/ranking.md for how it was chosen).

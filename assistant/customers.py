@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Collection, Iterable, Mapping
 
 import numpy as np
 
@@ -146,14 +146,16 @@ def _event_row(row: Mapping[str, Any], columns: Mapping[str, str],
 
 
 def read_events(paths: Iterable[str | Path], pseudonymize: Pseudonymize,
-                mapping: Mapping[str, str] | None = None) -> InteractionLog:
-    """Read interaction logs; every good row loads, bad and duplicate rows are in `log.report`.
+                mapping: Mapping[str, str] | None = None, forgotten: Collection[str] = ()) -> InteractionLog:
+    """Read interaction logs; every good row loads, bad and duplicate rows are in `log.report`. Events of
+    `forgotten` customers (pseudonyms, see `aisle forget`) are dropped and counted in a note.
 
     Raises DataFileError only when a file as a whole is unusable.
     """
     report = LoadReport(noun="events")
     rows: list[tuple[str, str, str, float, float]] = []
     seen: dict[tuple[str, str, str, float], str] = {}
+    skipped = 0
 
     def resolve(path: Path, keys: tuple[str, ...], strict: bool) -> dict[str, str]:
         return _required(path, keys, EVENT_COLUMNS, mapping, ("customer_id", "product_id", "event", "timestamp"),
@@ -165,6 +167,9 @@ def read_events(paths: Iterable[str | Path], pseudonymize: Pseudonymize,
         except ValueError as err:
             report.rejections.append(Rejection(path.name, line, str(err)))
             continue
+        if parsed[0] in forgotten:
+            skipped += 1
+            continue
         key = parsed[:4]
         if key in seen:
             report.rejections.append(Rejection(path.name, line, f"duplicate event (same as {seen[key]})"))
@@ -172,12 +177,16 @@ def read_events(paths: Iterable[str | Path], pseudonymize: Pseudonymize,
         seen[key] = f"{path.name}:{line}"
         rows.append(parsed)
     report.loaded = len(rows)
+    if skipped:
+        report.notes.append(f"{skipped} events of forgotten customers left out")
     return InteractionLog.from_rows(rows, report)
 
 
 def read_customers(paths: Iterable[str | Path], pseudonymize: Pseudonymize,
-                   mapping: Mapping[str, str] | None = None) -> tuple[dict[str, CustomerProfile], LoadReport]:
-    """Read customer profile files into {pseudonym: CustomerProfile}; bad rows in the report."""
+                   mapping: Mapping[str, str] | None = None,
+                   forgotten: Collection[str] = ()) -> tuple[dict[str, CustomerProfile], LoadReport]:
+    """Read customer profile files into {pseudonym: CustomerProfile}; bad rows in the report; profiles of
+    `forgotten` customers are left out."""
     report = LoadReport(noun="customers")
     profiles: dict[str, CustomerProfile] = {}
     where: dict[str, str] = {}
@@ -194,6 +203,8 @@ def read_customers(paths: Iterable[str | Path], pseudonymize: Pseudonymize,
             report.rejections.append(Rejection(path.name, line, "a field is absurdly long"))
             continue
         customer = pseudonymize(values["customer_id"])
+        if customer in forgotten:
+            continue
         if customer in profiles:
             report.rejections.append(Rejection(path.name, line, f"duplicate customer (first at {where[customer]})"))
             continue

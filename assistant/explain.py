@@ -22,7 +22,7 @@ from typing import Mapping, Sequence
 
 from .catalog import Product
 from .dialogue import Request
-from .prompts import load_template, quote
+from .prompts import load_template, quote, quote_shopper
 from .rerank import product_card
 
 MAX_WORDS = 40
@@ -535,7 +535,7 @@ def reason_prompts(lm, request: Request, products: Sequence[Product]) -> list[st
     """One chat prompt per product from prompts/reason.txt."""
     template = load_template("reason")
     instruction = "请只用简体中文回答。" if request.language == "zh" else "Answer in English."
-    shared = {"language_instruction": instruction, "request": quote(request.text or request.need, 400)}
+    shared = {"language_instruction": instruction, "request": quote_shopper(request.text or request.need, 400)}
 
     def render(section: str, **values: str) -> str:
         # Each section takes the variables it names (a missing one still raises PromptError).

@@ -14,6 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from .pii import scrub
+
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 _SECTION = re.compile(r"^\[(\w+)\]\s*$", re.MULTILINE)
 _CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
@@ -98,3 +100,9 @@ def quote(text: object, limit: int = MAX_QUOTED_CHARS) -> str:
             cleaned.append(ch)
     collapsed = " ".join("".join(cleaned).split())
     return collapsed[:limit] + ("…" if len(collapsed) > limit else "")
+
+
+def quote_shopper(text: object, limit: int = MAX_QUOTED_CHARS) -> str:
+    """Shopper text for a prompt: personal data (e-mail, phone, card, address) replaced by labels first —
+    the model needs the shopper's wish, never their contact details — then quoted like any untrusted text."""
+    return quote(scrub(str(text or "")), limit)

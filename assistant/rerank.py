@@ -11,7 +11,7 @@ from typing import Sequence
 
 from .catalog import Product
 from .dialogue import Request
-from .prompts import Template, load_template, quote
+from .prompts import Template, load_template, quote, quote_shopper
 
 _MARK = "\u2063PRODUCT\u2063"  # an invisible separator no tokenizer merges with data
 
@@ -84,8 +84,9 @@ def rerank(lm, request: Request, segment_name: str, candidates: Sequence, top_n:
         return RerankOutcome(list(candidates), {}, 0.0)
     template = load_template("rerank")
     prefix, suffix = split_prompt(lm, template, segment=quote(segment_name, 60),
-                                  request=quote(request.text or request.need, 400),
-                                  constraints=constraints_text(request), history=quote(history, 300) or "none")
+                                  request=quote_shopper(request.text or request.need, 400),
+                                  constraints=constraints_text(request),
+                                  history=quote_shopper(history, 300) or "none")
     scores = lm.next_token_scores(prefix, [product_card(c.product) + suffix for c in head], ["Yes", "No"])
     llm = {c.product.id: yes_probability(float(s[0]), float(s[1])) for c, s in zip(head, scores)}
     low = min(c.score for c in head)

@@ -166,7 +166,7 @@ def build_app(assistant: Assistant):
             return gr.update(choices=[]), "<p>A valid staff token is required.</p>"
         turns = assistant.recent_turns(30)
         choices = [(f"{t.turn_id} — {t.message[:60]}", t.turn_id) for t in turns]
-        feedback = assistant.feedback_store.recent(20)
+        feedback = assistant.shopper_data.recent(20)
         rows = "".join(f"<tr><td>{html.escape(f.kind)}</td><td>{html.escape(f.product)}</td>"
                        f"<td>{html.escape(f.turn)}</td></tr>" for f in feedback)
         return (gr.update(choices=choices, value=choices[0][1] if choices else None),

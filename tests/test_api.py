@@ -140,10 +140,10 @@ def test_feedback_becomes_events_for_the_next_cf_fit(assistant: Assistant, tmp_p
     rec = assistant.recommend("rain jacket", k=2)
     assistant.record_feedback("conv1", rec.turn_id, rec.items[0].product.id, "bought", customer="alice@example.com")
     assistant.record_feedback("conv1", rec.turn_id, rec.items[1].product.id, "down", customer="alice@example.com")
-    rows = assistant.feedback_store.as_events()
+    rows = assistant.shopper_data.as_events()
     assert [(r[1], r[2]) for r in rows] == [(rec.items[0].product.id, "purchase")]
     assert rows[0][0].startswith("c_") and "alice" not in rows[0][0]  # pseudonymised
-    assert assistant.feedback_store.recent(5)[0].message is None  # no message text unless logging is on
+    assert assistant.shopper_data.recent(5)[0].message is None  # no message text unless logging is on
     log = tmp_path / "events.csv"
     log.write_text("customer_id,product_id,event,timestamp\nbob,P0001,purchase,1700000000\n"
                    "bob,P0002,view,1700000100\n")
