@@ -15,7 +15,7 @@ from typing import Callable
 
 LABELS = ("email", "card", "id", "phone", "address")
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")  # RFC 5322 dot-atom local parts
 # 13-19 digits, optionally grouped by single spaces or dashes.
 _CARD = re.compile(r"(?<![\d+-])\d(?:[ -]?\d){12,18}(?![\d-])")
 # Chinese resident id: 6-digit region, 8-digit birth date, 3 digits, check digit (0-9 or X).

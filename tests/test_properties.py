@@ -1,6 +1,6 @@
 """Property-based tests (Hypothesis): readers and the parser never raise on arbitrary input, and every
-rejection is explained. About 11,000 generated examples in all, derandomised so CI is repeatable (run
-without derandomize locally to explore new inputs)."""
+rejection is explained; PII scrubbing never misses a generated e-mail or phone. About 13,000 generated
+examples in all, derandomised so CI is repeatable (run without derandomize locally to explore new inputs)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from assistant.catalog import CatalogError, Product, read_catalog, row_to_product
 from assistant.customers import read_events
 from assistant.dialogue import Request, parse_message
+from assistant.pii import scrub
 from assistant.privacy import Pseudonymizer
 
 KEY = Pseudonymizer(b"k" * 32)
@@ -79,3 +80,16 @@ def test_the_parser_never_raises(text: str) -> None:
     assert isinstance(request, Request)
     for value in (request.price_min, request.price_max, request.price_target):
         assert value is None or (math.isfinite(value) and value >= 0)
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True)
+@given(st.text(max_size=200), st.emails(), st.integers(1_000_000_000, 9_999_999_999),
+       st.sampled_from(["{}-{}-{}", "({}) {} {}", "{}.{}.{}"]))
+def test_scrubbing_never_raises_and_leaves_no_email_or_phone(noise: str, email: str, digits: int,
+                                                               shape: str) -> None:
+    text = str(digits)
+    phone = shape.format(text[:3], text[3:6], text[6:])
+    cleaned = scrub(f"{noise} mail {email} or call {phone} {noise}")
+    assert "@" not in cleaned.replace(noise, "") or "@" in noise
+    assert phone not in cleaned
+    assert scrub(cleaned) == cleaned  # scrubbing is idempotent: labels hold nothing to scrub again
