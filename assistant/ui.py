@@ -227,6 +227,15 @@ def build_app(assistant: Assistant):
             return f"Cannot roll back: {err}"
         return f"Now serving the previous build `{build}`."
 
+    def admin_forget(token: str, customer: str) -> str:
+        if not assistant.staff_allowed(token):
+            return "A valid staff token is required."
+        if not (customer or "").strip():
+            return "Enter the customer's id as it appears in the store's logs."
+        removed = assistant.forget_customer(customer.strip())
+        return (f"Forgotten: {removed['feedback']} feedback rows, {removed['turn']} turn logs and "
+                f"{removed['traces']} in-memory traces deleted; their events are left out of every later CF fit.")
+
     with gr.Blocks(title="Aisle — shopping assistant") as app:
         gr.Markdown("# 🛒 Aisle\nTell me what you're looking for — in English or 中文. Refine with "
                     "“make it blue”, “cheaper”, “show me more”, “something like the second one”.")
@@ -273,7 +282,7 @@ def build_app(assistant: Assistant):
             why_not_button.click(lambda t, tu, p: staff_why(t, tu or "", p, "why_not"), [token, turn, product],
                                  trace)
         with gr.Tab("Admin"):
-            admin_token = gr.Textbox(label="Staff token", type="password")
+            admin_token = gr.Textbox(label="Staff token", type="password", elem_id="aisle-admin-token")
             uploads = gr.File(label="Catalog files (CSV / JSONL / Parquet)", file_count="multiple")
             mapping_box = gr.Textbox(label="Column mapping (optional)",
                                      placeholder='title=ProductName, price=Price (INR), id=SKU')
@@ -287,6 +296,12 @@ def build_app(assistant: Assistant):
                 index_choice = gr.Dropdown([], label="Published indexes", allow_custom_value=True)
                 list_button = gr.Button("List indexes")
                 switch_button = gr.Button("Serve this index")
+            with gr.Row():
+                forget_box = gr.Textbox(label="Forget a customer (id as in the store's logs)", scale=3,
+                                        elem_id="aisle-forget-customer")
+                forget_button = gr.Button("Forget", scale=1, variant="stop", elem_id="aisle-forget")
+            forget_status = gr.Markdown(elem_id="aisle-forget-status")
+            forget_button.click(admin_forget, [admin_token, forget_box], forget_status)
             rebuild_button.click(admin_rebuild, [admin_token, uploads, mapping_box], [rebuild_status, rebuild_report])
             list_button.click(admin_indexes, [admin_token], index_choice)
             switch_button.click(admin_switch, [admin_token, index_choice], rebuild_status)

@@ -122,3 +122,14 @@ def test_phone_width_and_chinese(app_url: str, page) -> None:
     box = page.locator("#aisle-cards .aisle-card").first.bounding_box()
     assert box["width"] <= 390
     page.screenshot(path=str(ARTIFACTS / "phone-chinese.png"), full_page=True)
+
+
+def test_admin_forgets_a_customer(app_url: str, page) -> None:
+    page.set_viewport_size({"width": 1280, "height": 1400})
+    page.goto(app_url)
+    page.get_by_role("tab", name="Admin").click()
+    page.locator("#aisle-admin-token input").fill(TOKEN)
+    page.locator("#aisle-forget-customer textarea, #aisle-forget-customer input").first.fill("C00042")
+    page.locator("#aisle-forget").click()
+    page.locator("#aisle-forget-status").get_by_text("Forgotten:").wait_for()
+    assert "left out of every later CF fit" in page.locator("#aisle-forget-status").inner_text()
