@@ -6,13 +6,16 @@ Shopper endpoints are open; staff and admin endpoints need the staff token (head
 
 from __future__ import annotations
 
+import json
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Literal
 
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from .assistant import Assistant
@@ -83,6 +86,13 @@ def create_app(assistant: Assistant, mount_ui: bool = True) -> FastAPI:
             return JSONResponse({"detail": f"request body over {limit:,} bytes"}, status_code=413)
         return await call_next(request)
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        # FastAPI's own handler echoes the input as UTF-8, so a lone surrogate ("\ud800", valid JSON)
+        # turned this 422 into a 500 (found by benchmarks/soak.py); escaped ASCII always encodes.
+        body = json.dumps({"detail": jsonable_encoder(error.errors())}, ensure_ascii=True)
+        return Response(body, status_code=422, media_type="application/json")
+
     def require_staff(x_staff_token: str | None = Header(None), authorization: str | None = Header(None)) -> None:
         configured = assistant.settings.staff_token
         if not configured:
@@ -141,7 +151,7 @@ def create_app(assistant: Assistant, mount_ui: bool = True) -> FastAPI:
 
     @app.post("/api/index/rebuild", dependencies=[Depends(require_staff)])
     def rebuild(files: list[UploadFile] = File(...)) -> dict:
-        from .index_store import IndexError_
+        from .index_store import IndexDiskFull, IndexError_
         from .tabular import DataFileError
 
         with tempfile.TemporaryDirectory() as tmp:
@@ -153,6 +163,8 @@ def create_app(assistant: Assistant, mount_ui: bool = True) -> FastAPI:
                 paths.append(target)
             try:
                 summary = assistant.rebuild_index(paths)
+            except IndexDiskFull as err:
+                raise HTTPException(507, f"{err}; the previous index keeps serving") from None
             except (DataFileError, IndexError_, ValueError) as err:
                 raise HTTPException(422, f"{err}; the previous index keeps serving") from None
         return {"status": "published", "build": summary.build_id, "loaded": summary.loaded,

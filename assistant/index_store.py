@@ -7,12 +7,16 @@ Layout under the index root (default `index/`)::
 
 A build is written beside the published one (`<id>.tmp`), renamed when complete, and published by
 atomically replacing the symlink, so a crash or `kill -9` mid-build leaves the previous index serving.
+A build that fails (a full disk: `IndexDiskFull`) removes its partial folder; one killed outright leaves
+a `*.tmp` folder that the next build deletes. Old builds are renamed to `*.tmp` before they are deleted,
+so every build folder without that suffix is complete (tests/test_faults.py kills builds to check this).
 A rebuild re-embeds only products whose embedded text changed (content hash) and drops deleted ones.
 Every file's sha256 is in the manifest and checked on load. Nothing is pickled.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -53,6 +57,10 @@ class IndexNotFound(IndexError_):
 
 class IndexCorrupt(IndexError_):
     """A published index's files do not match the checksums in its manifest, or cannot be read."""
+
+
+class IndexDiskFull(IndexError_):
+    """The disk filled up (ENOSPC) while a build was written; the partial build was removed, nothing published."""
 
 
 @dataclass
@@ -156,6 +164,38 @@ def _fsync_write(path: Path, data: bytes) -> None:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def _write_npy(path: Path, array: np.ndarray) -> None:
+    """What `np.save` writes, but with Python's file writes: a short write (a full disk) raises OSError
+    with its errno, where numpy's C writer reports only a byte count."""
+    array = np.ascontiguousarray(array)
+    with open(path, "wb") as handle:
+        np.lib.format.write_array_header_1_0(handle, np.lib.format.header_data_from_array_1_0(array))
+        handle.write(memoryview(array).cast("B"))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _out_of_space(err: BaseException) -> str | None:
+    """'ENOSPC' / 'EDQUOT' when `err` says the disk (or quota) is full, else None. FAISS reports it as a
+    RuntimeError whose text carries the C library's message, so the text is checked too."""
+    for code in (errno.ENOSPC, errno.EDQUOT):
+        if (isinstance(err, OSError) and err.errno == code) or os.strerror(code) in str(err):
+            return errno.errorcode[code]
+    return None
+
+
+def _disk_full_error(code: str, target: Path, root: Path) -> IndexDiskFull:
+    try:
+        stats = os.statvfs(root)
+        free = f"; {stats.f_bavail * stats.f_frsize / 1e6:,.1f} MB free there now"
+    except OSError:
+        free = ""
+    what = "the disk is full" if code == "ENOSPC" else "the disk quota is used up"
+    return IndexDiskFull(f"{what} ({code}: {os.strerror(getattr(errno, code))}) while writing "
+                         f"{target}{free}; the partial build was removed. Free some space under {root} "
+                         f"(or build into another index folder) and build again")
 
 
 def _fsync_dir(path: Path) -> None:
@@ -319,41 +359,54 @@ def build_index(products: Sequence[Product], report: CatalogReport, embedder: Em
         vindex = build_vector_index(vectors, kind, threads=threads)
 
         build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-        tmp = builds / f"{build_id}.tmp"
-        tmp.mkdir(parents=True)
+        tmp, final = builds / f"{build_id}.tmp", builds / build_id
         table = "".join(json.dumps({"content_hash": h, "product": p.to_dict()}, ensure_ascii=False) + "\n"
                         for p, h in zip(products, hashes))
-        _fsync_write(tmp / PRODUCTS, table.encode("utf-8"))
-        with open(tmp / VECTORS, "wb") as handle:
-            np.save(handle, vectors, allow_pickle=False)
-            handle.flush()
-            os.fsync(handle.fileno())
-        _fsync_write(tmp / REPORT, json.dumps(report.to_dict(), ensure_ascii=False, indent=1).encode())
-        written = [PRODUCTS, VECTORS, REPORT] + vindex.save(tmp)
         reused = len(products) - len(todo)
         deleted = len(set(previous) - set(hashes))
-        seconds = time.perf_counter() - started
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "name": name,
-            "build_id": build_id,
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "build_seconds": round(seconds, 3),
-            "embedder": {"model_id": embedder.model_id, "dim": int(vectors.shape[1])},
-            "vector_index": {"backend": "faiss", "kind": kind, "count": len(vindex)},
-            "product_count": len(products),
-            "catalog_hash": catalog_hash(products),
-            "source_files": report.files,
-            "counts": {"loaded": len(products), "rejected": report.rejected,
-                       "re_embedded": len(todo), "reused": reused, "deleted": deleted},
-            "library_versions": _library_versions(),
-            "files": {f: _sha256(tmp / f) for f in written},
-        }
-        _fsync_write(tmp / MANIFEST, json.dumps(manifest, indent=2).encode("utf-8"))
-        final = builds / build_id
-        os.rename(tmp, final)
-        _fsync_dir(builds)
-        publish(root, name, final)
+        target = tmp  # what is being written, for the error message
+        try:
+            tmp.mkdir(parents=True)
+            target = tmp / PRODUCTS
+            _fsync_write(target, table.encode("utf-8"))
+            target = tmp / VECTORS
+            _write_npy(target, vectors)
+            target = tmp / REPORT
+            _fsync_write(target, json.dumps(report.to_dict(), ensure_ascii=False, indent=1).encode())
+            target = tmp
+            written = [PRODUCTS, VECTORS, REPORT] + vindex.save(tmp)
+            seconds = time.perf_counter() - started
+            manifest = {
+                "format_version": FORMAT_VERSION,
+                "name": name,
+                "build_id": build_id,
+                "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "build_seconds": round(seconds, 3),
+                "embedder": {"model_id": embedder.model_id, "dim": int(vectors.shape[1])},
+                "vector_index": {"backend": "faiss", "kind": kind, "count": len(vindex)},
+                "product_count": len(products),
+                "catalog_hash": catalog_hash(products),
+                "source_files": report.files,
+                "counts": {"loaded": len(products), "rejected": report.rejected,
+                           "re_embedded": len(todo), "reused": reused, "deleted": deleted},
+                "library_versions": _library_versions(),
+                "files": {f: _sha256(tmp / f) for f in written},
+            }
+            target = tmp / MANIFEST
+            _fsync_write(target, json.dumps(manifest, indent=2).encode("utf-8"))
+            target = final
+            os.rename(tmp, final)
+            _fsync_dir(builds)
+            target = root / name
+            publish(root, name, final)
+        except BaseException as err:
+            if published_path(root, name) != final.resolve():  # never remove what the link points to
+                for folder in (tmp, final):
+                    shutil.rmtree(folder, ignore_errors=True)
+            code = _out_of_space(err)
+            if code:
+                raise _disk_full_error(code, target, root) from err
+            raise
         _prune(root, name, keep_builds)
     return BuildSummary(name, build_id, final, len(products), report.rejected, len(todo), reused,
                         deleted, seconds, kind, report)
@@ -377,7 +430,12 @@ def _prune(root: Path, name: str, keep: int) -> None:
     builds = list_builds(root, name)
     for old in builds[:-max(keep, 1)]:
         if old != current:
-            shutil.rmtree(old, ignore_errors=True)
+            doomed = old.with_name(old.name + ".tmp")  # never a half-deleted folder under a build's name
+            try:
+                os.rename(old, doomed)
+            except OSError:
+                continue
+            shutil.rmtree(doomed, ignore_errors=True)
 
 
 def rollback(root: Path, name: str) -> Path:

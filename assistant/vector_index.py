@@ -6,6 +6,7 @@ Vectors are unit length, so inner product is cosine similarity. An index saves t
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Callable
@@ -79,7 +80,13 @@ class FaissIndex(VectorIndex):
         return scores, positions
 
     def save(self, folder: Path) -> list[str]:
-        _faiss().write_index(self._index, str(folder / self.FILE))
+        # Serialised here and written by Python, not with faiss.write_index: that one ignores a failed
+        # close, so on a full disk it can leave a silently truncated file (seen on a 1-page shortfall).
+        data = _faiss().serialize_index(self._index)
+        with open(folder / self.FILE, "wb") as handle:
+            handle.write(memoryview(data))
+            handle.flush()
+            os.fsync(handle.fileno())
         return [self.FILE]
 
     @classmethod

@@ -153,3 +153,10 @@ def test_feedback_becomes_events_for_the_next_cf_fit(assistant: Assistant, tmp_p
                              env={"AISLE_STATE_DIR": str(settings.state_dir)})
     assert out.exit_code == 0, out.output
     assert "1 feedback events from the chat added" in out.output
+
+
+def test_a_lone_surrogate_is_refused_with_422_not_500(client: TestClient) -> None:
+    """Valid JSON that no UTF-8 response can echo back (found by benchmarks/soak.py)."""
+    response = client.post("/api/recommend", content=b'{"message": "\\ud800 rain jacket"}',
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 422 and response.json()["detail"]
