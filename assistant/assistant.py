@@ -257,7 +257,7 @@ class Assistant:
         pool_k = max(k, self.settings.rerank_top_n) if lm is not None else k
         result = rank(index.products, self.features(index), index.vectors, request, chosen, content,
                       cf_scores, fusion or self.settings.fusion, pool_k, conversation.excluded_ids() | set(exclude),
-                      brand_affinity)
+                      brand_affinity, popularity=cf._trained.item_popularity() if cf is not None else None)
         stages = {}
         if lm is not None and result.candidates:
             from .rerank import rerank

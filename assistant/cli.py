@@ -502,6 +502,83 @@ def eval_requests(ctx: click.Context, path: Path | None, name: str | None, k: in
     click.echo(format_request_table(results, k))
 
 
+@eval_group.command("fairness")
+@click.option("--interactions", "events", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Interaction log file(s) (default: the demo store's). Repeatable.")
+@click.option("--customers", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Customer profile file(s) with segments (default: the demo store's when no log is given).")
+@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN", help="Map an event field to a column.")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Labelled requests (JSONL; default: tests/data/requests.jsonl).")
+@click.option("--no-requests", is_flag=True, help="Leave out the labelled requests (held-out data only).")
+@click.option("--index", "name", default=None,
+              help="Index whose catalog is measured (default: the configured one; the demo index is built "
+                   "if it is missing).")
+@click.option("-k", "--k", "k", default=10, show_default=True, type=click.IntRange(1, 100),
+              help="Cut-off for held-out NDCG and length of the held-out shoppers' CF lists.")
+@click.option("--request-k", default=5, show_default=True, type=click.IntRange(1, 50),
+              help="Cut-off for the labelled requests (the length of the answers shoppers see).")
+@click.option("--cap", "caps", multiple=True, type=click.FloatRange(0, 1), metavar="SHARE",
+              help="Also measure with at most ceil(SHARE x k) top-decile products in each list. Repeatable.")
+@click.option("--hybrid-shoppers", default=0, show_default=True, type=click.IntRange(0), metavar="N",
+              help="Also rank N held-out shoppers with the full hybrid as if they typed nothing "
+                   "(about 10 ms each; 0 = skip).")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("fairness-report"),
+              show_default=True, help="Folder for the PNG plots.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.pass_context
+def eval_fairness(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path, ...], maps: tuple[str, ...],
+                  path: Path | None, no_requests: bool, name: str | None, k: int, request_k: int,
+                  caps: tuple[float, ...], hybrid_shoppers: int, out: Path, as_json: bool, quiet: bool) -> None:
+    """Fairness across segments, brands, price tiers and popularity (docs/fairness.md).
+
+    Prints NDCG per customer segment (held-out shoppers: CF blend and the hybrid; labelled requests:
+    the hybrid) with the gap between the best and worst segment, and the exposure of the products shown
+    (1/log2(rank+1)) by popularity decile, price tier and brand, with its Gini. Each --cap is measured
+    beside the uncapped ranking, so its NDCG cost is visible. Writes four PNG plots to --out.
+
+    Example: aisle eval fairness --cap 0.2 --cap 0.4
+    """
+    from .assistant import Assistant, ensure_demo_index
+    from .collaborative import ModelFitError
+    from .evaluation import load_request_cases
+    from .fairness import evaluate_fairness
+    from .index_store import IndexError_, published_path
+    from .tabular import DataFileError
+
+    settings = _settings(ctx, index_name=name)
+    if not events:
+        from .demo import customers_path, events_path
+        events, customers = (events_path(),), customers or (customers_path(),)
+    cases = []
+    if not no_requests:
+        path = path or Path(__file__).resolve().parent.parent / "tests" / "data" / "requests.jsonl"
+        if not path.is_file():
+            raise click.ClickException(f"no labelled request file at {path}; pass --file or --no-requests")
+        cases = load_request_cases(path)
+    try:
+        if settings.index_name == "demo" and published_path(settings.index_dir, "demo") is None:
+            from tqdm import tqdm
+            with tqdm(desc="building the demo index (once)", unit="product", file=sys.stderr,
+                      disable=quiet) as bar:
+                ensure_demo_index(settings, lambda done, total: bar.update(done - bar.n) if bar.total == total
+                                  else bar.reset(total))
+        log, segments = _read_logs(settings, events, customers, maps)
+        if log.report.rejected:
+            click.echo(log.report.format(limit=10), err=True)
+        report = evaluate_fairness(Assistant(settings), log, segments, cases, k, request_k, list(caps),
+                                   hybrid_shoppers, progress=not quiet)
+    except (DataFileError, ModelFitError, IndexError_) as err:
+        raise click.ClickException(str(err)) from None
+    plots = report.plot(out)
+    if as_json:
+        click.echo(json.dumps({**report.to_dict(), "plots": [str(p) for p in plots]}, indent=2))
+        return
+    click.echo(report.format())
+    click.echo(f"\nplots: {', '.join(str(p) for p in plots)}")
+
+
 # ---------------------------------------------------------------------------- serve
 
 

@@ -58,9 +58,19 @@ class Interactions:
     user_index: dict[str, int] = field(init=False, repr=False)
     item_index: dict[str, int] = field(init=False, repr=False)
 
+    _popularity: dict[str, int] | None = field(init=False, repr=False, default=None)
+
     def __post_init__(self) -> None:
         self.user_index = {u: i for i, u in enumerate(self.users)}
         self.item_index = {p: i for i, p in enumerate(self.items)}
+
+    def item_popularity(self) -> dict[str, int]:
+        """Shoppers with a positive-weight interaction, per product (computed once). This is the
+        popularity that `FusionSettings.max_popular_share` caps and `aisle eval fairness` groups by."""
+        if self._popularity is None:
+            counts = np.diff(self.matrix.tocsc().indptr)
+            self._popularity = {item: int(n) for item, n in zip(self.items, counts)}
+        return self._popularity
 
     def history_row(self, history: Mapping[str, float] | Iterable[str]) -> sp.csr_matrix:
         """A 1 × items row from {product: weight}, or from a list of products the shopper chose (each

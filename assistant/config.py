@@ -27,6 +27,8 @@ class FusionSettings:
     cf_pool: int = 100
     prior_pool: int = 30
     diversity: float = 0.05  # MMR penalty on similarity to what is already chosen (0 = off)
+    # At most ceil(share · k) of the top k from the top popularity decile (None = off; docs/fairness.md).
+    max_popular_share: float | None = None
 
 
 @dataclass(frozen=True)

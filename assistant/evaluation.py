@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
-from .collaborative import Interactions, build_interactions, make_cf_model
+from .collaborative import CFModel, Interactions, build_interactions, make_cf_model
 from .customers import InteractionLog
 
 
@@ -79,6 +79,19 @@ class ModelResult:
                 "per_segment_ndcg": {k: round(v, 4) for k, v in self.per_segment.items()}}
 
 
+def heldout_scores(model: CFModel, data: Interactions, targets: Mapping[str, str],
+                   batch: int = 512) -> Iterator[tuple[list[str], np.ndarray, np.ndarray]]:
+    """(shoppers, their training rows, scores) in batches for every shopper whose held-out product is
+    in the training data; products a shopper already has score -inf."""
+    users = [u for u in targets if u in data.user_index and targets[u] in data.item_index]
+    rows_index = np.array([data.user_index[u] for u in users], dtype=np.int64)
+    for start in range(0, len(users), batch):
+        rows = rows_index[start:start + batch]
+        scores = model.score_rows(data.profile[rows], rows)
+        scores[data.matrix[rows].nonzero()] = -np.inf  # never recommend what the shopper already has
+        yield users[start:start + batch], rows, scores
+
+
 def evaluate_model(name: str, data: Interactions, targets: Mapping[str, str], k: int = 10,
                    params: Mapping | None = None) -> ModelResult:
     """Fit `name` on the training interactions and rank each shopper's held-out product."""
@@ -86,15 +99,12 @@ def evaluate_model(name: str, data: Interactions, targets: Mapping[str, str], k:
     started = time.perf_counter()
     model.fit(data)
     fit_seconds = time.perf_counter() - started
-    users = [u for u in targets if u in data.user_index and targets[u] in data.item_index]
-    rows_index = np.array([data.user_index[u] for u in users], dtype=np.int64)
+    users: list[str] = []
     ranks, segments, shown = [], [], set()
-    for start in range(0, len(users), 512):
-        batch = rows_index[start:start + 512]
-        scores = model.score_rows(data.profile[batch], batch)
-        scores[data.matrix[batch].nonzero()] = -np.inf  # never recommend what the shopper already has
+    for batch_users, batch, scores in heldout_scores(model, data, targets):
+        users.extend(batch_users)
         for r, user_row in enumerate(batch):
-            user = users[start + r]
+            user = batch_users[r]
             target = data.item_index[targets[user]]
             ranks.append(int(np.sum(scores[r] > scores[r, target])) + 1)
             segments.append(data.segments[user_row])
@@ -246,6 +256,7 @@ class RequestSetResult:
     per_language: dict[str, float] = field(default_factory=dict)  # language -> NDCG
     per_segment: dict[str, float] = field(default_factory=dict)  # segment -> NDCG
     failures: list[str] = field(default_factory=list)  # request ids with a hard-constraint violation
+    shown: dict[str, list[str]] = field(default_factory=dict)  # request id -> product ids shown, best first
 
     def to_dict(self) -> dict:
         return {"mode": self.mode, "hard_satisfaction": round(self.hard_satisfaction, 4), "ndcg": round(self.ndcg, 4),
@@ -277,6 +288,7 @@ def evaluate_requests(assistant, cases: Sequence[RequestCase], fusion, mode: str
     segments = assistant.segments
     products = assistant.index.products
     rows = []
+    shown_ids: list[tuple[RequestCase, list[str]]] = []
     for case in cases:
         conversation = Conversation()
         rec = None
@@ -291,6 +303,7 @@ def evaluate_requests(assistant, cases: Sequence[RequestCase], fusion, mode: str
         matched, expected = parsed_fields_match(case.expect, conversation.state)
         rows.append((case, graded_ndcg(gains, ideal, k), sum(g > 0 for g in gains) / k, hard_ok, fit,
                      matched, expected))
+        shown_ids.append((case, [p.id for p in shown]))
 
     def mean(values) -> float:
         values = list(values)
@@ -301,7 +314,7 @@ def evaluate_requests(assistant, cases: Sequence[RequestCase], fusion, mode: str
         mean(f for r in rows for f in r[4]), sum(r[5] for r in rows) / max(sum(r[6] for r in rows), 1), len(rows),
         {lang: mean(r[1] for r in rows if r[0].language == lang) for lang in sorted({r[0].language for r in rows})},
         {seg: mean(r[1] for r in rows if r[0].segment == seg) for seg in sorted({r[0].segment for r in rows})},
-        [r[0].id for r in rows if not all(r[3])])
+        [r[0].id for r in rows if not all(r[3])], {case.id: ids for case, ids in shown_ids})
 
 
 def format_request_table(results: Sequence[RequestSetResult], k: int = 5) -> str:

@@ -4,8 +4,9 @@ and a diversity step. Plain data in, `RankResult` out; the facade supplies the s
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -176,6 +177,55 @@ def diversify(order: list[str], scores: Mapping[str, float], vectors: Mapping[st
     return chosen
 
 
+# ---------------------------------------------------------------------------- popularity cap
+
+
+def popularity_deciles(counts: Sequence[float]) -> np.ndarray:
+    """Decile 1..10 of each count (10 = most popular): products sorted by count, ties by position, and
+    the i-th of n (0-based) gets 1 + floor(10 · i / n)."""
+    counts = np.asarray(counts, dtype=np.float64)
+    order = np.argsort(counts, kind="stable")
+    deciles = np.empty(len(counts), dtype=np.int64)
+    deciles[order] = 1 + (10 * np.arange(len(counts))) // max(len(counts), 1)
+    return deciles
+
+
+def popular_head(ids: Sequence[str], popularity: Mapping[str, float]) -> set[str]:
+    """The ids in the top popularity decile of `ids` (a product missing from `popularity` counts 0)."""
+    deciles = popularity_deciles([popularity.get(pid, 0) for pid in ids])
+    return {pid for pid, d in zip(ids, deciles) if d == 10}
+
+
+def popular_limit(share: float, k: int) -> int:
+    """How many of the top k may come from the head: ceil(share · k)."""
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"max_popular_share must be between 0 and 1, got {share!r}")
+    return math.ceil(share * k - 1e-9)  # 0.3 · 10 is 3.0000000000000004 in floating point
+
+
+def cap_popular(order: Sequence[str], head: Collection[str], k: int, share: float) -> list[str]:
+    """The first k of `order` with at most ceil(share · k) from `head`: walking down the order, a head
+    product past the limit is skipped; everything kept stays in its order. When fewer than k other
+    products remain, skipped head products fill the list (in order), so it is never shorter."""
+    limit = popular_limit(share, k)
+    kept: list[str] = []
+    skipped: list[str] = []
+    used = 0
+    for pid in order:
+        if len(kept) == k:
+            break
+        if pid in head:
+            if used >= limit:
+                skipped.append(pid)
+                continue
+            used += 1
+        kept.append(pid)
+    if len(kept) < k:
+        keep = set(kept) | set(skipped[: k - len(kept)])
+        kept = [pid for pid in order if pid in keep]
+    return kept
+
+
 # ---------------------------------------------------------------------------- ranking
 
 
@@ -183,11 +233,14 @@ def rank(products: Sequence[Product], features: ProductFeatures, vectors: np.nda
          segment: Segment, content_scores: np.ndarray, cf_scores: Mapping[str, float],
          fusion: FusionSettings = FusionSettings(), k: int = 5, excluded_ids: set[str] = frozenset(),
          brand_affinity: Mapping[str, float] | None = None,
-         cf_evidence: Mapping[str, str] | None = None) -> RankResult:
+         cf_evidence: Mapping[str, str] | None = None,
+         popularity: Mapping[str, float] | None = None) -> RankResult:
     """Rank the catalog for one request.
 
     `content_scores[i]` is the cosine similarity of product i to the query (-inf where not computed);
-    `cf_scores` maps product id -> behavioural score (higher is better) for the shopper or segment.
+    `cf_scores` maps product id -> behavioural score (higher is better) for the shopper or segment;
+    `popularity` maps product id -> shoppers who interacted with it (the CF model's
+    `item_popularity()`), needed only when `fusion.max_popular_share` caps the most popular products.
     """
     allowed, counts, blocked = hard_filters(products, features, request, excluded_ids)
     positions = {p.id: i for i, p in enumerate(products)}
@@ -222,6 +275,14 @@ def rank(products: Sequence[Product], features: ProductFeatures, vectors: np.nda
     fused = (fuse_rrf if fusion.method == "rrf" else fuse_weighted)(sources, weights)
     order = sorted(pool_ids, key=lambda pid: (-fused.get(pid, 0.0), pid))
     chosen = diversify(order, fused, {pid: vectors[positions[pid]] for pid in order}, k, fusion.diversity)
+    held_back: set[str] = set()
+    if fusion.max_popular_share is not None and popularity:
+        head = popular_head([p.id for p in products], popularity)
+        picked = set(chosen)
+        capped = cap_popular([*chosen, *(pid for pid in order if pid not in picked)], head, k,
+                             fusion.max_popular_share)
+        held_back = picked - set(capped)
+        chosen = capped
 
     normalised = {name: normalise(scores) for name, scores in sources.items()}
     details = {}
@@ -238,6 +299,9 @@ def rank(products: Sequence[Product], features: ProductFeatures, vectors: np.nda
             "fused": round(fused.get(pid, 0.0), 4),
             "rank_before_diversity": position,
         }
+        if pid in held_back:
+            details[pid]["popularity_cap"] = (f"held back: a top-decile product over the cap of "
+                                              f"{popular_limit(fusion.max_popular_share, k)} in {k}")
     candidates = [Candidate(products[positions[pid]], fused.get(pid, 0.0), rank_, details[pid])
                   for rank_, pid in enumerate(chosen, start=1)]
     return RankResult(candidates, counts, blocked, int(allowed.sum()),
