@@ -466,6 +466,9 @@ class Assistant:
             fused_rank = details["rank_before_diversity"]
             why = (f"ranked {fused_rank} of {len(result.pool)} candidates with score {details['fused']:.3f}; "
                    f"the last shown item scored {cutoff:.3f}")
+            if "popularity_cap" in details:
+                return {**head, "shown": False, "stage": "popularity cap", "why": details["popularity_cap"],
+                        "breakdown": details}
             if fused_rank <= result.k:
                 why = f"ranked {fused_rank} before the diversity step, which preferred a less similar product"
             return {**head, "shown": False, "stage": "ranking" if fused_rank > result.k else "diversity",
