@@ -45,6 +45,10 @@ _INSTRUCTION_RE = re.compile(
     r"忽略|指令|系统|提示词|无视", re.IGNORECASE)
 _ECHO_RE = re.compile(r"shoppers?'?s?'? request\s*[:：«]|product data|the answer is|\bone sentence\b|^#|\*\*|请只|产品数据|购物者的请求",
                       re.IGNORECASE)
+# A reason is about the product, never about the shopper's contact details (scrubbed to [email], [phone], …
+# before the prompt, but a small model still echoed "邮箱" from "邮箱 [email]").
+_CONTACT_RE = re.compile(r"\[(?:email|phone|card|id|address)\]|\be-?mail|\bphone number|\bcard number|"
+                         r"\bhome address|邮箱|邮件|电话号码|手机号|卡号|身份证|地址", re.IGNORECASE)
 MIN_WORDS = 4
 MIN_CJK_CHARS = 6
 _YES_NO = {"yes", "no", "是", "否", "是的", "不是", "对", "不"}
@@ -284,6 +288,9 @@ def check_reason(text: str, product: Product, request: Request, others: Sequence
     if instruction:
         return f"instruction-like text ({instruction.group(0)!r})"
 
+    contact = _CONTACT_RE.search(stripped)
+    if contact:
+        return f"mentions contact details ({contact.group(0)!r})"
     echo = _ECHO_RE.search(stripped)
     if echo:
         return f"echoes the prompt ({echo.group(0)!r})"

@@ -102,6 +102,9 @@ def test_grounded_chinese_sentences_pass(text: str) -> None:
     ("这款儿童雨衣防水又带兜帽，很适合下雨天。", EN, "wrong language"),
     ("Shopper's request: a jacket for rainy days.", EN, "echoes the prompt"),
     ("Is this waterproof jacket right for you?", EN, "a question"),
+    ("这款防水雨衣适合6岁的孩子，邮箱，预算在40美元以下。", ZH, "contact details"),
+    ("A waterproof jacket; we will e-mail you when it ships.", EN, "contact details"),
+    ("Sent to [address], this hooded jacket keeps kids dry.", EN, "contact details"),
     ("Great jacket.", EN, "too short"),
 ])
 def test_ungrounded_sentences_fail_with_their_reason(text: str, request_, failure: str) -> None:
