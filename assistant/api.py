@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from .assistant import Assistant
+from .assistant import Assistant, StoreUnavailable
 
 MAX_JSON_BYTES = 64 * 1024
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -129,6 +129,8 @@ def create_app(assistant: Assistant, mount_ui: bool = True) -> FastAPI:
             assistant.record_feedback(body.conversation_id, body.turn_id, body.product_id, body.kind, body.customer)
         except (KeyError, ValueError) as err:
             raise HTTPException(422, str(err).strip("'\"")) from None
+        except StoreUnavailable as err:
+            raise HTTPException(503, str(err)) from None
         return {"status": "recorded"}
 
     @app.get("/api/why", dependencies=[Depends(require_staff)])

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import hmac
+import sqlite3
 import sys
 import threading
 import time
@@ -23,6 +24,7 @@ from .embedding import Embedder, backend_for_model, make_embedder
 from .index_store import (BuildSummary, Progress, ProductIndex, build_index, load_serving_index,
                           published_path, read_manifest)
 from .pii import scrub
+from .privacy import DataKeyError
 
 if TYPE_CHECKING:  # heavy or optional stages, imported where used
     from .collaborative import CFModel
@@ -36,6 +38,12 @@ LIKE_WEIGHT = 0.6  # how much "something like the second one" steers content sea
 CF_POOL = 200
 TRACE_LIMIT = 500  # recent turns kept for staff "why" questions
 CONVERSATION_LIMIT = 1_000  # open chat conversations kept in memory
+# What a damaged, locked or full shopper-data store, or a wrong data key, raises.
+STORE_ERRORS = (sqlite3.Error, OSError, DataKeyError)
+
+
+class StoreUnavailable(RuntimeError):
+    """Feedback could not be stored (the shopper-data store is damaged, locked, full, or the key is wrong)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,7 @@ class Assistant:
         self._lm_error: str | None = None
         self._conversations: OrderedDict[str, "Conversation"] = OrderedDict()
         self._shopper_data: Any = None
+        self._store_warning: str | None = None
 
     # ------------------------------------------------------------------ index
 
@@ -329,15 +338,35 @@ class Assistant:
                     self._conversations.popitem(last=False)
             self._conversations.move_to_end(conversation_id)
             conversation = self._conversations[conversation_id]
-        declined = self.shopper_data.declined(conversation_id)
+        # The shopper's answer never depends on the shopper-data store: a damaged file, a wrong data key
+        # or a full disk is reported in the trace and on stderr, and the chat goes on without it.
+        declined, problem = set(), None
+        try:
+            declined = self.shopper_data.declined(conversation_id)
+        except STORE_ERRORS as err:
+            problem = self._store_problem(err)
         rec = self.recommend(message, conversation, segment=segment, customer=customer, k=k, reasons=reasons,
                              exclude=declined)
         record = self._turns.get(rec.turn_id)
         if record is not None:
             record.conversation_id = conversation_id
-            self.shopper_data.log_turn(record.customer or "", conversation_id, rec.turn_id, rec.segment,
-                                       [c.product.id for c in rec.items], record.message)
+            try:
+                if problem is None:
+                    self.shopper_data.log_turn(record.customer or "", conversation_id, rec.turn_id, rec.segment,
+                                               [c.product.id for c in rec.items], record.message)
+            except STORE_ERRORS as err:
+                problem = self._store_problem(err)
+            if problem:
+                record.stages["shopper data"] = f"unavailable, turn not logged: {problem}"
         return conversation_id, rec
+
+    def _store_problem(self, err: Exception) -> str:
+        text = f"{type(err).__name__}: {err}"
+        if text != self._store_warning:
+            self._store_warning = text
+            print(f"warning: the shopper-data store ({shopper_data_path(self.settings)}) is unavailable: {text}",
+                  file=sys.stderr)
+        return text
 
     def reset_conversation(self, conversation_id: str | None) -> None:
         """Forget a conversation's state ("start over")."""
@@ -359,8 +388,11 @@ class Assistant:
             raise KeyError(f"no product {product_id!r} in the served index")
         message = self._turns[turn_id].message if turn_id in self._turns else None
         pseudonym = self._pseudonym(customer) if customer else ""
-        self.shopper_data.add_feedback("" if pseudonym in self._forgotten() else pseudonym, conversation_id,
-                                       turn_id, product_id, kind, message)
+        try:
+            self.shopper_data.add_feedback("" if pseudonym in self._forgotten() else pseudonym, conversation_id,
+                                           turn_id, product_id, kind, message)
+        except STORE_ERRORS as err:
+            raise StoreUnavailable(f"feedback could not be stored: {self._store_problem(err)}") from None
 
     def forget_customer(self, customer: str) -> dict[str, int]:
         """Erase a customer: their feedback and turn logs are deleted, their in-memory traces and

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .pii import scrub
-from .privacy import DataCipher
+from .privacy import DataCipher, DataKeyError
 
 FILE_NAME = "shopper-data.sqlite"
 KINDS = ("up", "down", "bought")
@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_customer ON records (customer);
 CREATE INDEX IF NOT EXISTS records_conversation ON records (conversation);
 CREATE INDEX IF NOT EXISTS records_created ON records (created);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 """
 
 
@@ -86,8 +87,25 @@ class ShopperData:
             # Deleted rows (forget, retention) are overwritten, not left in free pages of the file.
             self._db.execute("PRAGMA secure_delete = ON")
             self._db.executescript(SCHEMA)
+        self._check_key()
         self._expired_at = 0.0
         self.expire()
+
+    def _check_key(self) -> None:
+        """Refuse a key other than the one the store was first written with (rows sealed under two keys
+        would make every later read fail); DataKeyError says so at once."""
+        with self._lock, self._db:
+            row = self._db.execute("SELECT value FROM meta WHERE name = 'key_check'").fetchone()
+            if row is None:
+                self._db.execute("INSERT INTO meta (name, value) VALUES ('key_check', ?)",
+                                 (self.cipher.seal("aisle shopper data"),))
+                return
+        try:
+            self.cipher.open(row[0])
+        except DataKeyError:
+            self._db.close()
+            raise DataKeyError(f"{self.path} was written with another data key; set AISLE_DATA_KEY (or restore "
+                               f"data.key) to the key it was written with") from None
 
     # ------------------------------------------------------------------ writing
 

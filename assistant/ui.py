@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from .assistant import Assistant, ensure_demo_index
+from .assistant import Assistant, StoreUnavailable, ensure_demo_index
 from .config import Settings
 
 CSS = """
@@ -129,7 +129,7 @@ def build_app(assistant: Assistant):
         try:
             kind, product_id, turn_id, conversation_id = (str(v) for v in json.loads(payload))
             assistant.record_feedback(conversation_id[:64], turn_id[:64], product_id[:128], kind)
-        except (KeyError, ValueError, TypeError) as err:
+        except (KeyError, ValueError, TypeError, StoreUnavailable) as err:
             return f"Could not record that: {err}"
         return FEEDBACK_THANKS[kind]
 
@@ -139,7 +139,7 @@ def build_app(assistant: Assistant):
         product_id = choice.rsplit("[", 1)[-1].rstrip("]")
         try:
             assistant.record_feedback(state["conversation"], state["turn"], product_id, kind)
-        except (KeyError, ValueError) as err:
+        except (KeyError, ValueError, StoreUnavailable) as err:
             return f"Could not record that: {err}"
         return FEEDBACK_THANKS[kind]
 

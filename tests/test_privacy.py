@@ -109,9 +109,8 @@ def test_a_wrong_key_or_altered_data_is_refused_clearly(tmp_path: Path) -> None:
     store = ShopperData(state / "data.sqlite", data_cipher(state))
     _fill(store)
     store.close()
-    stranger = ShopperData(state / "data.sqlite", DataCipher(b"another key, sixteen bytes or more"))
-    with pytest.raises(DataKeyError, match="not the one it was written with"):
-        stranger.recent()
+    with pytest.raises(DataKeyError, match="written with another data key"):
+        ShopperData(state / "data.sqlite", DataCipher(b"another key, sixteen bytes or more"))
     cipher = data_cipher(state)
     token = bytearray(cipher.seal({"a": 1}))
     token[-5] ^= 1
@@ -329,3 +328,35 @@ def test_unencrypted_feedback_of_earlier_versions_is_moved_in_and_deleted(settin
     assert not (state / "feedback.sqlite").exists()
     assert [(f.product, f.kind, f.conversation) for f in store.recent()] == [("OLDPRODUCT7", "up", "conv9")]
     assert b"OLDPRODUCT7" not in _all_bytes(state)
+
+
+# ---------------------------------------------------------------------------- the chat never depends on the store
+
+@pytest.mark.parametrize("damage", ["garbage file", "wrong key"])
+def test_a_damaged_store_or_wrong_key_never_breaks_the_chat(shop: Assistant, damage: str,
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture) -> None:
+    from fastapi.testclient import TestClient
+
+    from assistant.api import create_app
+    conversation, rec = shop.chat("rain jacket", customer="amy")
+    shop.record_feedback(conversation, rec.turn_id, rec.items[0].product.id, "down")
+    shop.shopper_data.close()
+    shop._shopper_data = None
+    path = shopper_data_path(shop.settings)
+    if damage == "garbage file":
+        path.write_bytes(b"this is not a database" * 100)
+    else:
+        monkeypatch.setenv("AISLE_DATA_KEY", "a different key, long enough to use")
+    _, again = shop.chat("rain jacket", conversation, customer="amy")
+    assert again.items and "unavailable" in shop.turn(again.turn_id).stages["shopper data"]
+    assert "shopper-data store" in capsys.readouterr().err
+    client = TestClient(create_app(shop, mount_ui=False))
+    answer = client.post("/api/recommend", json={"message": "wool socks"})
+    assert answer.status_code == 200 and answer.json()["items"]
+    body = {"conversation_id": conversation, "turn_id": again.turn_id, "product_id": again.items[0].product.id,
+            "kind": "up"}
+    response = client.post("/api/feedback", json=body)
+    assert response.status_code == 503 and "feedback could not be stored" in response.json()["detail"]
+    if damage == "wrong key":
+        assert "written with another data key" in response.json()["detail"]
