@@ -328,10 +328,14 @@ def forget(ctx: click.Context, customer: str, server: str | None, token: str | N
     logs leaves their events out — the next `aisle cf fit` forgets them (the demo store's model is refitted
     on next use) — and stops using their saved profile right away. Run `aisle cf fit` to retrain a store's model.
     """
-    from .assistant import Assistant, cf_model_dir
+    from .assistant import STORE_ERRORS, Assistant, cf_model_dir
 
     assistant = Assistant(_settings(ctx))
-    removed = assistant.forget_customer(customer)
+    try:
+        removed = assistant.forget_customer(customer)
+    except STORE_ERRORS as err:
+        raise click.ClickException(f"their events are left out of later CF fits, but their stored feedback and "
+                                   f"turn logs could not be deleted: {err}") from None
     click.echo(f"forgotten: {removed['feedback']} feedback rows and {removed['turn']} turn logs deleted; "
                "their events are left out of every later CF fit")
     if removed.get("cf_model_refit"):
@@ -390,7 +394,7 @@ def cf_group() -> None:
 def cf_fit(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path, ...], name: str | None,
            model_name: str | None, maps: tuple[str, ...], with_feedback: bool) -> None:
     """Fit and save the CF model from interaction logs (customer ids are pseudonymised on reading)."""
-    from .assistant import cf_model_dir, open_shopper_data, shopper_data_path
+    from .assistant import STORE_ERRORS, cf_model_dir, open_shopper_data, shopper_data_path
     from .collaborative import ModelFitError, build_interactions, make_cf_model
     from .tabular import DataFileError
 
@@ -405,7 +409,7 @@ def cf_fit(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path, 
                 log = log.extended(InteractionLog.from_rows(rows))
                 click.echo(f"{len(rows)} feedback events from the chat added")
         model = make_cf_model(settings.cf_model).fit(build_interactions(log, segments))
-    except (DataFileError, ModelFitError, ValueError) as err:
+    except (DataFileError, ModelFitError, ValueError, *STORE_ERRORS) as err:
         raise click.ClickException(str(err)) from None
     folder = model.save(cf_model_dir(settings))
     click.echo(f"{settings.cf_model} model fitted in {model.fit_seconds:.1f} s on {len(model.data.users)} shoppers "

@@ -360,3 +360,16 @@ def test_a_damaged_store_or_wrong_key_never_breaks_the_chat(shop: Assistant, dam
     assert response.status_code == 503 and "feedback could not be stored" in response.json()["detail"]
     if damage == "wrong key":
         assert "written with another data key" in response.json()["detail"]
+
+
+def test_cli_reports_a_wrong_data_key_without_a_traceback(shop: Assistant, tmp_path: Path) -> None:
+    _, rec = shop.chat("rain jacket", customer="amy")
+    shop.record_feedback("c", rec.turn_id, rec.items[0].product.id, "up", customer="amy")
+    events = tmp_path / "events.csv"
+    events.write_text(EVENTS)
+    env = {"AISLE_STATE_DIR": str(shop.settings.state_dir), "AISLE_INDEX_NAME": "shop",
+           "AISLE_DATA_KEY": "a different key, long enough to use"}
+    for args in (["cf", "fit", "--interactions", str(events), "--model", "item_item"], ["forget", "amy"]):
+        out = CliRunner().invoke(main, ["--index-dir", str(shop.settings.index_dir), *args], env=env)
+        assert out.exit_code == 1 and "written with another data key" in out.output, out.output
+        assert "Traceback" not in out.output
