@@ -149,7 +149,12 @@ def create_app(assistant: Assistant, mount_ui: bool = True) -> FastAPI:
 
     @app.post("/api/forget", dependencies=[Depends(require_staff)])
     def forget(body: ForgetBody) -> dict:
-        return {"status": "forgotten", "removed": assistant.forget_customer(body.customer)}
+        from .assistant import STORE_ERRORS
+        try:
+            return {"status": "forgotten", "removed": assistant.forget_customer(body.customer)}
+        except STORE_ERRORS as err:
+            raise HTTPException(503, f"their events are left out of later CF fits, but their stored feedback "
+                                     f"and turn logs could not be deleted: {err}") from None
 
     @app.post("/api/index/rebuild", dependencies=[Depends(require_staff)])
     def rebuild(files: list[UploadFile] = File(...)) -> dict:

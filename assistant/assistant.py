@@ -23,7 +23,7 @@ from .config import FusionSettings, Settings, load_settings
 from .embedding import Embedder, backend_for_model, make_embedder
 from .index_store import (BuildSummary, Progress, ProductIndex, build_index, load_serving_index,
                           published_path, read_manifest)
-from .pii import scrub
+from .pii import scrub, without_labels
 from .privacy import DataKeyError
 
 if TYPE_CHECKING:  # heavy or optional stages, imported where used
@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # heavy or optional stages, imported where used
     from .shopper_data import ShopperData
 
 MAX_QUERY_CHARS = 2_000
+MAX_MESSAGE_CHARS = 4_000  # as the API allows; also bounds the cost of PII scrubbing
 SEGMENT_CONTEXT_WEIGHT = 0.25  # how much the segment's description steers content search
 LIKE_WEIGHT = 0.6  # how much "something like the second one" steers content search
 CF_POOL = 200
@@ -240,7 +241,9 @@ class Assistant:
         from .segments import resolve_segment
 
         conversation = conversation if conversation is not None else Conversation()
-        turn = conversation.add(str(message or "")[:10 * MAX_QUERY_CHARS])
+        # Personal data never enters the conversation state, so no trace, log or prompt can hold it.
+        shown_message = scrub(str(message or "")[:MAX_MESSAGE_CHARS])
+        turn = conversation.add(without_labels(shown_message))
         request = conversation.state
         k = max(1, min(int(k), 50))
         cf = self.cf_model
@@ -293,7 +296,7 @@ class Assistant:
                     candidate.breakdown["cf_evidence"] = evidence.text(titles)
         conversation.record_shown(turn.turn_id, [(c.product.id, c.product.price) for c in result.candidates])
         turn_id = uuid.uuid4().hex[:12]
-        record = TurnRecord(turn_id, scrub(turn.message), request, chosen.key, source, result, stages, pseudonym)
+        record = TurnRecord(turn_id, shown_message, request, chosen.key, source, result, stages, pseudonym)
         self._remember(record)
         recommendation = Recommendation(turn_id, request, chosen.key, source, result.candidates, result.filter_counts)
         if reasons:
@@ -350,6 +353,8 @@ class Assistant:
         record = self._turns.get(rec.turn_id)
         if record is not None:
             record.conversation_id = conversation_id
+            if record.customer and record.customer in self._forgotten():
+                record.customer = None  # forgotten while this turn was being answered
             try:
                 if problem is None:
                     self.shopper_data.log_turn(record.customer or "", conversation_id, rec.turn_id, rec.segment,
@@ -376,9 +381,10 @@ class Assistant:
     @property
     def shopper_data(self) -> "ShopperData":
         """Feedback and turn logs, encrypted, under the state folder."""
-        if self._shopper_data is None:
-            self._shopper_data = open_shopper_data(self.settings)
-        return self._shopper_data
+        with self._lock:
+            if self._shopper_data is None:
+                self._shopper_data = open_shopper_data(self.settings)
+            return self._shopper_data
 
     def record_feedback(self, conversation_id: str, turn_id: str, product_id: str, kind: str,
                         customer: str | None = None) -> None:

@@ -404,7 +404,9 @@ def cf_fit(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path, 
         click.echo(log.report.format(limit=20))
         if with_feedback and shopper_data_path(settings).is_file():
             from .customers import InteractionLog
-            rows = open_shopper_data(settings).as_events()
+            from .privacy import forgotten
+            gone = forgotten(settings.state_dir)
+            rows = [row for row in open_shopper_data(settings).as_events() if row[0] not in gone]
             if rows:
                 log = log.extended(InteractionLog.from_rows(rows))
                 click.echo(f"{len(rows)} feedback events from the chat added")

@@ -191,9 +191,11 @@ def popularity_deciles(counts: Sequence[float]) -> np.ndarray:
 
 
 def popular_head(ids: Sequence[str], popularity: Mapping[str, float]) -> set[str]:
-    """The ids in the top popularity decile of `ids` (a product missing from `popularity` counts 0)."""
-    deciles = popularity_deciles([popularity.get(pid, 0) for pid in ids])
-    return {pid for pid, d in zip(ids, deciles) if d == 10}
+    """The ids in the top popularity decile of `ids` that someone interacted with (a product missing from
+    `popularity` counts 0, and is never head: in a sparse catalog, ties at 0 can reach the top decile)."""
+    counts = [popularity.get(pid, 0) for pid in ids]
+    deciles = popularity_deciles(counts)
+    return {pid for pid, d, n in zip(ids, deciles, counts) if d == 10 and n > 0}
 
 
 def popular_limit(share: float, k: int) -> int:

@@ -429,7 +429,7 @@ def _prune(root: Path, name: str, keep: int) -> None:
     current = published_path(root, name)
     builds = list_builds(root, name)
     for old in builds[:-max(keep, 1)]:
-        if old != current:
+        if old.resolve() != current:
             doomed = old.with_name(old.name + ".tmp")  # never a half-deleted folder under a build's name
             try:
                 os.rename(old, doomed)

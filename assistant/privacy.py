@@ -4,7 +4,7 @@
   key). The same key always maps an id to the same pseudonym, so a returning customer is recognised;
   without the key a pseudonym cannot be linked back to the id.
 - Encryption at rest: `DataCipher` (Fernet: AES-128-CBC + HMAC-SHA256, from `cryptography`) seals what
-  the assistant stores about shoppers (feedback and turn logs, see feedback.py).
+  the assistant stores about shoppers (feedback and turn logs, see shopper_data.py).
 - Forgetting: `forget` adds a pseudonym to `forgotten.txt`; every reader of interaction logs drops the
   events of forgotten customers, so the next CF fit forgets them.
 
@@ -40,7 +40,7 @@ class Pseudonymizer:
 
     def __init__(self, key: bytes) -> None:
         if len(key) < 16:
-            raise ValueError("a pseudonymisation key must be at least 16 bytes")
+            raise ValueError(f"a pseudonymisation key ({KEY_ENV}) must be at least 16 bytes long")
         self._key = key
 
     def __call__(self, customer_id: str) -> str:
@@ -64,10 +64,21 @@ def load_key(state_dir: Path, env_name: str = KEY_ENV, file_name: str = KEY_FILE
         return env.encode("utf-8")
     path = Path(state_dir) / file_name
     if not path.is_file():
+        # Written whole under a temporary name, then linked into place: a process or thread starting at the
+        # same moment sees either no key file or the complete one, and the first link wins.
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
+        temporary = path.with_name(f".{file_name}.{secrets.token_hex(8)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process made it first; use theirs
+        finally:
+            temporary.unlink(missing_ok=True)
     return path.read_text().strip().encode("utf-8")
 
 
@@ -97,7 +108,7 @@ class DataCipher:
         from cryptography.fernet import InvalidToken
         try:
             return json.loads(self._fernet.decrypt(bytes(token)))
-        except InvalidToken:
+        except (InvalidToken, TypeError, ValueError):
             raise DataKeyError(f"stored shopper data cannot be decrypted: the data key ({DATA_KEY_ENV} or "
                                f"{DATA_KEY_FILE}) is not the one it was written with, or the data was altered"
                                ) from None
@@ -109,7 +120,10 @@ class DataCipher:
 
 def data_cipher(state_dir: Path) -> DataCipher:
     """The installation's cipher for shopper data at rest."""
-    return DataCipher(load_key(state_dir, DATA_KEY_ENV, DATA_KEY_FILE))
+    key = load_key(state_dir, DATA_KEY_ENV, DATA_KEY_FILE)
+    if len(key) < 16:
+        raise DataKeyError(f"{DATA_KEY_ENV} must be at least 16 bytes long")
+    return DataCipher(key)
 
 
 def forgotten(state_dir: Path) -> set[str]:

@@ -363,6 +363,12 @@ def serve(settings: Settings, catalogs: list[Path] | None = None, host: str = "1
             print(summary.format())
     if bar is not None:
         bar.close()
+    from .privacy import DataKeyError, data_cipher, pseudonymizer
+    try:  # a bad key should stop the start, not fail shoppers' requests one by one
+        pseudonymizer(settings.state_dir)
+        data_cipher(settings.state_dir)
+    except (ValueError, DataKeyError) as err:
+        raise SystemExit(f"error: {err}") from None
     assistant = Assistant(settings)
     print(f"serving index '{settings.index_name}' ({len(assistant.index.products)} products)")
     assistant.query_embedder()  # load the models before the first shopper waits for them

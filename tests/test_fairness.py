@@ -241,3 +241,8 @@ def test_fairness_on_the_real_demo_index(demo_assistant, demo_settings) -> None:
     assert plain.requests.ndcg > 0.78 and plain.heldout.ndcg > 0.15
     assert report.head_share(capped.total) < report.head_share(plain.total)
     assert plain.requests.ndcg - capped.requests.ndcg < 0.05
+
+
+def test_products_nobody_touched_are_never_head() -> None:
+    ids = [f"P{i:02d}" for i in range(20)]
+    assert popular_head(ids, {"P00": 9}) == {"P00"}  # P19 ties at 0 and would fill the decile by position

@@ -251,3 +251,14 @@ def test_a_damaged_published_build_falls_back_to_the_previous_good_one(settings:
     assert "warning:" in capsys.readouterr().err
     assert assistant.search("rain jacket", 2)  # and answers
     assert len(assistant.index.products) == 10  # not reloaded on every access
+
+
+def test_pruning_never_removes_the_published_build_under_a_relative_index_folder(settings: Settings) -> None:
+    from assistant.index_store import _prune, rollback
+    root = Path("index")  # relative, as the default setting is (the test runs in its own folder)
+    for version in range(2):
+        build_index(make_products(5 + version), CatalogReport(), HashingEmbedder(), root, "shop", keep_builds=5)
+    older = rollback(root, "shop")  # the published build is now not the newest
+    _prune(root, "shop", keep=1)
+    assert published_path(root, "shop") == older.resolve()
+    assert load_index(root, "shop").manifest["product_count"] == 5

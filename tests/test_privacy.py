@@ -43,6 +43,19 @@ SCRUBBED = [
     ("寄到 北京市朝阳区建国路88号3栋1201室", "寄到 [address]"),
     ("地址：上海市浦东新区世纪大道100号", "地址：[address]"),
     ("送到阳光小区5号楼2单元301室", "送到[address]"),
+    ("call 4155550132", "call [phone]"),
+    ("020 7946 0958 or 07700 900123", "[phone] or [phone]"),
+    ("+33 1 42 68 53 00", "[phone]"),
+    ("021-6123 4567", "[phone]"),
+    ("card 4111 1111 1111 1111 123", "card [card] 123"),  # the CVV is no longer enough to hide the card
+    ("12 Baker Street, Apt 5", "[address]"),
+    ("Flat 3, 12 High St", "[address]"),
+    ("1 Infinite Loop", "[address]"),
+    ("1600 Pennsylvania Avenue NW", "[address]"),
+    ("10 Downing Street, London SW1A 2AA", "[address]"),
+    ("350 Fifth Avenue, New York, NY 10118", "[address]"),
+    ("朝阳区幸福小区3号楼2单元301", "[address]"),
+    ("深圳市南山区科技园南区8栋", "[address]"),
 ]
 
 KEPT = [
@@ -50,6 +63,10 @@ KEPT = [
     "SKU-123456789", "order 2024-11-28", "price 1299.99", "给我6岁的儿子买一件40美元以下的防水外套",
     "running shoes size 10.5 for road running", "a 2 piece set for the road", "between 20 and 40 dollars",
     "4111 1111 1111 1112 is not a valid card", "尺码 120cm，预算 300 元", "2 kids dr", "",
+    "28 inch road bike", "10 speed road bike", "27.5 inch road bike tyres", "1 TB hard drive", "64 GB thumb drive",
+    "8 inch square cake tin", "6 piece place mats", "3 red court shoes", "4 wheel drive toy", "$1,299.99",
+    "2 for $20", "model XJ-2000", "isbn 9780306406157", "ean 4006381333931", "我家里5号电池没电了", "帮我弄3号电池",
+    "逛街3号去买", "淮海路3号线附近", "尺码 42号", "100-200元",
 ]
 
 
@@ -291,7 +308,7 @@ def test_llm_prompts_hold_no_customer_id_no_contact_details_and_no_other_convers
                          customer="alice-9912", reasons=True)
     shop.chat("make it cheaper", first, customer="alice-9912", reasons=True)
     alice_prompts = list(lm.prompts)
-    assert alice_prompts and any("[email]" in p and "[phone]" in p for p in alice_prompts)
+    assert alice_prompts and any("rain jacket please" in p for p in alice_prompts)  # the wish is kept
     lm.prompts.clear()
     shop.chat("wool socks", customer="bob-1234", reasons=True)
     pseudonym = pseudonymizer(shop.settings.state_dir)("alice-9912")
@@ -373,3 +390,48 @@ def test_cli_reports_a_wrong_data_key_without_a_traceback(shop: Assistant, tmp_p
         out = CliRunner().invoke(main, ["--index-dir", str(shop.settings.index_dir), *args], env=env)
         assert out.exit_code == 1 and "written with another data key" in out.output, out.output
         assert "Traceback" not in out.output
+
+
+@pytest.mark.parametrize("hostile", ["市" * 4000 + "1", "1" + "小区" * 2000, "路" * 4000 + "1号", "4" * 4000,
+                                     "1号" * 2000, "+1" * 2000, "0" * 4000, "1 " + "A " * 2000 + "Street"])
+def test_scrubbing_hostile_text_stays_fast(hostile: str) -> None:
+    import time
+    started = time.perf_counter()
+    scrub(hostile)
+    # Linear-ish at the 4,000-character message limit (measured <= 0.06 s); catastrophic backtracking
+    # (a run of 市 once took 12 s for 36 characters) would blow far past this.
+    assert time.perf_counter() - started < 1.0
+
+
+def test_traces_hold_no_personal_data(shop: Assistant) -> None:
+    _, rec = shop.chat("rain jacket, email me at jane.doe@gmail.com or call 415-555-0132, 12 Baker Street",
+                       customer="jane")
+    trace = str(shop.why(rec.turn_id, rec.items[0].product.id))
+    assert "[email]" in trace and "[phone]" in trace and "[address]" in trace
+    for secret in ("jane", "gmail", "415", "0132", "Baker", "baker"):
+        assert secret not in trace, secret
+
+
+def test_key_files_are_safe_to_create_from_many_threads_at_once(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from assistant.privacy import load_key
+    for trial in range(20):
+        folder = tmp_path / str(trial)
+        with ThreadPoolExecutor(8) as pool:
+            keys = list(pool.map(lambda _: load_key(folder), range(8)))
+        assert len(set(keys)) == 1 and len(keys[0]) == 64
+        assert [p.name for p in folder.iterdir()] == ["pseudonym.key"]
+
+
+def test_a_customer_forgotten_while_a_turn_is_answered_is_not_logged(shop: Assistant,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    remember = shop._remember
+
+    def forgotten_meanwhile(record) -> None:
+        shop.forget_customer("kim")  # lands after the profile check, before the trace is kept and logged
+        remember(record)
+    monkeypatch.setattr(shop, "_remember", forgotten_meanwhile)
+    _, rec = shop.chat("wool socks", customer="kim")
+    assert shop.shopper_data.counts(pseudonymizer(shop.settings.state_dir)("kim"))["turn"] == 0
+    assert shop.turn(rec.turn_id).customer is None
