@@ -19,6 +19,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -32,6 +33,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .catalog import CatalogReport, Product, catalog_hash
+from .durable import write_durably
 from .embedding import Embedder
 from .vector_index import VectorIndex, build_vector_index, choose_kind, load_vector_index
 
@@ -160,21 +162,15 @@ def _sha256(path: Path) -> str:
 
 
 def _fsync_write(path: Path, data: bytes) -> None:
-    with open(path, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    write_durably(path, data)
 
 
 def _write_npy(path: Path, array: np.ndarray) -> None:
-    """What `np.save` writes, but with Python's file writes: a short write (a full disk) raises OSError
-    with its errno, where numpy's C writer reports only a byte count."""
+    """What `np.save` writes, written durably (numpy's C writer reports a short write only as a count)."""
     array = np.ascontiguousarray(array)
-    with open(path, "wb") as handle:
-        np.lib.format.write_array_header_1_0(handle, np.lib.format.header_data_from_array_1_0(array))
-        handle.write(memoryview(array).cast("B"))
-        handle.flush()
-        os.fsync(handle.fileno())
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, np.lib.format.header_data_from_array_1_0(array))
+    write_durably(path, header.getvalue(), memoryview(array).cast("B"))
 
 
 def _out_of_space(err: BaseException) -> str | None:

@@ -6,12 +6,13 @@ Vectors are unit length, so inner product is cosine similarity. An index saves t
 
 from __future__ import annotations
 
-import os
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+from .durable import write_durably
 
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 200
@@ -82,11 +83,7 @@ class FaissIndex(VectorIndex):
     def save(self, folder: Path) -> list[str]:
         # Serialised here and written by Python, not with faiss.write_index: that one ignores a failed
         # close, so on a full disk it can leave a silently truncated file (seen on a 1-page shortfall).
-        data = _faiss().serialize_index(self._index)
-        with open(folder / self.FILE, "wb") as handle:
-            handle.write(memoryview(data))
-            handle.flush()
-            os.fsync(handle.fileno())
+        write_durably(folder / self.FILE, memoryview(_faiss().serialize_index(self._index)))
         return [self.FILE]
 
     @classmethod
