@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from .assistant import Assistant, StoreUnavailable
+from .assistant import STORE_ERRORS, Assistant, StoreUnavailable
 
 MAX_JSON_BYTES = 64 * 1024
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -149,7 +149,6 @@ def create_app(assistant: Assistant, mount_ui: bool = True) -> FastAPI:
 
     @app.post("/api/forget", dependencies=[Depends(require_staff)])
     def forget(body: ForgetBody) -> dict:
-        from .assistant import STORE_ERRORS
         try:
             return {"status": "forgotten", "removed": assistant.forget_customer(body.customer)}
         except STORE_ERRORS as err:

@@ -110,13 +110,14 @@ class ShopperData:
     # ------------------------------------------------------------------ writing
 
     def add_feedback(self, customer: str, conversation: str, turn: str, product: str, kind: str,
-                     message: str | None = None) -> Feedback:
-        """Record feedback; `customer` must already be a pseudonym (or "")."""
+                     message: str | None = None, created: float | None = None) -> Feedback:
+        """Record feedback (now, unless `created` says when); `customer` must already be a pseudonym (or "")."""
         if kind not in KINDS:
             raise ValueError(f"feedback kind must be one of {', '.join(KINDS)}, got {kind!r}")
         if not product or len(product) > 128 or len(conversation) > 64 or len(turn) > 64:
             raise ValueError("product, conversation and turn ids must be short non-empty strings")
-        item = Feedback(time.time(), customer, conversation, turn, product, kind, self._loggable(message))
+        item = Feedback(time.time() if created is None else created, customer, conversation, turn, product, kind,
+                        self._loggable(message))
         self._insert("feedback", item.created, customer, conversation,
                      {"conversation": conversation, "turn": turn, "product": product, "kind": kind,
                       "message": item.message})
@@ -215,9 +216,7 @@ class ShopperData:
         finally:
             source.close()
         for created, customer, conversation, turn, product, kind, message in rows:
-            self._insert("feedback", created, customer, conversation,
-                         {"conversation": conversation, "turn": turn, "product": product, "kind": kind,
-                          "message": self._loggable(message)})
+            self.add_feedback(customer, conversation, turn, product, kind, message, created=created)
         old.unlink()
         return len(rows)
 

@@ -36,6 +36,20 @@ def make_products(count: int, prefix: str = "P") -> list[Product]:
             for i in range(count)]
 
 
+def shop_over(settings: Settings, count: int, **changes: object):
+    """An Assistant (LLM off) serving a fresh index of `count` small products built with `settings`
+    (plus `changes`); the catalog file goes beside the index folder."""
+    from dataclasses import replace
+
+    from assistant.assistant import Assistant
+    from assistant.catalog import write_jsonl
+    catalog = Path(settings.index_dir).parent / f"catalog-{count}.jsonl"
+    write_jsonl(make_products(count), catalog)
+    shop = Assistant(replace(settings, llm_model="none", **changes))
+    shop.rebuild_index([catalog])
+    return shop
+
+
 @pytest.fixture(scope="session")
 def minilm():
     """The real all-MiniLM-L6-v2 embedder, loaded once for the whole session."""

@@ -11,20 +11,15 @@ from fastapi.testclient import TestClient
 
 from assistant.api import create_app
 from assistant.assistant import Assistant
-from assistant.catalog import write_jsonl
 from assistant.config import Settings
-from conftest import make_products
+from conftest import shop_over
 
 TOKEN = "s3cret-staff-token"
 
 
 @pytest.fixture
-def assistant(settings: Settings, tmp_path: Path) -> Assistant:
-    catalog = tmp_path / "catalog.jsonl"
-    write_jsonl(make_products(40), catalog)
-    a = Assistant(replace(settings, llm_model="none", staff_token=TOKEN))
-    a.rebuild_index([catalog])
-    return a
+def assistant(settings: Settings) -> Assistant:
+    return shop_over(settings, 40, staff_token=TOKEN)
 
 
 @pytest.fixture

@@ -13,14 +13,13 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.assistant import Assistant, open_shopper_data, shopper_data_path
-from assistant.catalog import write_jsonl
 from assistant.cli import main
 from assistant.config import Settings
 from assistant.llm import LanguageModel
 from assistant.pii import found, scrub
 from assistant.privacy import DataCipher, DataKeyError, data_cipher, forgotten, pseudonymizer
 from assistant.shopper_data import ShopperData
-from conftest import make_products
+from conftest import shop_over
 
 # ---------------------------------------------------------------------------- PII scrubbing
 
@@ -185,12 +184,8 @@ dave,P0005,click,1700000600
 
 
 @pytest.fixture
-def shop(settings: Settings, tmp_path: Path) -> Assistant:
-    catalog = tmp_path / "catalog.jsonl"
-    write_jsonl(make_products(12), catalog)
-    shop = Assistant(replace(settings, llm_model="none", log_messages=True))
-    shop.rebuild_index([catalog])
-    return shop
+def shop(settings: Settings) -> Assistant:
+    return shop_over(settings, 12, log_messages=True)
 
 
 def _fit(settings: Settings, events: Path, name: str) -> Path:
@@ -267,15 +262,11 @@ def test_forget_over_the_api_needs_the_staff_token(shop: Assistant) -> None:
     from fastapi.testclient import TestClient
 
     from assistant.api import create_app
-    client = TestClient(create_app(replace_token(shop, "tok"), mount_ui=False))
+    shop.settings = replace(shop.settings, staff_token="tok")
+    client = TestClient(create_app(shop, mount_ui=False))
     assert client.post("/api/forget", json={"customer": "x"}).status_code in (401, 403)
     body = client.post("/api/forget", json={"customer": "x"}, headers={"X-Staff-Token": "tok"}).json()
     assert body["status"] == "forgotten" and body["removed"]["feedback"] == 0
-
-
-def replace_token(shop: Assistant, token: str) -> Assistant:
-    shop.settings = replace(shop.settings, staff_token=token)
-    return shop
 
 
 # ---------------------------------------------------------------------------- what an LLM prompt may hold
