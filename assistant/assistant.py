@@ -590,9 +590,7 @@ def fit_demo_cf(settings: Settings) -> "CFModel":
     from .collaborative import build_interactions, make_cf_model
     from .customers import read_customers, read_events
     from .demo import customers_path, events_path
-    from .privacy import pseudonymizer
-
-    from .privacy import forgotten
+    from .privacy import forgotten, pseudonymizer
 
     pseudonymize = pseudonymizer(settings.state_dir)
     gone = forgotten(settings.state_dir)
