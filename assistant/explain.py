@@ -48,7 +48,8 @@ _ECHO_RE = re.compile(r"shoppers?'?s?'? request\s*[:：«]|product data|the answ
 # A reason is about the product, never about the shopper's contact details (scrubbed to [email], [phone], …
 # before the prompt, but a small model still echoed "邮箱" from "邮箱 [email]").
 _CONTACT_RE = re.compile(r"\[(?:email|phone|card|id|address)\]|\be-?mail|\bphone number|\bcard number|"
-                         r"\bhome address|邮箱|邮件|电话号码|手机号|卡号|身份证|地址", re.IGNORECASE)
+                         r"\bhome address|\b(?:call|text|e-?mail|ring|reach|contact|message)\s+me\b|"
+                         r"邮箱|邮件|电话号码|手机号|卡号|身份证|地址|联系我|打给我", re.IGNORECASE)
 MIN_WORDS = 4
 MIN_CJK_CHARS = 6
 _YES_NO = {"yes", "no", "是", "否", "是的", "不是", "对", "不"}
