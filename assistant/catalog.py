@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from .config import ReadLimits
 from .tabular import DataFileError, LoadReport, Rejection, decode_text, iter_mapped_rows, sniff_delimiter
 from .tabular import resolve_columns as _resolve_columns
 
@@ -263,12 +264,13 @@ def row_to_product(row: Mapping[str, Any], columns: Mapping[str, str]) -> Produc
     )
 
 
-def read_catalog(paths: Iterable[str | Path], mapping: Mapping[str, str] | None = None
-                 ) -> tuple[list[Product], CatalogReport]:
+def read_catalog(paths: Iterable[str | Path], mapping: Mapping[str, str] | None = None,
+                 limits: ReadLimits | None = None) -> tuple[list[Product], CatalogReport]:
     """Load every good row of the given catalog files; the report lists each rejected row.
 
     Raises CatalogError only when a file as a whole is unusable (missing, unknown format,
-    no id/title/price columns). A duplicate id is rejected with the place of its first use.
+    no id/title/price columns) or past a file-wide bound of `limits` (Settings.limits; default
+    ReadLimits(), see docs/catalog.md). A duplicate id is rejected with the place of its first use.
     """
     report = CatalogReport()
     products: list[Product] = []
@@ -277,7 +279,7 @@ def read_catalog(paths: Iterable[str | Path], mapping: Mapping[str, str] | None 
     def resolve(path: Path, keys: tuple[str, ...], strict: bool) -> dict[str, str]:
         return _checked_columns(path, list(keys), mapping, strict)
 
-    for path, line, row, columns in iter_mapped_rows(paths, report, resolve):
+    for path, line, row, columns in iter_mapped_rows(paths, report, resolve, limits):
         try:
             product = row_to_product(row, columns)
         except ValueError as err:

@@ -14,6 +14,7 @@ from typing import Any, Callable, Collection, Iterable, Mapping
 
 import numpy as np
 
+from .config import ReadLimits
 from .tabular import DataFileError, LoadReport, Rejection, iter_mapped_rows
 from .tabular import resolve_columns as _resolve_columns
 
@@ -146,11 +147,13 @@ def _event_row(row: Mapping[str, Any], columns: Mapping[str, str],
 
 
 def read_events(paths: Iterable[str | Path], pseudonymize: Pseudonymize,
-                mapping: Mapping[str, str] | None = None, forgotten: Collection[str] = ()) -> InteractionLog:
+                mapping: Mapping[str, str] | None = None, forgotten: Collection[str] = (),
+                limits: ReadLimits | None = None) -> InteractionLog:
     """Read interaction logs; every good row loads, bad and duplicate rows are in `log.report`. Events of
     `forgotten` customers (pseudonyms, see `aisle forget`) are dropped and counted in a note.
 
-    Raises DataFileError only when a file as a whole is unusable.
+    Raises DataFileError only when a file as a whole is unusable or past a file-wide bound of `limits`
+    (Settings.limits; default ReadLimits(), see docs/catalog.md).
     """
     report = LoadReport(noun="events")
     rows: list[tuple[str, str, str, float, float]] = []
@@ -161,7 +164,7 @@ def read_events(paths: Iterable[str | Path], pseudonymize: Pseudonymize,
         return _required(path, keys, EVENT_COLUMNS, mapping, ("customer_id", "product_id", "event", "timestamp"),
                          strict)
 
-    for path, line, row, columns in iter_mapped_rows(paths, report, resolve):
+    for path, line, row, columns in iter_mapped_rows(paths, report, resolve, limits):
         try:
             parsed = _event_row(row, columns, pseudonymize)
         except ValueError as err:
@@ -184,9 +187,10 @@ def read_events(paths: Iterable[str | Path], pseudonymize: Pseudonymize,
 
 def read_customers(paths: Iterable[str | Path], pseudonymize: Pseudonymize,
                    mapping: Mapping[str, str] | None = None,
-                   forgotten: Collection[str] = ()) -> tuple[dict[str, CustomerProfile], LoadReport]:
+                   forgotten: Collection[str] = (), limits: ReadLimits | None = None
+                   ) -> tuple[dict[str, CustomerProfile], LoadReport]:
     """Read customer profile files into {pseudonym: CustomerProfile}; bad rows in the report; profiles of
-    `forgotten` customers are left out."""
+    `forgotten` customers are left out. Files are read within `limits` as by `read_events`."""
     report = LoadReport(noun="customers")
     profiles: dict[str, CustomerProfile] = {}
     where: dict[str, str] = {}
@@ -194,7 +198,7 @@ def read_customers(paths: Iterable[str | Path], pseudonymize: Pseudonymize,
     def resolve(path: Path, keys: tuple[str, ...], strict: bool) -> dict[str, str]:
         return _required(path, keys, CUSTOMER_COLUMNS, mapping, ("customer_id",), strict)
 
-    for path, line, row, columns in iter_mapped_rows(paths, report, resolve):
+    for path, line, row, columns in iter_mapped_rows(paths, report, resolve, limits):
         values = {name: _text(row.get(source)) for name, source in columns.items()}
         if not values.get("customer_id"):
             report.rejections.append(Rejection(path.name, line, "missing customer_id"))
