@@ -1,11 +1,13 @@
 """Writes that reach the disk or raise: Python's own file writes (a short write on a full disk raises
 OSError with its errno, where C writers such as numpy's and FAISS's can report it silently), then
-flush and fsync."""
+flush and fsync; and the sha256 checksums that index and CF-model manifests hold."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
+from typing import Iterable, Mapping
 
 
 def write_durably(path: Path, *chunks: bytes | memoryview) -> None:
@@ -15,3 +17,38 @@ def write_durably(path: Path, *chunks: bytes | memoryview) -> None:
             handle.write(chunk)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def fsync_dir(path: Path) -> None:
+    """fsync a folder, so a rename or a new entry in it survives a crash."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sha256_file(path: Path) -> str:
+    """The hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def checksums(folder: Path, names: Iterable[str]) -> dict[str, str]:
+    """{file name: sha256} of the named files in `folder`, for a manifest."""
+    return {name: sha256_file(Path(folder) / name) for name in names}
+
+
+def checksum_problem(folder: Path, files: Mapping[str, str]) -> str | None:
+    """What is wrong with `folder` against a manifest's {file name: sha256}: the first missing or
+    damaged file, in words; None when every file matches."""
+    for name, expected in files.items():
+        path = Path(folder) / name
+        if not path.is_file():
+            return f"{name} is missing"
+        if sha256_file(path) != expected:
+            return f"{name} does not match its checksum (damaged or edited)"
+    return None

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import io
 import json
 import os
@@ -33,7 +32,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .catalog import CatalogReport, Product, catalog_hash
-from .durable import write_durably
+from .durable import checksum_problem, write_durably
+from .durable import fsync_dir as _fsync_dir
+from .durable import sha256_file as _sha256
 from .embedding import Embedder
 from .vector_index import VectorIndex, build_vector_index, choose_kind, load_vector_index
 
@@ -153,14 +154,6 @@ def list_indexes(root: Path) -> list[str]:
 # ---------------------------------------------------------------------------- files
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _fsync_write(path: Path, data: bytes) -> None:
     write_durably(path, data)
 
@@ -194,14 +187,6 @@ def _disk_full_error(code: str, target: Path, root: Path) -> IndexDiskFull:
                          f"(or build into another index folder) and build again")
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _library_versions() -> dict[str, str]:
     versions = {"aisle": _version("aisle")}
     versions.update({lib: _version(lib) for lib in LIBRARIES})
@@ -226,19 +211,28 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- load
 
 
-def load_build(folder: Path, verify: bool = True) -> ProductIndex:
-    """Load one build folder, checking every file against the manifest's checksums."""
+def check_build(folder: Path) -> dict[str, Any]:
+    """A build's manifest, after checking every file against its checksums (without loading the index:
+    a running server re-checks its published build this way). Raises IndexCorrupt."""
     manifest = read_manifest(folder)
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexCorrupt(f"{folder}: index format {manifest.get('format_version')!r} "
                            f"is not {FORMAT_VERSION}; rebuild it")
+    problem = checksum_problem(folder, manifest.get("files", {}))
+    if problem:
+        raise IndexCorrupt(f"{folder}: {problem}")
+    return manifest
+
+
+def load_build(folder: Path, verify: bool = True) -> ProductIndex:
+    """Load one build folder, checking every file against the manifest's checksums."""
     if verify:
-        for file_name, expected in manifest.get("files", {}).items():
-            path = folder / file_name
-            if not path.is_file():
-                raise IndexCorrupt(f"{folder}: {file_name} is missing")
-            if _sha256(path) != expected:
-                raise IndexCorrupt(f"{folder}: {file_name} does not match its checksum (damaged or edited)")
+        manifest = check_build(folder)
+    else:
+        manifest = read_manifest(folder)
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexCorrupt(f"{folder}: index format {manifest.get('format_version')!r} "
+                               f"is not {FORMAT_VERSION}; rebuild it")
     try:
         rows = [json.loads(line) for line in (folder / PRODUCTS).read_text(encoding="utf-8").splitlines()]
         vectors = np.load(folder / VECTORS, allow_pickle=False)
