@@ -5,13 +5,22 @@ Models: ``user_user`` (the product's source formula), ``item_item`` (cosine), ``
 (EASE + item-item + segment popularity) and ``popularity`` (recency-weighted, per segment).
 
 A model saves to a directory: `manifest.json`, id lists as JSON, arrays with `np.savez` (loaded with
-`allow_pickle=False`). Nothing is pickled.
+`allow_pickle=False`). Nothing is pickled. A save is published like an index build (index_store.py):
+`<folder>` is a symlink to `.builds/<folder name>/<version>` beside it, written as `<version>.tmp`, durably,
+every file's sha256 in the manifest, renamed when complete and swapped in atomically; the previous version
+is kept. `load_serving_cf_model` checks the checksums and falls back to that previous version (or to no
+model) with a warning when the published files are damaged or half-written.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import secrets
+import shutil
 import time
+import zipfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -40,6 +49,10 @@ def rating_weight(stars: np.ndarray) -> np.ndarray:
 
 class ModelFitError(Exception):
     """A model cannot be fitted on the given interactions (empty, or too small for the method)."""
+
+
+class ModelCorrupt(ModelFitError):
+    """A saved model's files are missing, do not match their checksums, or cannot be read."""
 
 
 # ---------------------------------------------------------------------------- the matrix
@@ -163,6 +176,7 @@ class CFModel(ABC):
         self.params = params
         self.data: Interactions | None = None
         self.fit_seconds = 0.0
+        self.version = ""  # the saved version it was loaded from or published as
 
     # -- subclass hooks
     @abstractmethod
@@ -282,22 +296,96 @@ class CFModel(ABC):
         return Evidence(item, int(np.sum(overlap_users & item_users)), int(item_users.sum()), tuple(co[:top]), score)
 
     # -- persistence
-    def save(self, folder: str | Path) -> Path:
-        """Write the model as a directory with a readable manifest."""
+    def save(self, folder: str | Path, keep: int = 2, forgotten: Iterable[str] = ()) -> Path:
+        """Publish the model at `folder` (see the module docstring); returns `folder`. `keep` versions stay
+        on disk (the older ones are fallbacks), except versions that hold a `forgotten` pseudonym."""
+        from .durable import checksums, fsync_dir, write_durably
+        from .index_store import BUILDS, _prune, publish
+
         data = self._trained
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "ids.json").write_text(json.dumps({"users": data.users, "items": data.items,
-                                                     "segments": data.segments}), encoding="utf-8")
-        np.savez(folder / "matrix.npz", **_csr_parts("matrix", data.matrix), **_csr_parts("recency", data.recency),
-                 **_csr_parts("profile", data.profile))
-        np.savez(folder / "arrays.npz", **self._arrays())
-        manifest = {"format_version": FORMAT_VERSION, "model": self.name, "params": self.params,
-                    "users": len(data.users), "items": len(data.items), "interactions": int(data.matrix.nnz),
-                    "fit_seconds": round(self.fit_seconds, 3),
-                    "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        builds = folder.parent / BUILDS / folder.name
+        builds.mkdir(parents=True, exist_ok=True)
+        version = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(2)
+        tmp, final = builds / f"{version}.tmp", builds / version
+        with _SaveLock(builds):
+            for stale in builds.glob("*.tmp"):  # left by a save that was killed
+                shutil.rmtree(stale, ignore_errors=True)
+            try:
+                tmp.mkdir()
+                write_durably(tmp / "ids.json", json.dumps({"users": data.users, "items": data.items,
+                                                            "segments": data.segments}).encode("utf-8"))
+                write_durably(tmp / "matrix.npz", _npz({**_csr_parts("matrix", data.matrix),
+                                                        **_csr_parts("recency", data.recency),
+                                                        **_csr_parts("profile", data.profile)}))
+                write_durably(tmp / "arrays.npz", _npz(self._arrays()))
+                manifest = {"format_version": FORMAT_VERSION, "model": self.name, "params": self.params,
+                            "version": version, "users": len(data.users), "items": len(data.items),
+                            "interactions": int(data.matrix.nnz), "fit_seconds": round(self.fit_seconds, 3),
+                            "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                            "files": checksums(tmp, MODEL_FILES)}
+                write_durably(tmp / "manifest.json", json.dumps(manifest, indent=2).encode("utf-8"))
+                fsync_dir(tmp)
+                os.rename(tmp, final)
+                fsync_dir(builds)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            if folder.is_dir() and not folder.is_symlink():  # a model saved before versions: keep it
+                if any(folder.iterdir()):
+                    os.rename(folder, builds / "00000000T000000000000Z-unversioned")
+                else:
+                    folder.rmdir()
+            publish(folder.parent, folder.name, final)
+            self.version = version
+            gone = set(forgotten)
+            for old in list_versions(folder) if gone else []:
+                if old != final and _holds_any(old, gone):  # no fallback may still hold a forgotten shopper
+                    doomed = old.with_name(old.name + ".tmp")
+                    os.rename(old, doomed)
+                    shutil.rmtree(doomed, ignore_errors=True)
+            _prune(folder.parent, folder.name, keep)
         return folder
+
+
+MODEL_FILES = ("ids.json", "matrix.npz", "arrays.npz")
+
+
+class _SaveLock:
+    """One publish of a model folder at a time (waits for the other; the fit itself is not locked)."""
+
+    def __init__(self, builds: Path) -> None:
+        self._handle = open(builds / ".lock", "w")
+
+    def __enter__(self) -> "_SaveLock":
+        import fcntl
+        fcntl.flock(self._handle, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._handle.close()  # releases the lock
+
+
+def _npz(arrays: Mapping[str, np.ndarray]) -> bytes:
+    """What `np.savez` writes (no pickles: object arrays are refused), as bytes for a durable write."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **{k: np.asarray(v) for k, v in arrays.items()})
+    return buffer.getvalue()
+
+
+def _holds_any(version: Path, pseudonyms: set[str]) -> bool:
+    try:
+        users = json.loads((version / "ids.json").read_text(encoding="utf-8"))["users"]
+    except (OSError, ValueError, KeyError):
+        return True  # unreadable: do not keep it as a fallback either
+    return not pseudonyms.isdisjoint(users)
+
+
+def list_versions(folder: str | Path) -> list[Path]:
+    """Completed saved versions of the model published at `folder`, oldest first."""
+    from .index_store import list_builds
+    folder = Path(folder)
+    return list_builds(folder.parent, folder.name)
 
 
 def _csr_parts(prefix: str, m: sp.csr_matrix) -> dict[str, np.ndarray]:
@@ -310,22 +398,63 @@ def _csr_from(parts: Mapping[str, np.ndarray], prefix: str) -> sp.csr_matrix:
                          shape=tuple(parts[f"{prefix}_shape"]))
 
 
-def load_cf_model(folder: str | Path) -> CFModel:
-    """Load a model saved with `CFModel.save`."""
-    folder = Path(folder)
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+def check_cf_model(folder: str | Path) -> dict[str, Any]:
+    """The manifest of a saved model (the published version when `folder` is its link), after checking
+    every file against its checksums, without loading it. Raises ModelCorrupt."""
+    folder = Path(folder).resolve()
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ModelCorrupt(f"CF model {folder}: unreadable manifest.json ({err})") from None
+    if not isinstance(manifest, dict):
+        raise ModelCorrupt(f"CF model {folder}: unreadable manifest.json")
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise ModelFitError(f"{folder}: CF model format {manifest.get('format_version')!r} is not {FORMAT_VERSION}")
-    ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
-    with np.load(folder / "matrix.npz", allow_pickle=False) as parts:
-        data = Interactions(_csr_from(parts, "matrix"), _csr_from(parts, "recency"), _csr_from(parts, "profile"),
-                            ids["users"], ids["items"], ids["segments"])
-    model = make_cf_model(manifest["model"], **manifest["params"])
-    model.data = data
-    model.fit_seconds = manifest.get("fit_seconds", 0.0)
-    with np.load(folder / "arrays.npz", allow_pickle=False) as arrays:
-        model._restore({k: arrays[k] for k in arrays.files})
+        raise ModelCorrupt(f"CF model {folder}: format {manifest.get('format_version')!r} is not {FORMAT_VERSION}")
+    from .durable import checksum_problem
+    problem = checksum_problem(folder, manifest.get("files", {}))  # none listed: saved before checksums
+    if problem:
+        raise ModelCorrupt(f"CF model {folder}: {problem}")
+    return manifest
+
+
+def load_cf_model(folder: str | Path) -> CFModel:
+    """Load a model saved with `CFModel.save`, checking its checksums. Raises ModelCorrupt."""
+    folder = Path(folder).resolve()  # one version throughout, even if a save publishes meanwhile
+    manifest = check_cf_model(folder)
+    try:
+        ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
+        with np.load(folder / "matrix.npz", allow_pickle=False) as parts:
+            data = Interactions(_csr_from(parts, "matrix"), _csr_from(parts, "recency"),
+                                _csr_from(parts, "profile"), ids["users"], ids["items"], ids["segments"])
+        model = make_cf_model(manifest["model"], **manifest["params"])
+        model.data = data
+        model.fit_seconds = manifest.get("fit_seconds", 0.0)
+        with np.load(folder / "arrays.npz", allow_pickle=False) as arrays:
+            model._restore({k: arrays[k] for k in arrays.files})
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as err:
+        raise ModelCorrupt(f"CF model {folder}: cannot read its files ({type(err).__name__}: {err})") from None
+    model.version = manifest.get("version", "")
     return model
+
+
+def load_serving_cf_model(folder: str | Path) -> tuple[CFModel | None, str | None]:
+    """The published model, or — when its files are damaged, half-written or missing — the newest earlier
+    version that loads, or None (shoppers are then served without the behavioural model); with a warning
+    that says so. Never raises for a damaged model."""
+    folder = Path(folder)
+    try:
+        return load_cf_model(folder), None
+    except ModelFitError as damaged:
+        current = folder.resolve()
+        for version in reversed(list_versions(folder)):
+            if version.resolve() == current:
+                continue
+            try:
+                model = load_cf_model(version)
+            except ModelFitError:
+                continue
+            return model, f"{damaged} — serving the previous good version {version.name}; refit: aisle cf fit"
+        return None, f"{damaged} — no earlier good version: serving without the behavioural model; refit: aisle cf fit"
 
 
 # ---------------------------------------------------------------------------- models
