@@ -105,7 +105,8 @@ class Assistant:
     def rebuild_index(self, paths: Iterable[str | Path], mapping: Mapping[str, str] | None = None,
                       progress: Progress | None = None) -> BuildSummary:
         """Read catalog files, embed what changed and publish a new build of the configured index."""
-        products, report = read_catalog(paths, {**self.settings.column_map, **(mapping or {})})
+        products, report = read_catalog(paths, {**self.settings.column_map, **(mapping or {})},
+                                        self.settings.limits)
         return self.publish_products(products, report, progress)
 
     def publish_products(self, products: list[Product], report: CatalogReport,

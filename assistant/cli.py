@@ -36,10 +36,10 @@ def _read_logs(settings: Settings, events, customers, maps: tuple[str, ...]):
 
     pseudonymize = pseudonymizer(settings.state_dir)
     gone = forgotten(settings.state_dir)
-    log = read_events(events, pseudonymize, _parse_maps(maps), gone)
+    log = read_events(events, pseudonymize, _parse_maps(maps), gone, settings.limits)
     segments: dict[str, str] = {}
     if customers:
-        profiles, _ = read_customers(customers, pseudonymize, forgotten=gone)
+        profiles, _ = read_customers(customers, pseudonymize, forgotten=gone, limits=settings.limits)
         segments = {c: p.segment for c, p in profiles.items()}
     return log, segments
 

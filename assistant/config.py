@@ -32,6 +32,34 @@ class FusionSettings:
 
 
 @dataclass(frozen=True)
+class ReadLimits:
+    """Bounds on what one read of data files (a catalog, interaction logs, customer files) may hold, so a
+    crafted file (a gzip bomb, a million-column header, a deeply nested JSON row) is a clean rejection within
+    bounded memory and time. Defaults and what happens past each: docs/catalog.md, "Limits"."""
+
+    max_file_bytes: int = 2 * 1024**3  # one file's size after gunzip (2 GiB)
+    max_rows: int = 10_000_000  # rows of all files of one read together
+    max_columns: int = 1_000  # columns of a CSV header / Parquet file, keys of a JSONL object
+    max_row_chars: int = 1_048_576  # one CSV line or JSONL row (1 Mi characters)
+    max_json_depth: int = 32  # nesting of [ and { in one JSONL row
+
+
+def _read_limits(value: Any, where: str) -> ReadLimits:
+    """A `[limits]` table (or its env values) as ReadLimits: known keys only, each a whole number ≥ 1."""
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}: setting 'limits' must be a table")
+    known = {f.name for f in fields(ReadLimits)}
+    checked: dict[str, int] = {}
+    for key, raw in value.items():
+        if key not in known:
+            raise ValueError(f"{where}: unknown setting limits.{key}; known: {', '.join(sorted(known))}")
+        if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+            raise ValueError(f"{where}: limits.{key} must be a whole number ≥ 1, not {raw!r}")
+        checked[key] = raw
+    return ReadLimits(**checked)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable about one Aisle installation."""
 
@@ -70,6 +98,8 @@ class Settings:
     # Score fusion of the hybrid ranker (see docs/ranking.md for how it was chosen).
     fusion: FusionSettings = field(default_factory=lambda: FusionSettings())
     column_map: dict[str, str] = field(default_factory=dict)
+    # Bounds on catalog and log files ([limits] table, or AISLE_LIMITS_MAX_ROWS ...; docs/catalog.md).
+    limits: ReadLimits = field(default_factory=lambda: ReadLimits())
 
     def with_overrides(self, **changes: Any) -> "Settings":
         """A copy with the given fields changed (None values are ignored)."""
@@ -84,6 +114,8 @@ def _coerce(name: str, value: Any) -> Any:
         if not isinstance(value, dict):
             raise ValueError("setting 'fusion' must be a table")
         return FusionSettings(**value)
+    if kind == "ReadLimits":
+        return _read_limits(value, "settings")
     if kind == "int":
         return int(value)
     if kind == "float":
@@ -113,6 +145,19 @@ def load_settings(path: str | Path | None = None) -> Settings:
             values[key] = _coerce(key, value)
     for f in fields(Settings):
         env = os.environ.get(ENV_PREFIX + f.name.upper())
-        if env is not None and f.name not in ("column_map", "fusion"):
+        if env is not None and f.name not in ("column_map", "fusion", "limits"):
             values[f.name] = _coerce(f.name, env)
+    limit_env: dict[str, Any] = {}
+    for f in fields(ReadLimits):
+        text = os.environ.get(f"{ENV_PREFIX}LIMITS_{f.name.upper()}")
+        if text is not None:
+            try:
+                limit_env[f.name] = int(text.strip().replace("_", ""))
+            except ValueError:
+                raise ValueError(f"{ENV_PREFIX}LIMITS_{f.name.upper()} must be a whole number, "
+                                 f"not {text!r}") from None
+    if limit_env:
+        from_env = _read_limits(limit_env, "environment (AISLE_LIMITS_*)")
+        values["limits"] = replace(values.get("limits", ReadLimits()),
+                                   **{k: getattr(from_env, k) for k in limit_env})
     return Settings(**values)
