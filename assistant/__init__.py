@@ -10,6 +10,7 @@ import os as _os
 _os.environ.setdefault("HF_HUB_OFFLINE", "1")
 _os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 _os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+_os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # never telemetry or a version check from Gradio
 _os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # One BLAS thread: the matrices Aisle multiplies per request are small, and OpenBLAS worker threads
 # left spinning after a product fight torch's threads for the cores (query embedding went from 8 ms to

@@ -7,6 +7,7 @@ Shopper endpoints are open; staff and admin endpoints need the staff token (head
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,15 +21,18 @@ from pydantic import BaseModel, Field
 
 from .assistant import STORE_ERRORS, Assistant, StoreUnavailable
 
-MAX_JSON_BYTES = 64 * 1024
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+from .web_guard import BodyLimits, RequestGuard, private_upload_dir
+
+STOREFRONT_HEADER = "X-Storefront-Token"
 
 
 class RecommendBody(BaseModel):
     message: str = Field(..., max_length=4_000, description="What the shopper wrote (English or Chinese).")
     conversation_id: str | None = Field(None, max_length=64, description="Continue this conversation.")
     segment: str | None = Field(None, max_length=64)
-    customer: str | None = Field(None, max_length=256, description="Pseudonymised before any use.")
+    customer: str | None = Field(None, max_length=256, description=(
+        "The signed-in shopper's id, trusted only from the store's backend: it needs the X-Storefront-Token "
+        "header (docs/security.md). Pseudonymised before any use."))
     k: int = Field(5, ge=1, le=20)
     reasons: bool = True
 
@@ -42,7 +46,6 @@ class FeedbackBody(BaseModel):
     turn_id: str = Field(..., min_length=1, max_length=64)
     product_id: str = Field(..., min_length=1, max_length=128)
     kind: Literal["up", "down", "bought"]
-    customer: str | None = Field(None, max_length=256)
 
 
 @contextmanager
@@ -78,14 +81,6 @@ def create_app(assistant: Assistant, mount_ui: bool = True) -> FastAPI:
     app = FastAPI(title="Aisle API", version="0.1.0",
                   description="Recommendations, staff traces, feedback and index rebuilds for one store.")
 
-    @app.middleware("http")
-    async def limit_size(request: Request, call_next):
-        length = request.headers.get("content-length")
-        limit = MAX_UPLOAD_BYTES if request.url.path == "/api/index/rebuild" else MAX_JSON_BYTES
-        if request.url.path.startswith("/api/") and length and length.isdigit() and int(length) > limit:
-            return JSONResponse({"detail": f"request body over {limit:,} bytes"}, status_code=413)
-        return await call_next(request)
-
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:
         # FastAPI's own handler echoes the input as UTF-8, so a lone surrogate ("\ud800", valid JSON)
@@ -93,25 +88,36 @@ def create_app(assistant: Assistant, mount_ui: bool = True) -> FastAPI:
         body = json.dumps({"detail": jsonable_encoder(error.errors())}, ensure_ascii=True)
         return Response(body, status_code=422, media_type="application/json")
 
+    def staff_refusal(token: str | None) -> tuple[int, str] | None:
+        """None when `token` opens the staff endpoints, else (status, why)."""
+        if not assistant.settings.staff_token:
+            return 403, "staff access is off: no staff token is configured (AISLE_STAFF_TOKEN)"
+        if not assistant.staff_allowed(token):
+            return 401, "a valid staff token is required"
+        return None
+
     def require_staff(x_staff_token: str | None = Header(None), authorization: str | None = Header(None)) -> None:
-        configured = assistant.settings.staff_token
-        if not configured:
-            raise HTTPException(403, "staff access is off: no staff token is configured (AISLE_STAFF_TOKEN)")
-        given = x_staff_token or (authorization[7:] if authorization and authorization.startswith("Bearer ")
-                                  else None)
-        if not assistant.staff_allowed(given):
-            raise HTTPException(401, "a valid staff token is required")
+        # RequestGuard already refused a bad token before the body was read; this keeps each route safe alone.
+        refusal = staff_refusal(x_staff_token or (authorization[7:] if authorization and
+                                                  authorization.startswith("Bearer ") else None))
+        if refusal is not None:
+            raise HTTPException(*refusal)
 
     @app.get("/api/health")
     def health() -> dict:
         index = assistant.index
-        return {"status": "degraded" if assistant.index_warning else "ok", "warning": assistant.index_warning,
+        warnings = assistant.check_published(every=assistant.settings.verify_seconds)
+        return {"status": "degraded" if warnings else "ok", "warning": "; ".join(warnings) or None,
                 "index": assistant.settings.index_name, "products": len(index.products),
                 "build": index.manifest["build_id"], "embedder": index.model_id,
+                "cf_model": assistant.cf_version, "cf_refits": assistant.cf_refits,
                 "llm": assistant.settings.llm_model}
 
     @app.post("/api/recommend")
-    def recommend(body: RecommendBody) -> dict:
+    def recommend(body: RecommendBody, x_storefront_token: str | None = Header(None)) -> dict:
+        if body.customer is not None and not assistant.storefront_allowed(x_storefront_token):
+            raise HTTPException(401, "a customer id is accepted only from the store's backend, with a valid "
+                                     f"{STOREFRONT_HEADER} header; anonymous shoppers send none")
         if body.segment and body.segment not in assistant.segments:
             raise HTTPException(422, f"unknown segment {body.segment!r}; known: {', '.join(assistant.segments)}")
         conversation_id, rec = assistant.chat(body.message, body.conversation_id, body.segment, body.customer,
@@ -126,7 +132,7 @@ def create_app(assistant: Assistant, mount_ui: bool = True) -> FastAPI:
     @app.post("/api/feedback")
     def feedback(body: FeedbackBody) -> dict:
         try:
-            assistant.record_feedback(body.conversation_id, body.turn_id, body.product_id, body.kind, body.customer)
+            assistant.record_feedback(body.conversation_id, body.turn_id, body.product_id, body.kind)
         except (KeyError, ValueError) as err:
             raise HTTPException(422, str(err).strip("'\"")) from None
         except StoreUnavailable as err:
@@ -163,9 +169,9 @@ def create_app(assistant: Assistant, mount_ui: bool = True) -> FastAPI:
         with tempfile.TemporaryDirectory() as tmp:
             paths = []
             for upload in files:
-                name = Path(upload.filename or "catalog.csv").name  # never a path from the client
-                target = Path(tmp) / name
-                target.write_bytes(upload.file.read())
+                target = Path(tmp) / upload_name(upload.filename, {p.name for p in paths})
+                with open(target, "wb") as out:
+                    shutil.copyfileobj(upload.file, out, 1024 * 1024)
                 paths.append(target)
             try:
                 summary = assistant.rebuild_index(paths)
@@ -177,9 +183,33 @@ def create_app(assistant: Assistant, mount_ui: bool = True) -> FastAPI:
                 "rejected": summary.rejected, "re_embedded": summary.re_embedded, "reused": summary.reused,
                 "seconds": round(summary.seconds, 2), "report": summary.report.to_dict()}
 
+    limits = BodyLimits(upload=assistant.settings.max_upload_bytes)
+    upload_dir = None
     if mount_ui:
+        upload_dir = private_upload_dir()  # before Gradio is imported: it reads GRADIO_TEMP_DIR then
         import gradio as gr
 
         from .ui import CSS, build_app
-        app = gr.mount_gradio_app(app, build_app(assistant), path="/", css=CSS)
+        blocks = build_app(assistant)
+        # Gradio's own per-file cap sits under the guard's body cap: past it, Gradio removes its partial file.
+        per_file = max(1, limits.upload - 1024 * 1024)
+        app = gr.mount_gradio_app(app, blocks, path="/", css=CSS, run_history=False, max_file_size=per_file,
+                                  allowed_paths=[], blocked_paths=[str(Path(assistant.settings.state_dir).resolve()),
+                                                                   str(Path(assistant.settings.index_dir).resolve())])
+        # Gradio checks file items against its upload folder only once this is set, and mounting never sets
+        # it (RequestGuard refuses such items first; this is the second line).
+        blocks.has_launched = True
+    app.add_middleware(RequestGuard, staff_check=staff_refusal, limits=limits, upload_dir=upload_dir)
     return app
+
+
+def upload_name(filename: str | None, taken: set[str]) -> str:
+    """A safe file name for an uploaded catalog; a 400 naming what is wrong with it otherwise."""
+    name = filename or "catalog.csv"
+    if "\x00" in name or "/" in name or "\\" in name or name in (".", "..") or not name.strip(" ."):
+        raise HTTPException(400, f"upload name {name[:80]!r} is not a plain file name")
+    if len(name.encode("utf-8", "surrogatepass")) > 200:
+        raise HTTPException(400, f"upload name of {len(name)} characters is longer than 200 bytes")
+    if name in taken:
+        raise HTTPException(400, f"two uploaded files are named {name!r}; give each file its own name")
+    return name

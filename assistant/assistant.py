@@ -73,6 +73,15 @@ class Assistant:
         self._lock = threading.Lock()
         self._features: tuple[Path, Any] | None = None
         self._cf: CFModel | None = None
+        self._cf_loaded = False  # whether `_cf` is what loading gave (None: no usable model)
+        self.cf_warning: str | None = None  # the behavioural model's files are damaged (trace and health)
+        self._cf_lock = threading.Lock()  # one load of the CF model at a time; never held during a refit
+        self._refit_lock = threading.Lock()
+        self._refit_thread: threading.Thread | None = None
+        self._refit_wanted = False
+        self.cf_refits = 0  # background refits finished (after a forget)
+        self._checked_at = 0.0  # when the published files were last re-checked (time.monotonic)
+        self._check_lock = threading.Lock()
         self._segments: dict | None = None
         self._turns: OrderedDict[str, TurnRecord] = OrderedDict()
         self._lm: Any = None
@@ -131,7 +140,7 @@ class Assistant:
         index = load_index(self.settings.index_dir, name)  # refuse a missing or damaged index
         with self._lock:
             self.settings = replace(self.settings, index_name=name)
-            self._index, self._features, self._cf = index, None, None
+            self._index, self._features, self._cf, self._cf_loaded = index, None, None, False
             self._served_for, self.index_warning = index.path, None
 
     def rollback_index(self) -> str:
@@ -191,16 +200,133 @@ class Assistant:
 
     @property
     def cf_model(self) -> "CFModel | None":
-        """The behavioural model for the served index, or None when the store has no interaction data."""
-        if self._cf is None:
-            from .collaborative import load_cf_model
-
-            folder = cf_model_dir(self.settings)
-            if (folder / "manifest.json").is_file():
-                self._cf = load_cf_model(folder)
-            elif self.settings.index_name == "demo":
-                self._cf = fit_demo_cf(self.settings)
+        """The behavioural model for the served index, or None when the store has no interaction data or its
+        saved model is damaged with no earlier good version (`cf_warning` says so; shoppers are still served)."""
+        if not self._cf_loaded:
+            with self._cf_lock:
+                if not self._cf_loaded:
+                    self._cf, self.cf_warning = self._load_cf()
+                    self._cf_loaded = True
         return self._cf
+
+    @property
+    def cf_version(self) -> str | None:
+        """The saved version of the CF model in memory (None when none is loaded); never loads one."""
+        return self._cf.version or None if self._cf_loaded and self._cf is not None else None
+
+    def _load_cf(self) -> "tuple[CFModel | None, str | None]":
+        from .collaborative import list_versions, load_serving_cf_model
+
+        folder = cf_model_dir(self.settings)
+        demo = self.settings.index_name == "demo"
+        if not (folder.is_symlink() or folder.exists() or list_versions(folder)):
+            return (fit_demo_cf(self.settings) if demo else None), None
+        model, warning = load_serving_cf_model(folder)
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
+        if demo and (model is None or not self._forgotten().isdisjoint(model._trained.users)):
+            self.refit_cf_in_background()  # damaged, or saved before a forget: refit; meanwhile serve this
+        return model, warning
+
+    def refit_cf_in_background(self) -> None:
+        """Refit the demo store's model off the request path, once however many ask (a request made while
+        a refit runs is served by one more refit after it). The model in memory keeps serving; the new one
+        is published (CFModel.save) and then swapped in."""
+        with self._refit_lock:
+            self._refit_wanted = True
+            if self._refit_thread is None:
+                self._refit_thread = threading.Thread(target=self._refit_loop, name="cf-refit", daemon=True)
+                self._refit_thread.start()
+
+    def _refit_loop(self) -> None:
+        while True:
+            with self._refit_lock:
+                if not self._refit_wanted:
+                    self._refit_thread = None
+                    return
+                self._refit_wanted = False
+            try:
+                model = fit_demo_cf(self.settings)
+            except Exception as err:  # the model in memory keeps serving
+                self.cf_warning = f"refitting the CF model failed ({type(err).__name__}: {err})"
+                print(f"warning: {self.cf_warning}", file=sys.stderr)
+                continue
+            with self._cf_lock:
+                self._cf, self.cf_warning, self._cf_loaded = model, None, True
+            self.cf_refits += 1
+
+    def wait_for_cf_refit(self, timeout: float | None = None) -> bool:
+        """Wait for a background refit to finish; False when one is still running after `timeout` s."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            with self._refit_lock:
+                thread = self._refit_thread
+            if thread is None:
+                return True
+            thread.join(None if deadline is None else max(deadline - time.monotonic(), 0.0))
+            if thread.is_alive():
+                return False
+
+    def check_published(self, every: float | None = None) -> list[str]:
+        """Re-check the checksums of the published index build and CF model against their manifests (the
+        server does it on a schedule, and /api/health when the last check is older than `every` seconds).
+        Damage is kept in `index_warning` / `cf_warning`; a damaged served index is replaced by the previous
+        good build when there is one. Returns the current warnings."""
+        from .collaborative import ModelFitError, check_cf_model
+        from .index_store import IndexCorrupt, check_build
+
+        if (every is not None and time.monotonic() - self._checked_at < every) or \
+                not self._check_lock.acquire(blocking=False):
+            return self.warnings()
+        try:
+            folder = published_path(self.settings.index_dir, self.settings.index_name)
+            if folder is not None and self._index is not None and folder == self._served_for:
+                try:
+                    check_build(folder)
+                except IndexCorrupt as err:
+                    if self._index.path == folder:  # still serving the build whose files are damaged
+                        try:
+                            index, warning = load_serving_index(self.settings.index_dir, self.settings.index_name)
+                        except IndexCorrupt:
+                            index, warning = self._index, (f"{err} — no earlier good build: the copy loaded in "
+                                                           f"memory keeps serving; rebuild the index")
+                        with self._lock:
+                            if self._served_for == folder:
+                                self._index, changed = index, warning != self.index_warning
+                                self.index_warning = warning
+                        if changed:
+                            print(f"warning: {warning}", file=sys.stderr)
+            cf_folder = cf_model_dir(self.settings)
+            if self._cf_loaded and self._cf is not None and (cf_folder.is_symlink() or cf_folder.exists()):
+                try:
+                    check_cf_model(cf_folder)
+                except ModelFitError as err:
+                    warning = f"{err} — the model loaded in memory keeps serving; refit: aisle cf fit"
+                    if warning != self.cf_warning:
+                        self.cf_warning = warning
+                        print(f"warning: {warning}", file=sys.stderr)
+            self._checked_at = time.monotonic()
+        finally:
+            self._check_lock.release()
+        return self.warnings()
+
+    def warnings(self) -> list[str]:
+        """What is damaged in what this assistant serves (empty when all is well)."""
+        return [w for w in (self.index_warning, self.cf_warning) if w]
+
+    def check_published_on_a_schedule(self) -> threading.Thread:
+        """A daemon thread that runs `check_published` every `verify_seconds` (started by `aisle serve`)."""
+        def loop() -> None:
+            while True:
+                time.sleep(max(self.settings.verify_seconds, 0.5))
+                try:
+                    self.check_published()
+                except Exception as err:  # a check must never stop the checks
+                    print(f"warning: checking the published files failed: {err}", file=sys.stderr)
+
+        thread = threading.Thread(target=loop, name="check-published", daemon=True)
+        thread.start()
+        return thread
 
     def content_scores(self, index: ProductIndex, request: "Request", segment_description: str,
                        like_id: str | None) -> np.ndarray:
@@ -272,6 +398,8 @@ class Assistant:
                       cf_scores, fusion or self.settings.fusion, pool_k, conversation.excluded_ids() | set(exclude),
                       brand_affinity, popularity=cf._trained.item_popularity() if cf is not None else None)
         stages = {}
+        if self.cf_warning:
+            stages["behavioural model"] = self.cf_warning
         if lm is not None and result.candidates:
             from .rerank import rerank
             try:
@@ -387,24 +515,27 @@ class Assistant:
                 self._shopper_data = open_shopper_data(self.settings)
             return self._shopper_data
 
-    def record_feedback(self, conversation_id: str, turn_id: str, product_id: str, kind: str,
-                        customer: str | None = None) -> None:
-        """Store thumbs up / down / bought (customer pseudonymised); a thumbs down hides the product for
-        the rest of the conversation."""
-        if self.index.position_of(product_id) is None:
-            raise KeyError(f"no product {product_id!r} in the served index")
-        message = self._turns[turn_id].message if turn_id in self._turns else None
-        pseudonym = self._pseudonym(customer) if customer else ""
+    def record_feedback(self, conversation_id: str, turn_id: str, product_id: str, kind: str) -> None:
+        """Store thumbs up / down / bought for a product shown in that turn of that conversation (so no
+        made-up event reaches `aisle cf fit`); the customer is the turn's own, never one the caller names.
+        A thumbs down hides the product for the rest of the conversation."""
+        record = self._turns.get(turn_id)
+        if record is None or not conversation_id or record.conversation_id != conversation_id:
+            raise KeyError(f"no turn {turn_id!r} in conversation {conversation_id!r}")
+        if product_id not in {c.product.id for c in record.result.candidates}:
+            raise ValueError(f"product {product_id!r} was not shown in turn {turn_id!r}")
+        pseudonym = record.customer or ""
         try:
             self.shopper_data.add_feedback("" if pseudonym in self._forgotten() else pseudonym, conversation_id,
-                                           turn_id, product_id, kind, message)
+                                           turn_id, product_id, kind, record.message)
         except STORE_ERRORS as err:
             raise StoreUnavailable(f"feedback could not be stored: {self._store_problem(err)}") from None
 
     def forget_customer(self, customer: str) -> dict[str, int]:
         """Erase a customer: their feedback and turn logs are deleted, their in-memory traces and
         conversations dropped, their pseudonym listed so every later read of the interaction logs (and so
-        the next CF fit) leaves their events out; until then their saved profile is no longer used.
+        the next CF fit) leaves their events out; until then their saved profile is no longer used. The demo
+        store's model is refitted without them once, in a background thread, while the current one serves.
         Returns what was removed."""
         from .privacy import remember_forgotten
 
@@ -417,9 +548,7 @@ class Assistant:
                 self._conversations.pop(self._turns.pop(turn_id).conversation_id, None)
         removed["traces"] = len(mine)
         if self.settings.index_name == "demo" and (cf_model_dir(self.settings) / "manifest.json").is_file():
-            import shutil
-            shutil.rmtree(cf_model_dir(self.settings))  # refitted without them on next use
-            self._cf = None
+            self.refit_cf_in_background()  # without them; the current model serves meanwhile (see recommend)
             removed["cf_model_refit"] = 1
         return removed
 
@@ -429,8 +558,11 @@ class Assistant:
 
     def staff_allowed(self, token: str | None) -> bool:
         """Constant-time check of a staff token; with no token configured, staff access is off."""
-        configured = self.settings.staff_token
-        return bool(configured) and token is not None and hmac.compare_digest(configured.encode(), token.encode())
+        return token_matches(self.settings.staff_token, token)
+
+    def storefront_allowed(self, token: str | None) -> bool:
+        """Whether a caller is the store's backend, trusted to name the signed-in customer."""
+        return token_matches(self.settings.storefront_token, token)
 
     def recent_turns(self, limit: int = 30) -> list[TurnRecord]:
         """The latest recorded turns, newest first."""
@@ -568,6 +700,14 @@ class Recommendation:
                            "breakdown": c.breakdown} for c in self.items]}
 
 
+def token_matches(configured: str, given: str | None) -> bool:
+    """Constant-time comparison; an empty configured token matches nothing."""
+    if not configured or not isinstance(given, str):
+        return False
+    # "surrogatepass": a lone surrogate (valid JSON, "\ud800") is a wrong token, not an encoding error
+    return hmac.compare_digest(configured.encode("utf-8", "surrogatepass"), given.encode("utf-8", "surrogatepass"))
+
+
 def conversation_history(conversation: "Conversation", turns: int = 3) -> str:
     """The shopper's earlier messages in this conversation (context for the LLM judge), newest last."""
     earlier = [t.message for t in conversation.turns[:-1]][-turns:]
@@ -599,7 +739,7 @@ def fit_demo_cf(settings: Settings) -> "CFModel":
     profiles, _ = read_customers([customers_path()], pseudonymize, forgotten=gone)
     data = build_interactions(log, {c: p.segment for c, p in profiles.items()})
     model = make_cf_model(settings.cf_model).fit(data)
-    model.save(cf_model_dir(settings))
+    model.save(cf_model_dir(settings), forgotten=gone)
     return model
 
 

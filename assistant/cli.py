@@ -326,7 +326,7 @@ def forget(ctx: click.Context, customer: str, server: str | None, token: str | N
 
     Deletes their feedback and turn logs, lists their pseudonym so every later read of the interaction
     logs leaves their events out — the next `aisle cf fit` forgets them (the demo store's model is refitted
-    on next use) — and stops using their saved profile right away. Run `aisle cf fit` to retrain a store's model.
+    now) — and stops using their saved profile right away. Run `aisle cf fit` to retrain a store's model.
     """
     from .assistant import STORE_ERRORS, Assistant, cf_model_dir
 
@@ -339,7 +339,8 @@ def forget(ctx: click.Context, customer: str, server: str | None, token: str | N
     click.echo(f"forgotten: {removed['feedback']} feedback rows and {removed['turn']} turn logs deleted; "
                "their events are left out of every later CF fit")
     if removed.get("cf_model_refit"):
-        click.echo("the demo store's CF model will be refitted without them on next use")
+        assistant.wait_for_cf_refit()
+        click.echo("the demo store's CF model was refitted without them")
     elif (cf_dir := cf_model_dir(assistant.settings)).is_dir():
         click.echo(f"the saved CF model ({cf_dir}) still holds their history until the next "
                    "`aisle cf fit`; their profile is no longer used meanwhile")
@@ -413,7 +414,8 @@ def cf_fit(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path, 
         model = make_cf_model(settings.cf_model).fit(build_interactions(log, segments))
     except (DataFileError, ModelFitError, ValueError, *STORE_ERRORS) as err:
         raise click.ClickException(str(err)) from None
-    folder = model.save(cf_model_dir(settings))
+    from .privacy import forgotten as forgotten_pseudonyms
+    folder = model.save(cf_model_dir(settings), forgotten=forgotten_pseudonyms(settings.state_dir))
     click.echo(f"{settings.cf_model} model fitted in {model.fit_seconds:.1f} s on {len(model.data.users)} shoppers "
                f"and {len(model.data.items)} products; saved to {folder}")
     ctx.exit(EXIT_SOME_REJECTED if log.report.rejected else 0)

@@ -73,6 +73,8 @@ class Settings:
     # Above this many products the vector index is approximate (HNSW) instead of exact.
     ann_threshold: int = 50_000
     keep_builds: int = 3
+    # A running server re-checks the checksums of its published index and CF model this often (seconds).
+    verify_seconds: float = 60.0
     # Private state: the pseudonymisation key file (never commit this folder).
     state_dir: Path = Path(".aisle")
     # Chosen by `aisle eval cf` on the demo store: see docs/collaborative.md.
@@ -88,6 +90,11 @@ class Settings:
     reason_tokens: int = 32  # a 22-word sentence fits; 40 cost 0.35 s more a turn (docs/llm.md)
     # Staff and admin views and API endpoints need this token (AISLE_STAFF_TOKEN); empty means they are off.
     staff_token: str = field(default="", repr=False)
+    # The store's backend sends this (AISLE_STOREFRONT_TOKEN) with a signed-in shopper's customer id; without
+    # it a customer id is refused, so an anonymous caller cannot read a customer's profile (docs/security.md).
+    storefront_token: str = field(default="", repr=False)
+    # Largest catalog upload accepted by the web server (API and Admin tab), counted as it streams in.
+    max_upload_bytes: int = 200 * 1024 * 1024
     # Store shopper message text (scrubbed of personal data) with feedback and turn logs. Off: only ids,
     # the kind of feedback and the shown products are stored — encrypted either way (docs/security.md).
     log_messages: bool = False

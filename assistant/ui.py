@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -46,6 +47,7 @@ element.addEventListener('click', (event) => {
 EXAMPLES = ["waterproof jacket for my 6 year old under $40", "reading glasses for grandpa",
             "wireless headphones for the gym", "给我6岁的儿子买一件40美元以下的防水外套", "a birthday gift for a 5 year old"]
 AUTO_SEGMENT = "let Aisle infer"
+HISTORY_TURNS = 50  # chat turns kept on screen (the conversation itself lives in the Assistant)
 FEEDBACK_THANKS = {"up": "Thanks! 👍 noted.", "down": "Got it — we won't show that one again in this chat.",
                    "bought": "Great choice! 🛍️ noted."}
 
@@ -98,9 +100,11 @@ def build_app(assistant: Assistant):
 
     segments = [AUTO_SEGMENT] + sorted(assistant.segments)
 
-    def send(message: str, history: list, state: dict, segment: str):
-        history = list(history or [])
+    def send(message: str, state: dict, segment: str):
+        # The history lives in the server-side state, never taken back from the browser: a client-sent
+        # chat history could name server files as Gradio file items.
         state = dict(state or {})
+        history = list(state.get("history", []))
         text = str(message or "").strip()
         if not text:
             yield history, state, gr.update(), gr.update(), ""
@@ -111,10 +115,12 @@ def build_app(assistant: Assistant):
         except Exception as err:  # never crash the chat: say what happened
             history += [{"role": "user", "content": text},
                         {"role": "assistant", "content": f"Sorry, something went wrong: {err}"}]
+            state["history"] = history[-2 * HISTORY_TURNS:]
             yield history, state, gr.update(), gr.update(), ""
             return
-        state.update(conversation=conversation_id, turn=rec.turn_id, items=[i.product.id for i in rec.items])
         history += [{"role": "user", "content": text}, {"role": "assistant", "content": reply_text(rec)}]
+        state.update(conversation=conversation_id, turn=rec.turn_id, items=[i.product.id for i in rec.items],
+                     history=history[-2 * HISTORY_TURNS:])
         choices = [f"{i.rank}. {i.product.title} [{i.product.id}]" for i in rec.items]
         yield (history, state, render_cards(rec.items, None, rec.turn_id, conversation_id),
                gr.update(choices=choices, value=None), "")
@@ -180,7 +186,7 @@ def build_app(assistant: Assistant):
         try:
             mapping = parse_mapping(mapping_text)
         except ValueError as err:
-            return str(err), ""
+            return markdown_literal(str(err)), ""
         paths = [Path(f if isinstance(f, str) else f.name) for f in (files if isinstance(files, list) else [files])]
 
         def report(done: int, total: int) -> None:
@@ -188,11 +194,14 @@ def build_app(assistant: Assistant):
         try:
             summary = assistant.rebuild_index(paths, mapping=mapping, progress=report)
         except Exception as err:
-            return f"Rebuild failed: {err}. The previous index keeps serving.", ""
+            return markdown_literal(f"Rebuild failed: {err}. The previous index keeps serving."), ""
+        finally:
+            for path in paths:  # Gradio's copy of the upload: nothing of a catalog stays in its folder
+                path.unlink(missing_ok=True)
         rows = "".join(f"<tr><td>{html.escape(r.file)}</td><td>{r.line}</td><td>{html.escape(r.reason)}</td></tr>"
                        for r in summary.report.rejections[:200])
         table = f"<table><tr><th>file</th><th>line</th><th>reason</th></tr>{rows}</table>" if rows else ""
-        return summary.format(), table
+        return markdown_literal(summary.format()), table
 
     def admin_status(token: str) -> str:
         if not assistant.staff_allowed(token):
@@ -215,8 +224,8 @@ def build_app(assistant: Assistant):
         try:
             assistant.switch_index(name or "")
         except Exception as err:
-            return f"Cannot switch: {err}"
-        return f"Now serving index `{name}`."
+            return markdown_literal(f"Cannot switch: {err}")
+        return markdown_literal(f"Now serving index {name}.")
 
     def admin_rollback(token: str) -> str:
         if not assistant.staff_allowed(token):
@@ -224,7 +233,7 @@ def build_app(assistant: Assistant):
         try:
             build = assistant.rollback_index()
         except Exception as err:
-            return f"Cannot roll back: {err}"
+            return markdown_literal(f"Cannot roll back: {err}")
         return f"Now serving the previous build `{build}`."
 
     def admin_forget(token: str, customer: str) -> str:
@@ -236,7 +245,8 @@ def build_app(assistant: Assistant):
         return (f"Forgotten: {removed['feedback']} feedback rows, {removed['turn']} turn logs and "
                 f"{removed['traces']} in-memory traces deleted; their events are left out of every later CF fit.")
 
-    with gr.Blocks(title="Aisle — shopping assistant") as app:
+    # delete_cache: Gradio's uploads older than an hour are removed every 10 minutes (and all at restart).
+    with gr.Blocks(title="Aisle — shopping assistant", delete_cache=(600, 3600)) as app:
         gr.Markdown("# 🛒 Aisle\nTell me what you're looking for — in English or 中文. Refine with "
                     "“make it blue”, “cheaper”, “show me more”, “something like the second one”.")
         with gr.Tab("Shop"):
@@ -259,8 +269,8 @@ def build_app(assistant: Assistant):
             feedback_note = gr.Markdown(elem_id="aisle-feedback-note")
             reset = gr.Button("Start over", elem_id="aisle-reset")
             outputs = [chatbot, state, cards, picked, message]
-            send_button.click(send, [message, chatbot, state, segment], outputs)
-            message.submit(send, [message, chatbot, state, segment], outputs)
+            send_button.click(send, [message, state, segment], outputs)
+            message.submit(send, [message, state, segment], outputs)
             up.click(lambda c, s: give_feedback("up", c, s), [picked, state], feedback_note)
             down.click(lambda c, s: give_feedback("down", c, s), [picked, state], feedback_note)
             bought.click(lambda c, s: give_feedback("bought", c, s), [picked, state], feedback_note)
@@ -308,6 +318,15 @@ def build_app(assistant: Assistant):
             stats_button.click(admin_status, [admin_token], rebuild_status)
             rollback_button.click(admin_rollback, [admin_token], rebuild_status)
     return app
+
+
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def markdown_literal(text: str) -> str:
+    """`text` shown as itself in a gr.Markdown: HTML escaped, Markdown syntax backslash-escaped, so a file's
+    header or an error message can never become a link, an image or a tag."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False)).replace("\n", "  \n")
 
 
 def parse_mapping(text: str) -> dict[str, str]:
@@ -373,6 +392,7 @@ def serve(settings: Settings, catalogs: list[Path] | None = None, host: str = "1
     print(f"serving index '{settings.index_name}' ({len(assistant.index.products)} products)")
     assistant.query_embedder()  # load the models before the first shopper waits for them
     assistant.cf_model
+    assistant.check_published_on_a_schedule()  # damaged index or model files show in /api/health
     if assistant.language_model() is None:
         print(f"note: answering without the LLM stage ({assistant._lm_error})")
     app = create_app(assistant)

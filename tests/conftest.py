@@ -80,3 +80,14 @@ def demo_settings(tmp_path_factory: pytest.TempPathFactory, minilm) -> Settings:
                         llm_model="none")  # the LLM stage has its own end-to-end tests
     ensure_demo_index(settings)
     return settings
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real `aisle serve` process over the demo store (hashing embedder, no LLM, a staff token), started
+    once per session; security tests reach it over HTTP as an outside caller would."""
+    from server_process import server_env, start_server
+    folder = tmp_path_factory.mktemp("live-server")
+    server = start_server(folder, env=server_env(folder, max_upload_bytes=str(32 * 1024 * 1024)))
+    yield server
+    server.stop()

@@ -93,7 +93,10 @@ def test_without_a_configured_token_staff_access_is_off(assistant: Assistant) ->
 
 def test_rebuild_publishes_and_a_bad_catalog_keeps_the_old_index(client: TestClient) -> None:
     csv = b"id,title,price\nA1,Blue rain jacket,20\nA2,,5\nA3,Garden hose,12\n"
-    response = client.post("/api/index/rebuild", files={"files": ("../../evil/c.csv", csv, "text/csv")},
+    evil = client.post("/api/index/rebuild", files={"files": ("../../evil/c.csv", csv, "text/csv")},
+                       headers={"X-Staff-Token": TOKEN})
+    assert evil.status_code == 400 and "not a plain file name" in evil.json()["detail"]
+    response = client.post("/api/index/rebuild", files={"files": ("c.csv", csv, "text/csv")},
                            headers={"X-Staff-Token": TOKEN})
     body = response.json()
     assert response.status_code == 200 and body["loaded"] == 2 and body["rejected"] == 1
@@ -132,9 +135,9 @@ def test_feedback_becomes_events_for_the_next_cf_fit(assistant: Assistant, tmp_p
 
     from assistant.cli import main
 
-    rec = assistant.recommend("rain jacket", k=2)
-    assistant.record_feedback("conv1", rec.turn_id, rec.items[0].product.id, "bought", customer="alice@example.com")
-    assistant.record_feedback("conv1", rec.turn_id, rec.items[1].product.id, "down", customer="alice@example.com")
+    conversation, rec = assistant.chat("rain jacket", customer="alice@example.com", k=2)
+    assistant.record_feedback(conversation, rec.turn_id, rec.items[0].product.id, "bought")
+    assistant.record_feedback(conversation, rec.turn_id, rec.items[1].product.id, "down")
     rows = assistant.shopper_data.as_events()
     assert [(r[1], r[2]) for r in rows] == [(rec.items[0].product.id, "purchase")]
     assert rows[0][0].startswith("c_") and "alice" not in rows[0][0]  # pseudonymised

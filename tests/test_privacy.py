@@ -216,8 +216,8 @@ def test_forget_removes_a_customer_everywhere_and_the_next_fit_never_saw_them(sh
     events = tmp_path / "events.csv"
     events.write_text(EVENTS)
     for customer in ("alice", "bob"):
-        _, rec = shop.chat(f"rain jacket, mail {customer}@example.com", customer=customer)
-        shop.record_feedback("c1", rec.turn_id, rec.items[0].product.id, "bought", customer=customer)
+        conversation, rec = shop.chat(f"rain jacket, mail {customer}@example.com", customer=customer)
+        shop.record_feedback(conversation, rec.turn_id, rec.items[0].product.id, "bought")
     alice = pseudonymizer(settings.state_dir)("alice")
     assert shop.shopper_data.counts(alice) == {"feedback": 1, "turn": 1}
     before = _fit(settings, events, "shop")
@@ -310,8 +310,8 @@ def test_llm_prompts_hold_no_customer_id_no_contact_details_and_no_other_convers
 
 
 def test_the_state_folder_holds_no_raw_customer_id_or_message(shop: Assistant) -> None:
-    _, rec = shop.chat("rain jacket for zed, zed@example.com", customer="zed-42")
-    shop.record_feedback("conv", rec.turn_id, rec.items[0].product.id, "up", customer="zed-42")
+    conversation, rec = shop.chat("rain jacket for zed, zed@example.com", customer="zed-42")
+    shop.record_feedback(conversation, rec.turn_id, rec.items[0].product.id, "up")
     shop.shopper_data.close()
     raw = _all_bytes(Path(shop.settings.state_dir))
     assert b"zed" not in raw and b"rain jacket" not in raw
@@ -371,8 +371,8 @@ def test_a_damaged_store_or_wrong_key_never_breaks_the_chat(shop: Assistant, dam
 
 
 def test_cli_reports_a_wrong_data_key_without_a_traceback(shop: Assistant, tmp_path: Path) -> None:
-    _, rec = shop.chat("rain jacket", customer="amy")
-    shop.record_feedback("c", rec.turn_id, rec.items[0].product.id, "up", customer="amy")
+    conversation, rec = shop.chat("rain jacket", customer="amy")
+    shop.record_feedback(conversation, rec.turn_id, rec.items[0].product.id, "up")
     events = tmp_path / "events.csv"
     events.write_text(EVENTS)
     env = {"AISLE_STATE_DIR": str(shop.settings.state_dir), "AISLE_INDEX_NAME": "shop",
