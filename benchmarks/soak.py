@@ -47,6 +47,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STAFF_TOKEN = "soak-staff-token"
+STOREFRONT_TOKEN = "soak-storefront-token"
 HOSTILE_TEXTS = {  # label -> message; each is answered (200) or refused (422), never a 5xx
     "empty": "",
     "blank": "   \t\n  ",
@@ -135,9 +136,11 @@ class Client:
                 body["conversation_id"] = conversation_id
             if self.rng.random() < 0.3:
                 body["segment"] = case["segment"]
-            if self.rng.random() < 0.2:
+            headers = {}
+            if self.rng.random() < 0.2:  # a signed-in shopper, named by the store's backend
                 body["customer"] = f"soak-customer-{self.rng.randrange(200)}"
-            status, answer = self.call("chat", "POST", "/api/recommend", {200}, body)
+                headers["X-Storefront-Token"] = STOREFRONT_TOKEN
+            status, answer = self.call("chat", "POST", "/api/recommend", {200}, body, headers=headers)
             if status != 200 or not answer or not isinstance(answer.get("items"), list):
                 return
             conversation_id = answer["conversation_id"]
@@ -220,7 +223,8 @@ def start_server(folder: Path, args: argparse.Namespace) -> tuple[subprocess.Pop
     port = free_port()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("AISLE_")},
            "AISLE_INDEX_DIR": str(folder / "index"), "AISLE_STATE_DIR": str(folder / "state"),
-           "AISLE_STAFF_TOKEN": STAFF_TOKEN, "AISLE_LLM_MODEL": args.llm, "AISLE_EMBEDDER": args.embedder,
+           "AISLE_STAFF_TOKEN": STAFF_TOKEN, "AISLE_STOREFRONT_TOKEN": STOREFRONT_TOKEN,
+           "AISLE_LLM_MODEL": args.llm, "AISLE_EMBEDDER": args.embedder,
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     log = folder / "server.log"
     with open(log, "wb") as output:  # the server keeps its own copy of the descriptor

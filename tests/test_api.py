@@ -158,3 +158,24 @@ def test_a_lone_surrogate_is_refused_with_422_not_500(client: TestClient) -> Non
     response = client.post("/api/recommend", content=b'{"message": "\\ud800 rain jacket"}',
                            headers={"content-type": "application/json"})
     assert response.status_code == 422 and response.json()["detail"]
+
+
+def test_a_customer_id_is_trusted_only_from_the_storefront(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from fastapi.testclient import TestClient
+
+    from assistant.api import create_app
+    from conftest import shop_over
+    from assistant.config import Settings
+
+    settings = Settings(index_dir=tmp_path / "index", index_name="shop", embedder="hashing",
+                        state_dir=tmp_path / "state")
+    shop = shop_over(replace(settings, storefront_token="front-secret"), 12)
+    client = TestClient(create_app(shop, mount_ui=False))
+    body = {"message": "rain jacket", "customer": "alice"}
+    assert client.post("/api/recommend", json=body).status_code == 401
+    assert client.post("/api/recommend", json=body, headers={"X-Storefront-Token": "nope"}).status_code == 401
+    trusted = client.post("/api/recommend", json=body, headers={"X-Storefront-Token": "front-secret"})
+    assert trusted.status_code == 200 and trusted.json()["items"]
+    assert shop.turn(trusted.json()["turn_id"]).customer  # the pseudonym of the named customer

@@ -102,6 +102,9 @@ def test_shop_two_turns_feedback_and_staff_trace(app_url: str, page) -> None:
     page.get_by_role("tab", name="Shop").click()
     chat(page, "show me more")
     assert declined not in page.evaluate(CARD_IDS).split(",")  # a thumbs-down hides it in this conversation
+    # Nothing secret stays in the browser: no staff token and no shopper message in its storage.
+    stored = page.evaluate("() => JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])")
+    assert TOKEN not in stored and "waterproof" not in stored and "make it blue" not in stored, stored
 
 
 def test_staff_view_refuses_a_wrong_token(app_url: str, page) -> None:

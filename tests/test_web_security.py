@@ -112,6 +112,12 @@ def test_what_gradio_received_is_served_back_and_a_clean_chat_answers(live_serve
     assert "aisle-card" in text
 
 
+def test_gradio_keeps_no_run_history(live_server: ServerProcess) -> None:
+    """Gradio's run history would keep every event's inputs (a staff token among them) for the browser."""
+    config = live_server.request("GET", "/config").json()
+    assert config.get("run_history") is False and "runs" not in config.get("footer_links", [])
+
+
 def test_the_server_never_reaches_the_network(live_server: ServerProcess) -> None:
     """Started, and serving chats, with networking blocked but for loopback: no version check, no analytics."""
     live_server.request("POST", "/api/recommend", body={"message": "wool socks"})
@@ -266,3 +272,22 @@ def test_admin_error_text_renders_no_markup_from_a_file_header(live_server: Serv
     assert "<img" not in text and "![pwn](" not in text and "](javascript" not in text
     assert "&lt;img" in text  # shown, as text
     assert not Path(uploaded).exists()  # Gradio's copy of the upload is removed after the rebuild
+
+
+def multipart(files: list[tuple[bytes, bytes]], boundary: bytes = b"aisleboundary") -> tuple[bytes, dict]:
+    parts = b"".join(b"--" + boundary + b'\r\nContent-Disposition: form-data; name="files"; filename="' + name +
+                     b'"\r\nContent-Type: text/csv\r\n\r\n' + content + b"\r\n" for name, content in files)
+    return parts + b"--" + boundary + b"--\r\n", {"Content-Type": "multipart/form-data; boundary=" + boundary.decode()}
+
+
+@pytest.mark.parametrize("names", [[b".."], [b"."], [b"a" * 300 + b".csv"], [b"shop\x00.csv"], [b"../../x.csv"],
+                                   [b"same.csv", b"same.csv"]],
+                         ids=["dot-dot", "dot", "300 characters", "NUL", "a path", "two of one name"])
+def test_odd_upload_names_get_a_clear_4xx_and_the_index_keeps_serving(live_server: ServerProcess,
+                                                                       names: list[bytes]) -> None:
+    before = live_server.request("GET", "/api/health").json()
+    body, headers = multipart([(name, b"id,title,price\nA1,Rain jacket,20\n") for name in names])
+    answer = live_server.request("POST", "/api/index/rebuild", raw=body, headers={**headers, **live_server.staff()})
+    assert 400 <= answer.status < 500 and answer.json()["detail"], answer.body
+    after = live_server.request("GET", "/api/health").json()
+    assert after["build"] == before["build"] and after["products"] == before["products"]
