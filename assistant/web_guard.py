@@ -79,7 +79,7 @@ class RequestGuard:
         if body is None:
             await _respond(send, 413, f"request body over {limit:,} bytes")
             return
-        if path.startswith(GRADIO_PREFIX + "/"):
+        if not path.startswith("/api/"):  # every Gradio route, whatever its prefix or alias
             problem = self._foreign_file_item(body)
             if problem:
                 await _respond(send, 400, problem)
