@@ -136,3 +136,23 @@ def test_admin_forgets_a_customer(app_url: str, page) -> None:
     page.locator("#aisle-forget").click()
     page.locator("#aisle-forget-status").get_by_text("Forgotten:").wait_for()
     assert "left out of every later CF fit" in page.locator("#aisle-forget-status").inner_text()
+
+
+def test_nothing_secret_stays_in_the_browser_of_the_real_server(live_server, page) -> None:
+    """Against the real `aisle serve` process: after a chat and staff and admin use, the browser's storage
+    holds neither the staff token nor the shopper's message."""
+    from server_process import STAFF_TOKEN
+
+    page.goto(live_server.base)
+    page.locator("#aisle-message textarea").wait_for()
+    chat(page, "a teddy bear for my niece")
+    page.get_by_role("tab", name="Staff").click()
+    page.locator("#aisle-staff-token input").fill(STAFF_TOKEN)
+    page.locator("#aisle-staff-load").click()
+    page.wait_for_timeout(1500)
+    page.get_by_role("tab", name="Admin").click()
+    page.locator("#aisle-admin-token input").fill(STAFF_TOKEN)
+    page.get_by_role("button", name="Index statistics").click()
+    page.get_by_text("products,").first.wait_for()
+    stored = page.evaluate("() => JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])")
+    assert STAFF_TOKEN not in stored and "teddy" not in stored, stored
