@@ -16,12 +16,12 @@ from typing import Iterator, Literal
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from .assistant import STORE_ERRORS, Assistant, StoreUnavailable
 
-from .web_guard import BodyLimits, RequestGuard, private_upload_dir
+from .web_guard import BodyLimits, RequestGuard, private_upload_dir, staff_token_from
 
 STOREFRONT_HEADER = "X-Storefront-Token"
 
@@ -98,8 +98,7 @@ def create_app(assistant: Assistant, mount_ui: bool = True) -> FastAPI:
 
     def require_staff(x_staff_token: str | None = Header(None), authorization: str | None = Header(None)) -> None:
         # RequestGuard already refused a bad token before the body was read; this keeps each route safe alone.
-        refusal = staff_refusal(x_staff_token or (authorization[7:] if authorization and
-                                                  authorization.startswith("Bearer ") else None))
+        refusal = staff_refusal(staff_token_from(x_staff_token, authorization))
         if refusal is not None:
             raise HTTPException(*refusal)
 

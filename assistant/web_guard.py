@@ -97,10 +97,7 @@ class RequestGuard:
 
     def _refuse_early(self, path: str, headers: dict[str, str]) -> tuple[int, str] | None:
         if path in STAFF_PATHS:
-            authorization = headers.get("authorization", "")
-            token = headers.get("x-staff-token") or (authorization[7:] if authorization.startswith("Bearer ")
-                                                     else None)
-            return self.staff_check(token)
+            return self.staff_check(staff_token_from(headers.get("x-staff-token"), headers.get("authorization")))
         if path.startswith(GRADIO_PREFIX + "/proxy="):
             return 403, "this server fetches nothing for its clients"
         if path.startswith(GRADIO_PREFIX + "/file="):
@@ -180,6 +177,13 @@ class RequestGuard:
                     path.unlink()
             except OSError:
                 pass
+
+
+def staff_token_from(x_staff_token: str | None, authorization: str | None) -> str | None:
+    """The staff token a request carries: `X-Staff-Token`, else `Authorization: Bearer ...`."""
+    if x_staff_token:
+        return x_staff_token
+    return authorization[7:] if authorization and authorization.startswith("Bearer ") else None
 
 
 async def _read_capped(receive: Receive, limit: int) -> bytes | None:
