@@ -1,13 +1,13 @@
 """Launch Aisle's web app on the built-in demo store: `python app.py` (or `make run`).
 
 Environment: AISLE_PORT (default 7860), AISLE_HOST (default 127.0.0.1), and every AISLE_* setting
-of assistant/config.py (e.g. AISLE_INDEX_NAME to serve another built index).
+of assistant/core/config.py (e.g. AISLE_INDEX_NAME to serve another built index).
 """
 
 import os
 
-from assistant.config import load_settings
-from assistant.ui import serve
+from assistant.core.config import load_settings
+from assistant.surfaces.web import serve
 
 if __name__ == "__main__":
     serve(load_settings(), host=os.environ.get("AISLE_HOST", "127.0.0.1"),

@@ -20,10 +20,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.collaborative import build_interactions, cf_model_names, make_cf_model  # noqa: E402
-from assistant.customers import InteractionLog, read_customers, read_events  # noqa: E402
-from assistant.evaluation import evaluate_model, format_table, leave_last_out  # noqa: E402
-from assistant.privacy import Pseudonymizer  # noqa: E402
+from assistant.behaviour.collaborative import build_interactions, cf_model_names, make_cf_model  # noqa: E402
+from assistant.ingest.customers import InteractionLog, read_customers, read_events  # noqa: E402
+from assistant.evaluation.metrics import evaluate_model, format_table, leave_last_out  # noqa: E402
+from assistant.privacy.keys import Pseudonymizer  # noqa: E402
 
 
 def synthetic_log(events: int, seed: int = 0) -> InteractionLog:

@@ -22,11 +22,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.assistant import Assistant, ensure_demo_index  # noqa: E402
-from assistant.config import Settings  # noqa: E402
-from assistant.evaluation import evaluate_requests, gain, graded_ndcg, load_request_cases, matches_hard  # noqa
-from assistant.llm import make_language_model  # noqa: E402
-from assistant.rerank import rerank  # noqa: E402
+from assistant.service.assistant import Assistant, ensure_demo_index  # noqa: E402
+from assistant.core.config import Settings  # noqa: E402
+from assistant.evaluation.metrics import evaluate_requests, gain, graded_ndcg, load_request_cases, matches_hard  # noqa
+from assistant.llm.model import make_language_model  # noqa: E402
+from assistant.llm.rerank import rerank  # noqa: E402
 
 
 def p50_p95(values: list[float]) -> tuple[float, float]:

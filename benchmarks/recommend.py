@@ -21,9 +21,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.assistant import Assistant, ensure_demo_index  # noqa: E402
-from assistant.config import Settings  # noqa: E402
-from assistant.evaluation import load_request_cases  # noqa: E402
+from assistant.service.assistant import Assistant, ensure_demo_index  # noqa: E402
+from assistant.core.config import Settings  # noqa: E402
+from assistant.evaluation.metrics import load_request_cases  # noqa: E402
 
 
 def percentiles(times: list[float]) -> tuple[float, float]:

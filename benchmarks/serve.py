@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.api import create_app, serving_in_background  # noqa: E402
-from assistant.assistant import Assistant, ensure_demo_index  # noqa: E402
-from assistant.config import Settings  # noqa: E402
-from assistant.evaluation import load_request_cases  # noqa: E402
+from assistant.surfaces.api import create_app, serving_in_background  # noqa: E402
+from assistant.service.assistant import Assistant, ensure_demo_index  # noqa: E402
+from assistant.core.config import Settings  # noqa: E402
+from assistant.evaluation.metrics import load_request_cases  # noqa: E402
 
 
 def post(url: str, body: dict) -> tuple[float, bool]:

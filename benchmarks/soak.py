@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/soak.py [--minutes 30] [--clients 20] [--llm none|qwen] [--bound-mb 50] [--json]
 
-Starts the real app (`python -m assistant.cli serve`: the demo store indexed with the real embedder, the
+Starts the real app (`python -m assistant.surfaces.cli serve`: the demo store indexed with the real embedder, the
 Gradio UI mounted, its own temporary index and state folders, a staff token, the LLM off unless --llm) as a
 separate process on a free loopback port, so its memory can be read from /proc/PID/status. Then
 `--clients` threads send a mix for `--minutes` minutes: multi-turn conversations (first messages and
@@ -228,7 +228,7 @@ def start_server(folder: Path, args: argparse.Namespace) -> tuple[subprocess.Pop
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     log = folder / "server.log"
     with open(log, "wb") as output:  # the server keeps its own copy of the descriptor
-        process = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)],
+        process = subprocess.Popen([sys.executable, "-m", "assistant.surfaces.cli", "serve", "--port", str(port)],
                                    cwd=folder, env=env, stdout=output, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + args.startup_timeout

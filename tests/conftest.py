@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.catalog import Product
-from assistant.config import Settings
+from assistant.ingest.catalog import Product
+from assistant.core.config import Settings
 
 
 @pytest.fixture(autouse=True)
@@ -41,8 +41,8 @@ def shop_over(settings: Settings, count: int, **changes: object):
     (plus `changes`); the catalog file goes beside the index folder."""
     from dataclasses import replace
 
-    from assistant.assistant import Assistant
-    from assistant.catalog import write_jsonl
+    from assistant.service.assistant import Assistant
+    from assistant.ingest.catalog import write_jsonl
     catalog = Path(settings.index_dir).parent / f"catalog-{count}.jsonl"
     write_jsonl(make_products(count), catalog)
     shop = Assistant(replace(settings, llm_model="none", **changes))
@@ -53,28 +53,28 @@ def shop_over(settings: Settings, count: int, **changes: object):
 @pytest.fixture(scope="session")
 def minilm():
     """The real all-MiniLM-L6-v2 embedder, loaded once for the whole session."""
-    from assistant.embedding import make_embedder
+    from assistant.index.embedding import make_embedder
     return make_embedder("minilm", threads=2)
 
 
 @pytest.fixture(scope="session")
 def use_embedder():
     """The real multilingual USE embedder, loaded once for the whole session."""
-    from assistant.embedding import make_embedder
+    from assistant.index.embedding import make_embedder
     return make_embedder("use", threads=2)
 
 
 @pytest.fixture(scope="session")
 def demo_assistant(demo_settings: Settings):
     """One Assistant over the real demo index, shared by the end-to-end tests."""
-    from assistant.assistant import Assistant
+    from assistant.service.assistant import Assistant
     return Assistant(demo_settings)
 
 
 @pytest.fixture(scope="session")
 def demo_settings(tmp_path_factory: pytest.TempPathFactory, minilm) -> Settings:
     """The demo store indexed with the real MiniLM model (built once per session)."""
-    from assistant.assistant import ensure_demo_index
+    from assistant.service.assistant import ensure_demo_index
     root = tmp_path_factory.mktemp("demo")
     settings = Settings(index_dir=root / "index", index_name="demo", embedder="minilm", state_dir=root / "state",
                         llm_model="none")  # the LLM stage has its own end-to-end tests

@@ -145,7 +145,7 @@ def start_server(folder: Path, args: list[str] | None = None, env: dict[str, str
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = folder / "server.log"
-    argv = command or [sys.executable, "-m", "assistant.cli", "serve"]
+    argv = command or [sys.executable, "-m", "assistant.surfaces.cli", "serve"]
     with open(log, "wb") as output:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen([*argv, "--port", str(port), *(args or [])], cwd=folder,
                                    env=env or server_env(folder), stdout=output, stderr=subprocess.STDOUT)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.api import create_app
-from assistant.assistant import Assistant
-from assistant.config import Settings
+from assistant.surfaces.api import create_app
+from assistant.service.assistant import Assistant
+from assistant.core.config import Settings
 from conftest import shop_over
 
 TOKEN = "s3cret-staff-token"
@@ -116,8 +116,8 @@ def test_openapi_docs_are_served(client: TestClient) -> None:
 def test_aisle_why_asks_the_running_server(assistant: Assistant) -> None:
     from click.testing import CliRunner
 
-    from assistant.api import serving_in_background
-    from assistant.cli import main
+    from assistant.surfaces.api import serving_in_background
+    from assistant.surfaces.cli import main
 
     with serving_in_background(create_app(assistant, mount_ui=False)) as url:
         rec = assistant.recommend("rain jacket", k=2)
@@ -133,7 +133,7 @@ def test_aisle_why_asks_the_running_server(assistant: Assistant) -> None:
 def test_feedback_becomes_events_for_the_next_cf_fit(assistant: Assistant, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from assistant.cli import main
+    from assistant.surfaces.cli import main
 
     conversation, rec = assistant.chat("rain jacket", customer="alice@example.com", k=2)
     assistant.record_feedback(conversation, rec.turn_id, rec.items[0].product.id, "bought")
@@ -165,9 +165,9 @@ def test_a_customer_id_is_trusted_only_from_the_storefront(tmp_path: Path) -> No
 
     from fastapi.testclient import TestClient
 
-    from assistant.api import create_app
+    from assistant.surfaces.api import create_app
     from conftest import shop_over
-    from assistant.config import Settings
+    from assistant.core.config import Settings
 
     settings = Settings(index_dir=tmp_path / "index", index_name="shop", embedder="hashing",
                         state_dir=tmp_path / "state")

@@ -18,8 +18,8 @@ TOKEN = "browser-test-token"
 
 @pytest.fixture(scope="module")
 def app_url(demo_settings):
-    from assistant.api import create_app, serving_in_background
-    from assistant.assistant import Assistant
+    from assistant.surfaces.api import create_app, serving_in_background
+    from assistant.service.assistant import Assistant
 
     assistant = Assistant(replace(demo_settings, llm_model="qwen", staff_token=TOKEN))
     with serving_in_background(create_app(assistant)) as url:

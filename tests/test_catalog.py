@@ -1,4 +1,4 @@
-"""Unit tests for assistant.catalog: values, encodings, delimiters, mapping, validation, formats."""
+"""Unit tests for assistant.ingest.catalog: values, encodings, delimiters, mapping, validation, formats."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from assistant.catalog import (
+from assistant.ingest.catalog import (
     CatalogError,
     CatalogReport,
     Product,

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.catalog import read_catalog
-from assistant.config import ReadLimits, Settings, load_settings
-from assistant.customers import read_customers, read_events
-from assistant.tabular import DataFileError, json_depth_exceeds
+from assistant.ingest.catalog import read_catalog
+from assistant.core.config import ReadLimits, Settings, load_settings
+from assistant.ingest.customers import read_customers, read_events
+from assistant.ingest.tabular import DataFileError, json_depth_exceeds
 
 ROOT = Path(__file__).resolve().parent.parent
 MiB = 1024 * 1024
@@ -110,9 +110,9 @@ def test_damaged_gzip_is_a_data_file_error(tmp_path: Path) -> None:
 
 MEASURE = textwrap.dedent("""
     import json, sys, time
-    from assistant.catalog import read_catalog
-    from assistant.config import ReadLimits
-    from assistant.tabular import DataFileError
+    from assistant.ingest.catalog import read_catalog
+    from assistant.core.config import ReadLimits
+    from assistant.ingest.tabular import DataFileError
     limits = ReadLimits(**json.loads(sys.argv[2]))
     def kib(field):
         return int(open("/proc/self/status").read().split(field + ":")[1].split()[0])

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assistant.catalog import write_jsonl
-from assistant.cli import EXIT_FAILED, EXIT_SOME_REJECTED, main
+from assistant.ingest.catalog import write_jsonl
+from assistant.surfaces.cli import EXIT_FAILED, EXIT_SOME_REJECTED, main
 from conftest import make_products
 
 
@@ -99,6 +99,6 @@ def test_help_is_fast_and_imports_no_heavy_library() -> None:
             "print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-    help_text = subprocess.run([sys.executable, "-m", "assistant.cli", "index", "build", "--help"],
+    help_text = subprocess.run([sys.executable, "-m", "assistant.surfaces.cli", "index", "build", "--help"],
                                capture_output=True, text=True, check=True).stdout
     assert "--map FIELD=COLUMN" in help_text and "Exit status" in help_text

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.collaborative import build_interactions, make_cf_model
-from assistant.customers import parse_timestamp, read_customers, read_events
-from assistant.privacy import KEY_ENV, Pseudonymizer, load_key, pseudonymizer
-from assistant.tabular import DataFileError
+from assistant.behaviour.collaborative import build_interactions, make_cf_model
+from assistant.ingest.customers import parse_timestamp, read_customers, read_events
+from assistant.privacy.keys import KEY_ENV, Pseudonymizer, load_key, pseudonymizer
+from assistant.ingest.tabular import DataFileError
 
 KEY = Pseudonymizer(b"k" * 32)
 

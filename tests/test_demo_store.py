@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.catalog import read_catalog
+from assistant.ingest.catalog import read_catalog
 from assistant.demo import DATA_DIR, catalog_path, customers_path, events_path
 from assistant.demo.generate import generate
 

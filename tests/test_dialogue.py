@@ -8,7 +8,7 @@ import time
 import pytest
 
 from assistant.demo import catalog_path
-from assistant.dialogue import (
+from assistant.understand.dialogue import (
     Conversation,
     Request,
     _clean,

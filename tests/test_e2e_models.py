@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.assistant import Assistant
-from assistant.catalog import CatalogReport, Product
-from assistant.config import Settings
-from assistant.embedding import EmbedderUnavailable, MiniLMEmbedder, USEEmbedder
-from assistant.index_store import build_index, load_index
+from assistant.service.assistant import Assistant
+from assistant.ingest.catalog import CatalogReport, Product
+from assistant.core.config import Settings
+from assistant.index.embedding import EmbedderUnavailable, MiniLMEmbedder, USEEmbedder
+from assistant.index.store import build_index, load_index
 
 pytestmark = pytest.mark.slow
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.dialogue import Conversation
-from assistant.evaluation import evaluate_requests, load_request_cases, ranking_modes
+from assistant.understand.dialogue import Conversation
+from assistant.evaluation.metrics import evaluate_requests, load_request_cases, ranking_modes
 
 pytestmark = pytest.mark.slow
 REQUESTS = Path(__file__).parent / "data" / "requests.jsonl"

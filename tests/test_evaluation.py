@@ -8,9 +8,9 @@ import math
 import pytest
 from click.testing import CliRunner
 
-from assistant.cli import main
-from assistant.customers import InteractionLog
-from assistant.evaluation import leave_last_out, ndcg_at_k, recall_at_k, reciprocal_rank
+from assistant.surfaces.cli import main
+from assistant.ingest.customers import InteractionLog
+from assistant.evaluation.metrics import leave_last_out, ndcg_at_k, recall_at_k, reciprocal_rank
 
 
 def test_metric_known_answers() -> None:

@@ -10,11 +10,11 @@ from typing import Sequence
 import numpy as np
 import pytest
 
-from assistant.catalog import Product, read_catalog
-from assistant.dialogue import parse_message
-from assistant.explain import Reason, check_reason, explain, reason_prompts, template_reason
-from assistant.hybrid import Candidate
-from assistant.llm import LanguageModel, ModelUnavailable
+from assistant.ingest.catalog import Product, read_catalog
+from assistant.understand.dialogue import parse_message
+from assistant.reasons.explain import Reason, check_reason, explain, reason_prompts, template_reason
+from assistant.rank.hybrid import Candidate
+from assistant.llm.model import LanguageModel, ModelUnavailable
 
 DEMO = Path(__file__).resolve().parent.parent / "assistant" / "demo" / "data" / "products.jsonl"
 
@@ -231,13 +231,13 @@ def test_reason_prompts_quote_the_request_and_ask_for_the_language() -> None:
 
 @pytest.fixture(scope="session")
 def smollm2():
-    from assistant.llm import make_language_model
+    from assistant.llm.model import make_language_model
     return make_language_model("smollm2", threads=2)
 
 
 @pytest.fixture(scope="session")
 def qwen():
-    from assistant.llm import make_language_model
+    from assistant.llm.model import make_language_model
     return make_language_model("qwen", threads=2)
 
 
@@ -289,7 +289,7 @@ def test_a_price_claim_must_be_the_products_price_not_the_budget() -> None:
 
 
 def test_reasons_speak_to_the_shopper() -> None:
-    from assistant.explain import clean_generation
+    from assistant.reasons.explain import clean_generation
     assert clean_generation("This jacket suits the shopper's request because it is waterproof.") == \
         "This jacket suits your request because it is waterproof."
     assert clean_generation("这款外套符合购物者的需求。") == "这款外套符合您的需求。"

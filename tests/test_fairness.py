@@ -10,18 +10,18 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from assistant.attributes import ProductFeatures
-from assistant.catalog import Product
-from assistant.cli import main
-from assistant.collaborative import build_interactions
-from assistant.config import FusionSettings
-from assistant.customers import InteractionLog
-from assistant.dialogue import Request
-from assistant.evaluation import evaluate_model, leave_last_out
-from assistant.fairness import (PLOTS, SegmentQuality, exposure, exposure_weight, gini, heldout_cf, lorenz,
+from assistant.rank.attributes import ProductFeatures
+from assistant.ingest.catalog import Product
+from assistant.surfaces.cli import main
+from assistant.behaviour.collaborative import build_interactions
+from assistant.core.config import FusionSettings
+from assistant.ingest.customers import InteractionLog
+from assistant.understand.dialogue import Request
+from assistant.evaluation.metrics import evaluate_model, leave_last_out
+from assistant.evaluation.fairness import (PLOTS, SegmentQuality, exposure, exposure_weight, gini, heldout_cf, lorenz,
                                 price_tiers, shares)
-from assistant.hybrid import cap_popular, popular_head, popular_limit, popularity_deciles, rank
-from assistant.segments import GENERAL
+from assistant.rank.hybrid import cap_popular, popular_head, popular_limit, popularity_deciles, rank
+from assistant.rank.segments import GENERAL
 from conftest import make_products
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -226,11 +226,11 @@ def test_eval_fairness_help_and_bad_cap() -> None:
 @pytest.mark.slow
 def test_fairness_on_the_real_demo_index(demo_assistant, demo_settings) -> None:
     """MiniLM demo index: the uncapped hybrid keeps its labelled NDCG; a cap moves exposure off the head."""
-    from assistant.customers import read_customers, read_events
+    from assistant.ingest.customers import read_customers, read_events
     from assistant.demo import customers_path, events_path
-    from assistant.evaluation import load_request_cases
-    from assistant.fairness import evaluate_fairness
-    from assistant.privacy import pseudonymizer
+    from assistant.evaluation.metrics import load_request_cases
+    from assistant.evaluation.fairness import evaluate_fairness
+    from assistant.privacy.keys import pseudonymizer
 
     pseudonymize = pseudonymizer(demo_settings.state_dir)
     log = read_events([events_path()], pseudonymize)

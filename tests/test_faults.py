@@ -1,6 +1,6 @@
 """Fault injection on index builds: `kill -9` at seeded-random moments, and a disk that fills up.
 
-The promise under test (assistant/index_store.py): whatever happens to a build, `index/<name>` points at a
+The promise under test (assistant/index/store.py): whatever happens to a build, `index/<name>` points at a
 complete, checksum-verified build — the previous one or the complete new one — never a half-written one,
 and the next normal build cleans up what a dead build left behind.
 """
@@ -26,12 +26,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from assistant.assistant import Assistant
-from assistant.catalog import CatalogReport, Product, write_jsonl
-from assistant.cli import EXIT_FAILED, main
-from assistant.config import Settings
-from assistant.embedding import HashingEmbedder
-from assistant.index_store import (IndexDiskFull, build_index, list_builds, load_build, load_index,
+from assistant.service.assistant import Assistant
+from assistant.ingest.catalog import CatalogReport, Product, write_jsonl
+from assistant.surfaces.cli import EXIT_FAILED, main
+from assistant.core.config import Settings
+from assistant.index.embedding import HashingEmbedder
+from assistant.index.store import (IndexDiskFull, build_index, list_builds, load_build, load_index,
                                    published_path)
 from conftest import make_products
 
@@ -70,9 +70,9 @@ CHILD = textwrap.dedent("""
     root, version, count, log_path, pause = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], float(sys.argv[5])
     sys.path.insert(0, {tests!r})
     import faiss  # noqa: F401 - loaded before "ready", so the measured window is the build alone
-    from assistant import index_store, vector_index
-    from assistant.catalog import CatalogReport
-    from assistant.embedding import HashingEmbedder
+    from assistant.index import store as index_store, vector_index
+    from assistant.ingest.catalog import CatalogReport
+    from assistant.index.embedding import HashingEmbedder
     from test_faults import catalog
 
     log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)

@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.assistant import Assistant
-from assistant.catalog import CatalogReport, write_jsonl
-from assistant.config import Settings
-from assistant.embedding import HashingEmbedder
-from assistant.index_store import (IndexCorrupt, IndexError_, IndexNotFound, build_index, list_builds,
+from assistant.service.assistant import Assistant
+from assistant.ingest.catalog import CatalogReport, write_jsonl
+from assistant.core.config import Settings
+from assistant.index.embedding import HashingEmbedder
+from assistant.index.store import (IndexCorrupt, IndexError_, IndexNotFound, build_index, list_builds,
                                    list_indexes, load_index, published_path, rollback)
 from conftest import make_products
 
@@ -133,9 +133,9 @@ KILL_SCRIPT = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     sys.path.insert(0, {tests!r})
-    from assistant.catalog import CatalogReport
-    from assistant.embedding import HashingEmbedder
-    from assistant.index_store import build_index
+    from assistant.ingest.catalog import CatalogReport
+    from assistant.index.embedding import HashingEmbedder
+    from assistant.index.store import build_index
     from conftest import make_products
 
     class SlowEmbedder(HashingEmbedder):
@@ -254,7 +254,7 @@ def test_a_damaged_published_build_falls_back_to_the_previous_good_one(settings:
 
 
 def test_pruning_never_removes_the_published_build_under_a_relative_index_folder(settings: Settings) -> None:
-    from assistant.index_store import _prune, rollback
+    from assistant.index.store import _prune, rollback
     root = Path("index")  # relative, as the default setting is (the test runs in its own folder)
     for version in range(2):
         build_index(make_products(5 + version), CatalogReport(), HashingEmbedder(), root, "shop", keep_builds=5)

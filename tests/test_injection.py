@@ -22,12 +22,12 @@ import re
 
 import pytest
 
-from assistant.catalog import Product
-from assistant.dialogue import parse_message
-from assistant.explain import explain
-from assistant.hybrid import Candidate
-from assistant.prompts import quote
-from assistant.rerank import product_card, rerank
+from assistant.ingest.catalog import Product
+from assistant.understand.dialogue import parse_message
+from assistant.reasons.explain import explain
+from assistant.rank.hybrid import Candidate
+from assistant.llm.prompts import quote
+from assistant.llm.rerank import product_card, rerank
 
 TOLERANCE = 0.05  # the target; the slow tests print the measured margins (run with -s)
 
@@ -89,7 +89,7 @@ def test_quote_cannot_close_its_quote_or_open_a_chat_turn(attack: str) -> None:
 
 @pytest.fixture(scope="session")
 def qwen():
-    from assistant.llm import make_language_model
+    from assistant.llm.model import make_language_model
     return make_language_model(threads=2)
 
 

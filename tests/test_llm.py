@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import llm
-from assistant.llm import ModelUnavailable
+from assistant.llm import model as llm
+from assistant.llm.model import ModelUnavailable
 
 
 # ----------------------------------------------------------------------------------- no model needed
@@ -210,7 +210,7 @@ def test_qwen_judges_yes_no_sensibly() -> None:
 
 @pytest.mark.slow
 def test_generate_with_a_shared_prefix_equals_whole_prompts(smollm2: llm.TransformersLM) -> None:
-    from assistant.explain import shared_prefix
+    from assistant.reasons.explain import shared_prefix
 
     prompts = [smollm2.chat_prompt("You are a helpful shop assistant. Answer in one sentence.",
                                    f"Shopper: I need a gift.\nProduct: {item}\nWhy does it suit them?")

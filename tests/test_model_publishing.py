@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.assistant import Assistant, cf_model_dir
-from assistant.collaborative import (Interactions, ModelCorrupt, build_interactions, check_cf_model, list_versions,
+from assistant.service.assistant import Assistant, cf_model_dir
+from assistant.behaviour.collaborative import (Interactions, ModelCorrupt, build_interactions, check_cf_model, list_versions,
                                      load_cf_model, load_serving_cf_model, make_cf_model)
-from assistant.config import Settings
-from assistant.customers import InteractionLog
-from assistant.index_store import published_path
+from assistant.core.config import Settings
+from assistant.ingest.customers import InteractionLog
+from assistant.index.store import published_path
 from conftest import shop_over
 from server_process import server_env, start_server
 

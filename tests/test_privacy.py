@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from assistant.assistant import Assistant, open_shopper_data, shopper_data_path
-from assistant.cli import main
-from assistant.config import Settings
-from assistant.llm import LanguageModel
-from assistant.pii import found, scrub
-from assistant.privacy import DataCipher, DataKeyError, data_cipher, forgotten, pseudonymizer
-from assistant.shopper_data import ShopperData
+from assistant.service.assistant import Assistant, open_shopper_data, shopper_data_path
+from assistant.surfaces.cli import main
+from assistant.core.config import Settings
+from assistant.llm.model import LanguageModel
+from assistant.privacy.pii import found, scrub
+from assistant.privacy.keys import DataCipher, DataKeyError, data_cipher, forgotten, pseudonymizer
+from assistant.service.shopper_data import ShopperData
 from conftest import shop_over
 
 # ---------------------------------------------------------------------------- PII scrubbing
@@ -162,7 +162,7 @@ def test_retention_is_applied_when_the_store_opens(tmp_path: Path, monkeypatch: 
     store = ShopperData(tmp_path / "d.sqlite", data_cipher(tmp_path), retention_days=1)
     _fill(store)
     store.close()
-    import assistant.shopper_data as module
+    import assistant.service.shopper_data as module
     later = module.time.time() + 2 * 86400
     monkeypatch.setattr(module.time, "time", lambda: later)
     assert ShopperData(tmp_path / "d.sqlite", data_cipher(tmp_path), retention_days=1).counts()["feedback"] == 0
@@ -261,7 +261,7 @@ def test_forget_drops_in_memory_traces_and_the_profile(shop: Assistant) -> None:
 def test_forget_over_the_api_needs_the_staff_token(shop: Assistant) -> None:
     from fastapi.testclient import TestClient
 
-    from assistant.api import create_app
+    from assistant.surfaces.api import create_app
     shop.settings = replace(shop.settings, staff_token="tok")
     client = TestClient(create_app(shop, mount_ui=False))
     assert client.post("/api/forget", json={"customer": "x"}).status_code in (401, 403)
@@ -346,7 +346,7 @@ def test_a_damaged_store_or_wrong_key_never_breaks_the_chat(shop: Assistant, dam
                                                              capsys: pytest.CaptureFixture) -> None:
     from fastapi.testclient import TestClient
 
-    from assistant.api import create_app
+    from assistant.surfaces.api import create_app
     conversation, rec = shop.chat("rain jacket", customer="amy")
     shop.record_feedback(conversation, rec.turn_id, rec.items[0].product.id, "down")
     shop.shopper_data.close()
@@ -406,7 +406,7 @@ def test_traces_hold_no_personal_data(shop: Assistant) -> None:
 def test_key_files_are_safe_to_create_from_many_threads_at_once(tmp_path: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from assistant.privacy import load_key
+    from assistant.privacy.keys import load_key
     for trial in range(20):
         folder = tmp_path / str(trial)
         with ThreadPoolExecutor(8) as pool:

@@ -11,11 +11,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.catalog import CatalogError, Product, read_catalog, row_to_product
-from assistant.customers import read_events
-from assistant.dialogue import Request, parse_message
-from assistant.pii import scrub
-from assistant.privacy import Pseudonymizer
+from assistant.ingest.catalog import CatalogError, Product, read_catalog, row_to_product
+from assistant.ingest.customers import read_events
+from assistant.understand.dialogue import Request, parse_message
+from assistant.privacy.pii import scrub
+from assistant.privacy.keys import Pseudonymizer
 
 KEY = Pseudonymizer(b"k" * 32)
 FIELDS = ["id", "title", "price", "description", "category", "brand", "color", "size", "audience", "tags",

@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.attributes import (ProductFeatures, category_matches, fits_age, kids_size_for_age, price_fit,
+from assistant.rank.attributes import (ProductFeatures, category_matches, fits_age, kids_size_for_age, price_fit,
                                   score_product, size_system, smoothed_rating)
-from assistant.catalog import Product
-from assistant.config import FusionSettings
-from assistant.dialogue import Request
-from assistant.hybrid import diversify, fuse_rrf, fuse_weighted, hard_filters, normalise, rank
-from assistant.segments import GENERAL, SegmentError, load_segments, resolve_segment
+from assistant.ingest.catalog import Product
+from assistant.core.config import FusionSettings
+from assistant.understand.dialogue import Request
+from assistant.rank.hybrid import diversify, fuse_rrf, fuse_weighted, hard_filters, normalise, rank
+from assistant.rank.segments import GENERAL, SegmentError, load_segments, resolve_segment
 
 SEGMENTS = load_segments()
 

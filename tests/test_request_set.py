@@ -3,7 +3,7 @@
 Each line is one evaluation request: a shopper's segment, language, 1-4 turns, the merged state a
 good parser should extract (`expect`), hard constraints every returned product must satisfy
 (`hard`), and relevance rules (`relevant`, gain 1; `bonus`, gain 2 for relevant products that
-also match). The matching semantics (implemented in assistant/evaluation.py):
+also match). The matching semantics (implemented in assistant/evaluation/metrics.py):
 
 hard (all given keys must hold):
     price_min / price_max   price >= / <= the value
@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.catalog import Product, read_catalog
-from assistant.evaluation import RequestCase, gain, matches_hard
+from assistant.ingest.catalog import Product, read_catalog
+from assistant.evaluation.metrics import RequestCase, gain, matches_hard
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUESTS = ROOT / "tests" / "data" / "requests.jsonl"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.assistant import Assistant
-from assistant.catalog import Product, write_jsonl
-from assistant.config import Settings
-from assistant.hybrid import Candidate
-from assistant.ui import parse_mapping, render_cards
+from assistant.service.assistant import Assistant
+from assistant.ingest.catalog import Product, write_jsonl
+from assistant.core.config import Settings
+from assistant.rank.hybrid import Candidate
+from assistant.surfaces.web import parse_mapping, render_cards
 from conftest import make_products
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.vector_index import (FaissIndex, build_vector_index, choose_kind, load_vector_index,
+from assistant.index.vector_index import (FaissIndex, build_vector_index, choose_kind, load_vector_index,
                                     recall_at_k)
 
 

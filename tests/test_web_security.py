@@ -237,7 +237,7 @@ def test_feedback_only_for_a_product_shown_in_that_turn_of_that_conversation(liv
 
 
 def test_an_anonymous_caller_naming_a_customer_learns_nothing_of_them(live_server: ServerProcess) -> None:
-    from assistant.customers import read_customers
+    from assistant.ingest.customers import read_customers
     from assistant.demo import customers_path
 
     profiles, _ = read_customers([customers_path()], lambda c: c)

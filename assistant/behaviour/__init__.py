@@ -1,0 +1,1 @@
+"""Stage 3: collaborative-filtering (behavioural) models fitted on interaction logs."""

@@ -1,0 +1,1 @@
+"""Foundations every stage may use: settings, durable writes, errors."""

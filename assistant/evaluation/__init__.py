@@ -1,0 +1,1 @@
+"""Offline evaluations: ranking metrics, CF hold-outs, labelled requests, fairness."""

@@ -1,0 +1,1 @@
+"""Stage 1: catalog and interaction files -> validated rows, products and logs."""

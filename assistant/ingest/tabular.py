@@ -1,0 +1,417 @@
+"""Reading tabular data files: CSV / TSV (delimiter sniffed), JSONL and Parquet, optionally gzipped.
+
+Shared by the catalog and interaction-log readers: rows come out as dicts with their line numbers,
+and a `LoadReport` collects every rejected row with file, line and reason.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import json
+import re
+import zlib
+from dataclasses import asdict, dataclass, field
+from itertools import accumulate
+from pathlib import Path
+from typing import IO, Any, Callable, Iterable, Iterator, Mapping
+
+from assistant.core.config import ReadLimits
+
+_CHUNK = 1 << 20  # bytes read (and inflated) at a time: what a file costs in memory beyond one row
+
+
+class DataFileError(Exception):
+    """A data file cannot be read at all (missing, unknown format, no usable columns)."""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A row that did not load: where it is and why."""
+
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"
+
+
+@dataclass
+class LoadReport:
+    """What a load did: counts, every rejected row, and file-level notes (encoding fallback, ...)."""
+
+    noun: str = "products"
+    files: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    loaded: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        return len(self.rejections)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "noun": self.noun, "files": self.files, "rows_read": self.rows_read, "loaded": self.loaded,
+            "rejected": self.rejected, "notes": self.notes,
+            "rejections": [asdict(r) for r in self.rejections],
+        }
+
+    def format(self, limit: int = 50) -> str:
+        """Human-readable report: a summary line, notes, then up to `limit` rejected rows."""
+        lines = [f"{self.loaded} {self.noun} loaded, {self.rejected} rows rejected "
+                 f"from {len(self.files)} file(s)."]
+        lines += [f"note: {n}" for n in self.notes]
+        lines += [f"rejected {r}" for r in self.rejections[:limit]]
+        if self.rejected > limit:
+            lines.append(f"... and {self.rejected - limit} more rejected rows")
+        return "\n".join(lines)
+
+
+def resolve_columns(columns: Iterable[str], synonyms: Mapping[str, tuple[str, ...]],
+                    mapping: Mapping[str, str] | None = None, missing_ok: bool = False) -> dict[str, str]:
+    """Map canonical field -> source column, from the explicit mapping first, then `synonyms`
+    (canonical field -> lower-case names it may go by; its keys are the canonical fields).
+
+    Raises DataFileError when a mapping names a column the file lacks (unless `missing_ok`).
+    """
+    columns = [c for c in columns if c is not None]
+    by_lower = {c.strip().lower(): c for c in columns}
+    resolved: dict[str, str] = {}
+    for canonical, source in (mapping or {}).items():
+        if canonical not in synonyms:
+            raise DataFileError(f"mapping names unknown field {canonical!r}; "
+                               f"fields are: {', '.join(synonyms)}")
+        match = source if source in columns else by_lower.get(source.strip().lower())
+        if match is None:
+            if missing_ok:
+                continue
+            raise DataFileError(f"mapping {canonical}={source!r}: the file has no column {source!r} "
+                               f"(columns: {', '.join(columns[:30])})")
+        resolved[canonical] = match
+    taken = set(resolved.values())
+    for canonical, names in synonyms.items():
+        if canonical in resolved:
+            continue
+        for name in names:
+            column = by_lower.get(name)
+            if column is not None and column not in taken:
+                resolved[canonical] = column
+                taken.add(column)
+                break
+    return resolved
+
+
+class _CappedReader(io.RawIOBase):
+    """A file's bytes (inflated as they are read when it is gzipped) that stop with a DataFileError past
+    `limits.max_file_bytes`: a gzip bomb costs one chunk of memory and the time to inflate the limit."""
+
+    def __init__(self, path: Path, limits: ReadLimits) -> None:
+        self._path, self._limit, self._count = path, limits.max_file_bytes, 0
+        self._file = open(path, "rb")
+        self._source: IO[bytes] = gzip.GzipFile(fileobj=self._file) if path.suffix.lower() == ".gz" else self._file
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._count
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Only back to the start (the CSV reader rereads the sample it sniffed the delimiter from)."""
+        if (offset, whence) not in ((0, io.SEEK_SET), (0, io.SEEK_CUR)):
+            raise io.UnsupportedOperation("only seek(0) is supported")
+        if whence == io.SEEK_SET:
+            self._source.seek(0)
+            self._count = 0
+        return self._count
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        try:
+            count = self._source.readinto(buffer)
+        except (OSError, EOFError, zlib.error) as err:  # gzip.BadGzipFile is an OSError
+            raise DataFileError(f"{self._path}: not a readable gzip file ({err})") from None
+        self._count += count
+        if self._count > self._limit:
+            raise DataFileError(f"{self._path.name}: more than {self._limit:,} bytes"
+                                f"{' once decompressed' if self._source is not self._file else ''} "
+                                "(setting limits.max_file_bytes); the file is rejected")
+        return count
+
+    def close(self) -> None:
+        if self._source is not self._file:
+            self._source.close()
+        self._file.close()
+        super().close()
+
+
+def _open_bytes(path: Path, limits: ReadLimits) -> io.BufferedReader:
+    """The file's (decompressed) bytes as a stream, capped at `limits.max_file_bytes`."""
+    if path.stat().st_size > limits.max_file_bytes:
+        raise DataFileError(f"{path.name}: {path.stat().st_size:,} bytes, more than {limits.max_file_bytes:,} "
+                            "(setting limits.max_file_bytes); the file is rejected")
+    return io.BufferedReader(_CappedReader(path, limits), _CHUNK)
+
+
+def _text_encoding(path: Path, limits: ReadLimits) -> tuple[str, str | None]:
+    """The encoding `decode_text` would choose for the whole file, found in one streaming pass (which also
+    enforces limits.max_file_bytes before any row is read): UTF-16 by BOM, else UTF-8, else Windows-1252."""
+    with _open_bytes(path, limits) as stream:
+        head = stream.read(2)
+        if head in (b"\xff\xfe", b"\xfe\xff"):
+            while stream.read(_CHUNK):  # the size limit still holds
+                pass
+            return "utf-16", None
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        done = 0
+        chunk = head
+        while True:
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as err:
+                while stream.read(_CHUNK):
+                    pass
+                return "cp1252", f"not valid UTF-8 (byte {done + err.start}); read as Windows-1252"
+            if not chunk:
+                return "utf-8-sig", None
+            done += len(chunk)
+            chunk = stream.read(_CHUNK)
+
+
+def _open_text(path: Path, limits: ReadLimits, notes: list[str]) -> io.TextIOWrapper:
+    """The file as text, streamed (universal line ends kept, as csv wants them)."""
+    encoding, note = _text_encoding(path, limits)
+    if note:
+        notes.append(f"{path.name}: {note}")
+    return io.TextIOWrapper(_open_bytes(path, limits), encoding=encoding, errors="replace", newline="")
+
+
+def _lines(handle: io.TextIOWrapper, limit: int) -> Iterator[str | None]:
+    """Physical lines (end kept) of at most `limit` characters; None stands for a longer line, whose rest
+    is skipped without holding it."""
+    while True:
+        line = handle.readline(limit + 2)  # room for the limit and a \r\n
+        if not line:
+            return
+        if len(line.rstrip("\r\n")) <= limit:
+            yield line
+            continue
+        while line and not line.endswith(("\n", "\r")):
+            line = handle.readline(_CHUNK)
+        yield None
+
+
+def json_depth_exceeds(line: str, limit: int) -> bool:
+    """Whether `line` nests [ and { deeper than `limit` (outside strings); cheap when it holds few brackets."""
+    if line.count("[") + line.count("{") <= limit:
+        return False
+    brackets = re.sub(r"[^\[\]{}]+", "", re.sub(r'"[^"\\]*(?:\\.[^"\\]*)*"', "", line))
+    step = {"[": 1, "{": 1, "]": -1, "}": -1}
+    return max(accumulate(map(step.__getitem__, brackets)), default=0) > limit
+
+
+def format_of(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    last = suffixes[-1] if suffixes else ""
+    if last in (".csv", ".tsv", ".txt"):
+        return "csv"
+    if last in (".jsonl", ".ndjson", ".json"):
+        return "jsonl"
+    if last in (".parquet", ".pq"):
+        return "parquet"
+    raise DataFileError(f"{path}: unknown file format {last or '(no extension)'!r}; "
+                       "use .csv, .tsv, .jsonl or .parquet (optionally .gz)")
+
+
+def decode_text(data: bytes) -> tuple[str, str | None]:
+    """Bytes -> text. UTF-8 (with or without BOM) and UTF-16 with BOM are read as such;
+    anything else falls back to cp1252, and the returned note says so."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), None
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as err:
+        note = f"not valid UTF-8 (byte {err.start}); read as Windows-1252"
+        return data.decode("cp1252", errors="replace"), note
+
+
+def sniff_delimiter(sample: str, default: str = ",") -> str:
+    """The delimiter among , ; TAB | : the one the header line uses most (outside quotes), since a header
+    of named columns is the surest sign; csv.Sniffer only when the header holds none of them.
+
+    (Sniffer alone misread a log whose rows were mostly empty fields, ",,view,0,", and lost every column.)
+    """
+    header = sample.splitlines()[0] if sample else ""
+    unquoted = re.sub(r'"[^"]*"', "", header)
+    counts = {d: unquoted.count(d) for d in ",;\t|"}
+    best = max(counts, key=counts.get)
+    if counts[best]:
+        return best
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return default
+
+
+def iter_rows(path: Path, notes: list[str], limits: ReadLimits | None = None
+              ) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    """Yield (line, row, error) from a CSV / TSV / JSONL / Parquet file (optionally .gz); row is None
+    when the error says why. File-level notes (an encoding fallback) are appended to `notes`.
+
+    The file is streamed, one row in memory at a time, within `limits` (default: ReadLimits()); a file
+    past a file-wide limit raises DataFileError, a row past a row limit is a rejected row."""
+    limits = limits or ReadLimits()
+    fmt = format_of(path)
+    if fmt == "parquet":
+        yield from _iter_parquet(path, limits)
+        return
+    with _open_text(path, limits, notes) as handle:
+        if fmt == "jsonl":
+            yield from _iter_jsonl(handle, limits)
+        else:
+            yield from _iter_csv(handle, path, limits)
+
+
+def _iter_jsonl(handle: io.TextIOWrapper, limits: ReadLimits) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    # Lines end at \n, \r or \r\n only (not U+2028, U+0085 ..., which JSON strings may hold raw).
+    for number, line in enumerate(_lines(handle, limits.max_row_chars), start=1):
+        if line is None:
+            yield number, None, f"row longer than {limits.max_row_chars:,} characters (setting limits.max_row_chars)"
+            continue
+        line = line.rstrip("\r\n")
+        if not line.strip():
+            continue
+        if json_depth_exceeds(line, limits.max_json_depth):
+            yield number, None, (f"JSON nested deeper than {limits.max_json_depth} levels "
+                                 "(setting limits.max_json_depth)")
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            yield number, None, f"invalid JSON ({err.msg} at column {err.colno})"
+            continue
+        except RecursionError:  # pragma: no cover - the depth scan above comes first
+            yield number, None, "JSON nested too deeply"
+            continue
+        if not isinstance(row, dict):
+            yield number, None, f"expected a JSON object, got {type(row).__name__}"
+            continue
+        if len(row) > limits.max_columns:
+            yield number, None, f"{len(row):,} keys, more than {limits.max_columns:,} (setting limits.max_columns)"
+            continue
+        yield number, row, ""
+
+
+def _iter_csv(handle: io.TextIOWrapper, path: Path, limits: ReadLimits
+              ) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    delimiter = "\t"
+    if suffixes[-1:] != [".tsv"]:
+        delimiter = sniff_delimiter(handle.read(65536))
+        handle.seek(0)
+
+    def lines() -> Iterator[str]:
+        # A CSV record may span lines, so a line past the limit cannot be skipped on its own: the file goes.
+        for physical, line in enumerate(_lines(handle, limits.max_row_chars), start=1):
+            if line is None:
+                raise DataFileError(f"{path.name}: line {physical} is longer than {limits.max_row_chars:,} "
+                                    "characters (setting limits.max_row_chars); the file is rejected")
+            yield line
+
+    reader = csv.reader(lines(), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except csv.Error as err:
+        raise DataFileError(f"{path}: unreadable header ({err})") from None
+    if len(header) > limits.max_columns:
+        raise DataFileError(f"{path.name}: the header has {len(header):,} columns, more than "
+                            f"{limits.max_columns:,} (setting limits.max_columns); the file is rejected")
+    header = [h.strip() for h in header]
+    start = reader.line_num + 1
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            yield start, None, f"malformed CSV ({err})"
+            start = reader.line_num + 1
+            continue
+        line, start = start, reader.line_num + 1
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) > len(header):
+            yield line, None, f"{len(values)} fields but the header has {len(header)}"
+            continue
+        values += [""] * (len(header) - len(values))
+        yield line, dict(zip(header, values)), ""
+
+
+def _iter_parquet(path: Path, limits: ReadLimits) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    """Rows in batches, after the file's metadata (row count, columns, uncompressed size) is checked."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError as err:  # pragma: no cover - pyarrow is a core dependency
+        raise DataFileError("reading Parquet needs pyarrow: pip install pyarrow") from err
+    if path.suffix.lower() == ".gz":
+        raise DataFileError(f"{path.name}: a gzipped Parquet file is not read; Parquet compresses itself")
+    try:
+        parquet = pq.ParquetFile(path)
+        meta = parquet.metadata
+        size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    except Exception as err:  # pyarrow raises several types for a damaged file
+        raise DataFileError(f"{path}: not a readable Parquet file ({err})") from None
+    checks = [(meta.num_rows, limits.max_rows, "rows", "max_rows"),
+              (meta.num_columns, limits.max_columns, "columns", "max_columns"),
+              (max(size, path.stat().st_size), limits.max_file_bytes, "bytes uncompressed", "max_file_bytes")]
+    for value, limit, what, setting in checks:
+        if value > limit:
+            raise DataFileError(f"{path.name}: {value:,} {what}, more than {limit:,} "
+                                f"(setting limits.{setting}); the file is rejected")
+    number = 0
+    try:
+        for batch in parquet.iter_batches(batch_size=1024):
+            for row in batch.to_pylist():
+                number += 1
+                yield number, row, ""
+    except Exception as err:  # a damaged row group
+        raise DataFileError(f"{path}: not a readable Parquet file ({err})") from None
+
+
+def iter_mapped_rows(paths: Iterable[str | Path], report: LoadReport,
+                     resolve: Callable[[Path, tuple[str, ...], bool], dict[str, str]],
+                     limits: ReadLimits | None = None
+                     ) -> Iterator[tuple[Path, int, dict[str, Any], dict[str, str]]]:
+    """Every readable row of every file as (path, line, row, columns), with `columns` from
+    `resolve(path, keys, strict)` computed once per distinct set of keys (strict is False for JSONL,
+    whose rows may each carry different keys). Unreadable rows go into `report`; a missing file raises,
+    and so does a read past `limits` (default ReadLimits()): more than `max_rows` rows in all files."""
+    limits = limits or ReadLimits()
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_file():
+            raise DataFileError(f"{path}: no such file")
+        report.files.append(str(path))
+        strict = format_of(path) != "jsonl"
+        columns_by_keys: dict[tuple[str, ...], dict[str, str]] = {}
+        for line, row, error in iter_rows(path, report.notes, limits):
+            report.rows_read += 1
+            if report.rows_read > limits.max_rows:
+                raise DataFileError(f"{path.name}: more than {limits.max_rows:,} rows in this read "
+                                    "(setting limits.max_rows); nothing is loaded")
+            if row is None:
+                report.rejections.append(Rejection(path.name, line, error))
+                continue
+            keys = tuple(row)
+            if keys not in columns_by_keys:
+                columns_by_keys[keys] = resolve(path, keys, strict)
+            yield path, line, row, columns_by_keys[keys]

@@ -1,0 +1,1 @@
+"""Stage 6: the local language model, prompt templates and the LLM rerank."""

@@ -1,0 +1,1 @@
+"""Stage 5: segments, attribute values, hard filters and hybrid ranking."""

@@ -1,0 +1,311 @@
+"""Hybrid ranking: hard filters, a candidate pool from content + CF + segment priors, score fusion,
+and a diversity step. Plain data in, `RankResult` out; the facade supplies the scores it needs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Collection, Mapping, Sequence
+
+import numpy as np
+
+from assistant.rank.attributes import (INCOMPATIBLE_AUDIENCES, AttributeScore, ProductFeatures, fits_age, score_product,
+                         size_system)
+from assistant.ingest.catalog import Product
+from assistant.core.config import FusionSettings
+from assistant.understand.dialogue import Request
+from assistant.rank.segments import Segment
+
+RRF_K = 60
+
+
+@dataclass
+class Candidate:
+    """One ranked product with its full score breakdown."""
+
+    product: Product
+    score: float
+    rank: int
+    breakdown: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"rank": self.rank, "score": round(self.score, 4), "product_id": self.product.id,
+                "title": self.product.title, "breakdown": self.breakdown}
+
+
+@dataclass
+class RankResult:
+    """The ranked list and everything staff need to see why."""
+
+    candidates: list[Candidate]
+    filter_counts: dict[str, int]  # filter -> products it removed (each product blamed on its first filter)
+    blocked: dict[str, str]  # product id -> "filter: reason"
+    allowed: int
+    pool: list[tuple[str, float]]  # every pooled product id with its fused score, best first
+    pool_details: dict[str, dict]  # product id -> breakdown, for every pooled product
+    segment: str
+    fusion: FusionSettings
+    content_scores: np.ndarray  # similarity of every catalog product to the query (for "why not")
+    k: int = 5
+
+
+# ---------------------------------------------------------------------------- hard filters
+
+
+def hard_filters(products: Sequence[Product], features: ProductFeatures, request: Request,
+                 excluded_ids: set[str] = frozenset()) -> tuple[np.ndarray, dict[str, int], dict[str, str]]:
+    """Apply every hard constraint; returns (allowed mask, removed count per filter, blocked reasons).
+
+    A product is blamed on the first filter it fails, in the order below.
+    """
+    n = len(products)
+    allowed = np.ones(n, dtype=bool)
+    counts: dict[str, int] = {}
+    blocked: dict[str, str] = {}
+
+    def apply(name: str, keep: np.ndarray, reason) -> None:
+        newly = allowed & ~keep
+        counts[name] = int(newly.sum())
+        for i in np.flatnonzero(newly):
+            blocked[products[i].id] = f"{name}: {reason(products[i])}"
+        allowed[:] &= keep
+
+    if excluded_ids:
+        apply("already shown or declined", np.array([p.id not in excluded_ids for p in products]),
+              lambda p: "shown earlier in this conversation or declined")
+    prices = np.array([p.price for p in products])
+    if request.price_min is not None or request.price_max is not None:
+        low = request.price_min if request.price_min is not None else -np.inf
+        high = request.price_max if request.price_max is not None else np.inf
+        apply("budget", (prices >= low) & (prices <= high),
+              lambda p: f"price ${p.price:,.2f} is outside {_budget_text(request)}")
+    if request.in_stock_only:
+        apply("in stock", np.array([p.in_stock for p in products]), lambda p: "out of stock")
+    if request.colors:
+        wanted = {c.lower() for c in request.colors}
+        apply("colour", np.array([p.color.lower() in wanted for p in products]),
+              lambda p: f"colour {p.color} is not {' or '.join(sorted(wanted))}")
+    if request.exclude_colors:
+        unwanted = {c.lower() for c in request.exclude_colors}
+        apply("excluded colour", np.array([p.color.lower() not in unwanted for p in products]),
+              lambda p: f"colour {p.color} was excluded")
+    if request.sizes:
+        wanted_sizes = {s.upper() for s in request.sizes}
+        apply("size", np.array([bool({s.upper() for s in p.sizes} & wanted_sizes) for p in products]),
+              lambda p: f"sizes {', '.join(p.sizes) or '(none)'} do not include {' or '.join(sorted(wanted_sizes))}")
+    if request.age_years is not None:
+        age = request.age_years
+
+        def fits(p: Product) -> bool:
+            ranges = [s for s in p.sizes if size_system(s) == "kids_age"]
+            return not ranges or any(fits_age(s, age) for s in ranges)
+        apply("age", np.array([fits(p) for p in products]),
+              lambda p: f"no size for a {age}-year-old ({', '.join(p.sizes)})")
+    if request.audience in INCOMPATIBLE_AUDIENCES:
+        bad = INCOMPATIBLE_AUDIENCES[request.audience]
+        apply("audience", np.array([p.audience not in bad for p in products]),
+              lambda p: f"made for {p.audience}, the shopper asked for {request.audience}")
+    if request.exclude_brands:
+        unwanted_brands = {b.lower() for b in request.exclude_brands}
+        apply("excluded brand", np.array([p.brand.lower() not in unwanted_brands for p in products]),
+              lambda p: f"brand {p.brand} was excluded")
+    if request.exclude_terms:
+        terms = [t.lower() for t in request.exclude_terms if t.strip()]  # substring: "leather" also hits "faux leather"
+        apply("excluded term", np.array([not any(term in text for term in terms) for text in features.text]),
+              lambda p: f"mentions {', '.join(request.exclude_terms)}")
+    return allowed, counts, blocked
+
+
+def _budget_text(request: Request) -> str:
+    if request.price_min is not None and request.price_max is not None:
+        return f"${request.price_min:,.2f}–${request.price_max:,.2f}"
+    if request.price_max is not None:
+        return f"the budget of ${request.price_max:,.2f}"
+    return f"the minimum of ${request.price_min:,.2f}"
+
+
+# ---------------------------------------------------------------------------- fusion
+
+
+def normalise(scores: Mapping[str, float]) -> dict[str, float]:
+    """Min-max to 0..1 (all equal -> all 1)."""
+    if not scores:
+        return {}
+    low, high = min(scores.values()), max(scores.values())
+    if high - low < 1e-12:
+        return {k: 1.0 for k in scores}
+    return {k: (v - low) / (high - low) for k, v in scores.items()}
+
+
+def fuse_weighted(sources: Mapping[str, Mapping[str, float]], weights: Mapping[str, float]) -> dict[str, float]:
+    """Σ_source weight · normalised score (a product missing from a source gets 0 from it)."""
+    fused: dict[str, float] = {}
+    for name, scores in sources.items():
+        for key, value in normalise(scores).items():
+            fused[key] = fused.get(key, 0.0) + weights.get(name, 0.0) * value
+    return fused
+
+
+def fuse_rrf(sources: Mapping[str, Mapping[str, float]], weights: Mapping[str, float],
+             k: int = RRF_K) -> dict[str, float]:
+    """Reciprocal rank fusion: Σ_source weight / (k + rank in that source); a zero score is no rank."""
+    fused: dict[str, float] = {}
+    for name, scores in sources.items():
+        ranked = sorted((key for key in scores if scores[key] > 0), key=lambda key: -scores[key])
+        for rank, key in enumerate(ranked, start=1):
+            fused[key] = fused.get(key, 0.0) + weights.get(name, 0.0) / (k + rank)
+    return fused
+
+
+def diversify(order: list[str], scores: Mapping[str, float], vectors: Mapping[str, np.ndarray], k: int,
+              penalty: float) -> list[str]:
+    """Maximal marginal relevance: pick by score minus `penalty` × similarity to the already chosen."""
+    if penalty <= 0:
+        return order[:k]
+    chosen: list[str] = []
+    remaining = list(order[: max(k * 6, 30)])
+    while remaining and len(chosen) < k:
+        best, best_value = None, -np.inf
+        for key in remaining:
+            similarity = max((float(vectors[key] @ vectors[c]) for c in chosen), default=0.0)
+            value = scores[key] - penalty * similarity
+            if value > best_value:
+                best, best_value = key, value
+        chosen.append(best)
+        remaining.remove(best)
+    return chosen
+
+
+# ---------------------------------------------------------------------------- popularity cap
+
+
+def popularity_deciles(counts: Sequence[float]) -> np.ndarray:
+    """Decile 1..10 of each count (10 = most popular): products sorted by count, ties by position, and
+    the i-th of n (0-based) gets 1 + floor(10 · i / n)."""
+    counts = np.asarray(counts, dtype=np.float64)
+    order = np.argsort(counts, kind="stable")
+    deciles = np.empty(len(counts), dtype=np.int64)
+    deciles[order] = 1 + (10 * np.arange(len(counts))) // max(len(counts), 1)
+    return deciles
+
+
+def popular_head(ids: Sequence[str], popularity: Mapping[str, float]) -> set[str]:
+    """The ids in the top popularity decile of `ids` that someone interacted with (a product missing from
+    `popularity` counts 0, and is never head: in a sparse catalog, ties at 0 can reach the top decile)."""
+    counts = [popularity.get(pid, 0) for pid in ids]
+    deciles = popularity_deciles(counts)
+    return {pid for pid, d, n in zip(ids, deciles, counts) if d == 10 and n > 0}
+
+
+def popular_limit(share: float, k: int) -> int:
+    """How many of the top k may come from the head: ceil(share · k)."""
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"max_popular_share must be between 0 and 1, got {share!r}")
+    return math.ceil(share * k - 1e-9)  # 0.3 · 10 is 3.0000000000000004 in floating point
+
+
+def cap_popular(order: Sequence[str], head: Collection[str], k: int, share: float) -> list[str]:
+    """The first k of `order` with at most ceil(share · k) from `head`: walking down the order, a head
+    product past the limit is skipped; everything kept stays in its order. When fewer than k other
+    products remain, skipped head products fill the list (in order), so it is never shorter."""
+    limit = popular_limit(share, k)
+    kept: list[str] = []
+    skipped: list[str] = []
+    used = 0
+    for pid in order:
+        if len(kept) == k:
+            break
+        if pid in head:
+            if used >= limit:
+                skipped.append(pid)
+                continue
+            used += 1
+        kept.append(pid)
+    if len(kept) < k:
+        keep = set(kept) | set(skipped[: k - len(kept)])
+        kept = [pid for pid in order if pid in keep]
+    return kept
+
+
+# ---------------------------------------------------------------------------- ranking
+
+
+def rank(products: Sequence[Product], features: ProductFeatures, vectors: np.ndarray, request: Request,
+         segment: Segment, content_scores: np.ndarray, cf_scores: Mapping[str, float],
+         fusion: FusionSettings = FusionSettings(), k: int = 5, excluded_ids: set[str] = frozenset(),
+         brand_affinity: Mapping[str, float] | None = None,
+         cf_evidence: Mapping[str, str] | None = None,
+         popularity: Mapping[str, float] | None = None) -> RankResult:
+    """Rank the catalog for one request.
+
+    `content_scores[i]` is the cosine similarity of product i to the query (-inf where not computed);
+    `cf_scores` maps product id -> behavioural score (higher is better) for the shopper or segment;
+    `popularity` maps product id -> shoppers who interacted with it (the CF model's
+    `item_popularity()`), needed only when `fusion.max_popular_share` caps the most popular products.
+    """
+    allowed, counts, blocked = hard_filters(products, features, request, excluded_ids)
+    positions = {p.id: i for i, p in enumerate(products)}
+    allowed_idx = np.flatnonzero(allowed)
+
+    content = {}
+    if len(allowed_idx):
+        scores = content_scores[allowed_idx]
+        finite = np.isfinite(scores)
+        top = allowed_idx[finite][np.argsort(-scores[finite], kind="stable")[: fusion.content_pool]]
+        content = {products[i].id: float(content_scores[i]) for i in top}
+    cf = {pid: s for pid, s in sorted(cf_scores.items(), key=lambda kv: -kv[1])
+          if pid in positions and allowed[positions[pid]]}
+    cf = dict(list(cf.items())[: fusion.cf_pool])
+    prior = {}
+    if segment.category_priors and len(allowed_idx):
+        prior_value = np.array([segment.category_prior(products[i].category) * features.rating[i]
+                                for i in allowed_idx])
+        top = allowed_idx[np.argsort(-prior_value, kind="stable")[: fusion.prior_pool]]
+        prior = {products[i].id: float(segment.category_prior(products[i].category)) for i in top}
+
+    pool_ids = list(dict.fromkeys([*content, *cf, *prior]))
+    attribute: dict[str, AttributeScore] = {
+        pid: score_product(products[positions[pid]], positions[pid], features, request, segment, brand_affinity)
+        for pid in pool_ids}
+    # Content similarity for pooled products that came from CF or priors (computed over the whole catalog).
+    content_all = {pid: float(content_scores[positions[pid]]) for pid in pool_ids
+                   if np.isfinite(content_scores[positions[pid]])}
+    sources = {"content": content_all, "cf": {pid: cf.get(pid, 0.0) for pid in pool_ids},
+               "attributes": {pid: a.total for pid, a in attribute.items()}}
+    weights = {"content": fusion.content, "cf": fusion.cf, "attributes": fusion.attributes}
+    fused = (fuse_rrf if fusion.method == "rrf" else fuse_weighted)(sources, weights)
+    order = sorted(pool_ids, key=lambda pid: (-fused.get(pid, 0.0), pid))
+    chosen = diversify(order, fused, {pid: vectors[positions[pid]] for pid in order}, k, fusion.diversity)
+    held_back: set[str] = set()
+    if fusion.max_popular_share is not None and popularity:
+        head = popular_head([p.id for p in products], popularity)
+        picked = set(chosen)
+        capped = cap_popular([*chosen, *(pid for pid in order if pid not in picked)], head, k,
+                             fusion.max_popular_share)
+        held_back = picked - set(capped)
+        chosen = capped
+
+    normalised = {name: normalise(scores) for name, scores in sources.items()}
+    details = {}
+    for position, pid in enumerate(order, start=1):
+        details[pid] = {
+            "sources": [name for name, pool in (("content", content), ("cf", cf), ("segment prior", prior))
+                        if pid in pool],
+            "content_similarity": round(content_all.get(pid, float("nan")), 4),
+            "content": round(normalised["content"].get(pid, 0.0), 4),
+            "cf_score": round(cf.get(pid, 0.0), 4),
+            "cf": round(normalised["cf"].get(pid, 0.0), 4),
+            "cf_evidence": (cf_evidence or {}).get(pid, ""),
+            "attributes": attribute[pid].to_dict(),
+            "fused": round(fused.get(pid, 0.0), 4),
+            "rank_before_diversity": position,
+        }
+        if pid in held_back:
+            details[pid]["popularity_cap"] = (f"held back: a top-decile product over the cap of "
+                                              f"{popular_limit(fusion.max_popular_share, k)} in {k}")
+    candidates = [Candidate(products[positions[pid]], fused.get(pid, 0.0), rank_, details[pid])
+                  for rank_, pid in enumerate(chosen, start=1)]
+    return RankResult(candidates, counts, blocked, int(allowed.sum()),
+                      [(pid, round(fused.get(pid, 0.0), 4)) for pid in order], details, segment.key, fusion,
+                      content_scores, k)

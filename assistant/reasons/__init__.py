@@ -1,0 +1,1 @@
+"""Stage 7: grounded one-line reasons, checked against product data."""

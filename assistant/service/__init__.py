@@ -1,0 +1,1 @@
+"""The assistant service: wires the stages into turns, sessions, feedback and traces."""

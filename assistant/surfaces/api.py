@@ -1,0 +1,214 @@
+"""The JSON API (FastAPI), with the Gradio app mounted on the same server.
+
+Shopper endpoints are open; staff and admin endpoints need the staff token (header `X-Staff-Token` or
+`Authorization: Bearer ...`). With no token configured they are off (403), never open.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Literal
+
+from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from assistant.service.assistant import STORE_ERRORS, Assistant, StoreUnavailable
+
+from assistant.surfaces.guard import BodyLimits, RequestGuard, private_upload_dir, staff_token_from
+
+STOREFRONT_HEADER = "X-Storefront-Token"
+
+
+class RecommendBody(BaseModel):
+    message: str = Field(..., max_length=4_000, description="What the shopper wrote (English or Chinese).")
+    conversation_id: str | None = Field(None, max_length=64, description="Continue this conversation.")
+    segment: str | None = Field(None, max_length=64)
+    customer: str | None = Field(None, max_length=256, description=(
+        "The signed-in shopper's id, trusted only from the store's backend: it needs the X-Storefront-Token "
+        "header (docs/security.md). Pseudonymised before any use."))
+    k: int = Field(5, ge=1, le=20)
+    reasons: bool = True
+
+
+class ForgetBody(BaseModel):
+    customer: str = Field(..., min_length=1, max_length=256, description="The customer's id or pseudonym.")
+
+
+class FeedbackBody(BaseModel):
+    conversation_id: str = Field(..., min_length=1, max_length=64)
+    turn_id: str = Field(..., min_length=1, max_length=64)
+    product_id: str = Field(..., min_length=1, max_length=128)
+    kind: Literal["up", "down", "bought"]
+
+
+@contextmanager
+def serving_in_background(app: FastAPI, host: str = "127.0.0.1", timeout: float = 60.0) -> Iterator[str]:
+    """Serve `app` on a free loopback port in a background thread; yields its base URL, stops on exit.
+    (For tests and benchmarks; `aisle serve` runs uvicorn in the foreground.)"""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not server.started:
+        raise RuntimeError(f"the app did not start on {host}:{port} within {timeout:.0f} s")
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def create_app(assistant: Assistant, mount_ui: bool = True) -> FastAPI:
+    """The API over one Assistant (and, by default, the Gradio app at /)."""
+    app = FastAPI(title="Aisle API", version="0.1.0",
+                  description="Recommendations, staff traces, feedback and index rebuilds for one store.")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        # FastAPI's own handler echoes the input as UTF-8, so a lone surrogate ("\ud800", valid JSON)
+        # turned this 422 into a 500 (found by benchmarks/soak.py); escaped ASCII always encodes.
+        body = json.dumps({"detail": jsonable_encoder(error.errors())}, ensure_ascii=True)
+        return Response(body, status_code=422, media_type="application/json")
+
+    def staff_refusal(token: str | None) -> tuple[int, str] | None:
+        """None when `token` opens the staff endpoints, else (status, why)."""
+        if not assistant.settings.staff_token:
+            return 403, "staff access is off: no staff token is configured (AISLE_STAFF_TOKEN)"
+        if not assistant.staff_allowed(token):
+            return 401, "a valid staff token is required"
+        return None
+
+    def require_staff(x_staff_token: str | None = Header(None), authorization: str | None = Header(None)) -> None:
+        # RequestGuard already refused a bad token before the body was read; this keeps each route safe alone.
+        refusal = staff_refusal(staff_token_from(x_staff_token, authorization))
+        if refusal is not None:
+            raise HTTPException(*refusal)
+
+    @app.get("/api/health")
+    def health() -> dict:
+        index = assistant.index
+        warnings = assistant.check_published(every=assistant.settings.verify_seconds)
+        return {"status": "degraded" if warnings else "ok", "warning": "; ".join(warnings) or None,
+                "index": assistant.settings.index_name, "products": len(index.products),
+                "build": index.manifest["build_id"], "embedder": index.model_id,
+                "cf_model": assistant.cf_version, "cf_refits": assistant.cf_refits,
+                "llm": assistant.settings.llm_model}
+
+    @app.post("/api/recommend")
+    def recommend(body: RecommendBody, x_storefront_token: str | None = Header(None)) -> dict:
+        if body.customer is not None and not assistant.storefront_allowed(x_storefront_token):
+            raise HTTPException(401, "a customer id is accepted only from the store's backend, with a valid "
+                                     f"{STOREFRONT_HEADER} header; anonymous shoppers send none")
+        if body.segment and body.segment not in assistant.segments:
+            raise HTTPException(422, f"unknown segment {body.segment!r}; known: {', '.join(assistant.segments)}")
+        conversation_id, rec = assistant.chat(body.message, body.conversation_id, body.segment, body.customer,
+                                              body.k, reasons=body.reasons)
+        result = rec.to_dict()
+        result["conversation_id"] = conversation_id
+        for item in result["items"]:
+            item["reason"] = item["breakdown"].get("reason", "")
+            del item["breakdown"]  # the trace is for staff (GET /api/why)
+        return result
+
+    @app.post("/api/feedback")
+    def feedback(body: FeedbackBody) -> dict:
+        try:
+            assistant.record_feedback(body.conversation_id, body.turn_id, body.product_id, body.kind)
+        except (KeyError, ValueError) as err:
+            raise HTTPException(422, str(err).strip("'\"")) from None
+        except StoreUnavailable as err:
+            raise HTTPException(503, str(err)) from None
+        return {"status": "recorded"}
+
+    @app.get("/api/why", dependencies=[Depends(require_staff)])
+    def why(turn_id: str = Query(..., max_length=64), product_id: str = Query(..., max_length=128)) -> dict:
+        try:
+            return assistant.why(turn_id, product_id)
+        except KeyError as err:
+            raise HTTPException(404, str(err).strip("'\"")) from None
+
+    @app.get("/api/why-not", dependencies=[Depends(require_staff)])
+    def why_not(turn_id: str = Query(..., max_length=64), product_id: str = Query(..., max_length=128)) -> dict:
+        try:
+            return assistant.why_not(turn_id, product_id)
+        except KeyError as err:
+            raise HTTPException(404, str(err).strip("'\"")) from None
+
+    @app.post("/api/forget", dependencies=[Depends(require_staff)])
+    def forget(body: ForgetBody) -> dict:
+        try:
+            return {"status": "forgotten", "removed": assistant.forget_customer(body.customer)}
+        except STORE_ERRORS as err:
+            raise HTTPException(503, f"their events are left out of later CF fits, but their stored feedback "
+                                     f"and turn logs could not be deleted: {err}") from None
+
+    @app.post("/api/index/rebuild", dependencies=[Depends(require_staff)])
+    def rebuild(files: list[UploadFile] = File(...)) -> dict:
+        from assistant.index.store import IndexDiskFull, IndexError_
+        from assistant.ingest.tabular import DataFileError
+
+        with tempfile.TemporaryDirectory() as tmp:
+            paths = []
+            for upload in files:
+                target = Path(tmp) / upload_name(upload.filename, {p.name for p in paths})
+                with open(target, "wb") as out:
+                    shutil.copyfileobj(upload.file, out, 1024 * 1024)
+                paths.append(target)
+            try:
+                summary = assistant.rebuild_index(paths)
+            except IndexDiskFull as err:
+                raise HTTPException(507, f"{err}; the previous index keeps serving") from None
+            except (DataFileError, IndexError_, ValueError) as err:
+                raise HTTPException(422, f"{err}; the previous index keeps serving") from None
+        return {"status": "published", "build": summary.build_id, "loaded": summary.loaded,
+                "rejected": summary.rejected, "re_embedded": summary.re_embedded, "reused": summary.reused,
+                "seconds": round(summary.seconds, 2), "report": summary.report.to_dict()}
+
+    limits = BodyLimits(upload=assistant.settings.max_upload_bytes)
+    upload_dir = None
+    if mount_ui:
+        upload_dir = private_upload_dir()  # before Gradio is imported: it reads GRADIO_TEMP_DIR then
+        import gradio as gr
+
+        from assistant.surfaces.web import CSS, build_app
+        blocks = build_app(assistant)
+        # Gradio's own per-file cap sits under the guard's body cap: past it, Gradio removes its partial file.
+        per_file = max(1, limits.upload - 1024 * 1024)
+        app = gr.mount_gradio_app(app, blocks, path="/", css=CSS, run_history=False, max_file_size=per_file,
+                                  allowed_paths=[], blocked_paths=[str(Path(assistant.settings.state_dir).resolve()),
+                                                                   str(Path(assistant.settings.index_dir).resolve())])
+        # Gradio checks file items against its upload folder only once this is set, and mounting never sets
+        # it (RequestGuard refuses such items first; this is the second line).
+        blocks.has_launched = True
+    app.add_middleware(RequestGuard, staff_check=staff_refusal, limits=limits, upload_dir=upload_dir)
+    return app
+
+
+def upload_name(filename: str | None, taken: set[str]) -> str:
+    """A safe file name for an uploaded catalog; a 400 naming what is wrong with it otherwise."""
+    name = filename or "catalog.csv"
+    if "\x00" in name or "/" in name or "\\" in name or name in (".", "..") or not name.strip(" ."):
+        raise HTTPException(400, f"upload name {name[:80]!r} is not a plain file name")
+    if len(name.encode("utf-8", "surrogatepass")) > 200:
+        raise HTTPException(400, f"upload name of {len(name)} characters is longer than 200 bytes")
+    if name in taken:
+        raise HTTPException(400, f"two uploaded files are named {name!r}; give each file its own name")
+    return name

@@ -1,0 +1,1 @@
+"""Stage 4: the shopper's words and conversation -> a structured request."""
