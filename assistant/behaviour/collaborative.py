@@ -207,7 +207,8 @@ class CFModel(ABC):
         return self
 
     @property
-    def _trained(self) -> Interactions:
+    def trained(self) -> Interactions:
+        """The interactions the model was fitted on (or loaded with); raises before fit()."""
         if self.data is None:
             raise ModelFitError(f"{self.name}: call fit() or load() first")
         return self.data
@@ -215,7 +216,7 @@ class CFModel(ABC):
     def score_rows(self, rows: sp.csr_matrix, users: np.ndarray | None = None,
                    segments: Sequence[str] | None = None, batch: int = 512) -> np.ndarray:
         """Scores for many history rows at once (used by evaluation), popularity breaking ties."""
-        data = self._trained
+        data = self.trained
         users = np.full(rows.shape[0], -1) if users is None else np.asarray(users)
         if segments is None:
             segments = [data.segments[u] if u >= 0 else "" for u in users]
@@ -227,7 +228,7 @@ class CFModel(ABC):
 
     def _tie_breaker(self) -> np.ndarray:
         if not hasattr(self, "_popularity_prior"):
-            pop = np.asarray(self._trained.recency.sum(axis=0)).ravel()
+            pop = np.asarray(self.trained.recency.sum(axis=0)).ravel()
             self._popularity_prior = (pop / max(pop.max(), 1e-12)).astype(np.float32)
         return self._popularity_prior
 
@@ -238,7 +239,7 @@ class CFModel(ABC):
 
         A known `customer` (pseudonym) uses their training row when no history is given.
         """
-        data = self._trained
+        data = self.trained
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         user = data.user_index.get(customer, -1) if customer else -1
@@ -257,12 +258,12 @@ class CFModel(ABC):
     def _binary(self) -> sp.csc_matrix:
         """Who interacted with what (0/1), by product column; computed once."""
         if getattr(self, "_binary_cache", None) is None:
-            self._binary_cache = (self._trained.matrix > 0).astype(np.float32).tocsc()
+            self._binary_cache = (self.trained.matrix > 0).astype(np.float32).tocsc()
         return self._binary_cache
 
     def similar_items(self, item: str, k: int = 10) -> list[tuple[str, float]]:
         """Products most often chosen by the same shoppers (cosine over customers)."""
-        data = self._trained
+        data = self.trained
         if item not in data.item_index:
             return []
         binary = self._binary
@@ -276,7 +277,7 @@ class CFModel(ABC):
 
     def evidence(self, history: Mapping[str, float] | Iterable[str], item: str, top: int = 2) -> Evidence:
         """Behavioural evidence for suggesting `item` after `history`."""
-        data = self._trained
+        data = self.trained
         if item not in data.item_index:
             return Evidence(item, 0, 0, (), 0.0)
         binary = self._binary
@@ -302,7 +303,7 @@ class CFModel(ABC):
         from assistant.core.durable import checksums, fsync_dir, write_durably
         from assistant.index.store import BUILDS, _prune, publish
 
-        data = self._trained
+        data = self.trained
         folder = Path(folder)
         builds = folder.parent / BUILDS / folder.name
         builds.mkdir(parents=True, exist_ok=True)
@@ -529,10 +530,10 @@ class UserUserCF(CFModel):
         if n < sims.shape[1]:
             cut = np.argpartition(-sims, n - 1, axis=1)[:, n:]
             np.put_along_axis(sims, cut, 0.0, axis=1)
-        return np.asarray((self._trained.matrix.T @ sims.T).T, dtype=np.float32)
+        return np.asarray((self.trained.matrix.T @ sims.T).T, dtype=np.float32)
 
     def _restore(self, arrays: Mapping[str, np.ndarray]) -> None:
-        self._prepare(self._trained)
+        self._prepare(self.trained)
 
 
 def _top_k_per_column(m: sp.csc_matrix, k: int) -> sp.csc_matrix:
@@ -604,7 +605,7 @@ class EASE(CFModel):
         self.weights = b.astype(np.float32)
 
     def _scores(self, rows: sp.csr_matrix, users: np.ndarray, segments: Sequence[str]) -> np.ndarray:
-        out = np.zeros((rows.shape[0], len(self._trained.items)), dtype=np.float32)
+        out = np.zeros((rows.shape[0], len(self.trained.items)), dtype=np.float32)
         out[:, self.kept] = np.asarray(_log_weights(rows)[:, self.kept] @ self.weights)
         return out
 
@@ -722,7 +723,7 @@ class Blend(CFModel):
             part.fit(data)
 
     def _scores(self, rows: sp.csr_matrix, users: np.ndarray, segments: Sequence[str]) -> np.ndarray:
-        total = np.zeros((rows.shape[0], len(self._trained.items)), dtype=np.float32)
+        total = np.zeros((rows.shape[0], len(self.trained.items)), dtype=np.float32)
         for name, part in self.parts.items():
             s = part._scores(rows, users, segments)
             low, high = s.min(axis=1, keepdims=True), s.max(axis=1, keepdims=True)

@@ -224,7 +224,7 @@ class Assistant:
         model, warning = load_serving_cf_model(folder)
         if warning:
             print(f"warning: {warning}", file=sys.stderr)
-        if demo and (model is None or not self._forgotten().isdisjoint(model._trained.users)):
+        if demo and (model is None or not self._forgotten().isdisjoint(model.trained.users)):
             self.refit_cf_in_background()  # damaged, or saved before a forget: refit; meanwhile serve this
         return model, warning
 
@@ -378,8 +378,8 @@ class Assistant:
         if pseudonym is not None and pseudonym in self._forgotten():
             pseudonym = None  # a forgotten customer is served as an anonymous shopper
         profile_segment = None
-        if cf is not None and pseudonym in cf._trained.user_index:
-            profile_segment = cf._trained.segments[cf._trained.user_index[pseudonym]] or None
+        if cf is not None and pseudonym in cf.trained.user_index:
+            profile_segment = cf.trained.segments[cf.trained.user_index[pseudonym]] or None
         chosen, source = resolve_segment(self.segments, segment, profile_segment, request.segment_hint,
                                          request.segment_confidence)
         like_id = conversation.like_product_id()
@@ -396,7 +396,7 @@ class Assistant:
         pool_k = max(k, self.settings.rerank_top_n) if lm is not None else k
         result = rank(index.products, self.features(index), index.vectors, request, chosen, content,
                       cf_scores, fusion or self.settings.fusion, pool_k, conversation.excluded_ids() | set(exclude),
-                      brand_affinity, popularity=cf._trained.item_popularity() if cf is not None else None)
+                      brand_affinity, popularity=cf.trained.item_popularity() if cf is not None else None)
         stages = {}
         if self.cf_warning:
             stages["behavioural model"] = self.cf_warning
@@ -575,7 +575,7 @@ class Assistant:
 
     @staticmethod
     def _history_ids(cf: "CFModel", pseudonym: str | None) -> list[str]:
-        data = cf._trained
+        data = cf.trained
         if pseudonym not in data.user_index:
             return []
         row = data.profile[data.user_index[pseudonym]]
@@ -585,7 +585,7 @@ class Assistant:
     @staticmethod
     def _brand_affinity(index: ProductIndex, cf: "CFModel", pseudonym: str | None) -> dict[str, float]:
         """Share of a known customer's interaction weight per brand (0..1)."""
-        data = cf._trained
+        data = cf.trained
         if pseudonym not in data.user_index:
             return {}
         row = data.matrix[data.user_index[pseudonym]]
