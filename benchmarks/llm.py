@@ -68,7 +68,7 @@ def main() -> None:
             rerank_s.append(t3 - t2)
             reasons_s.append(t4 - t3)
             turn_s.append((t1 - t0) + (t4 - t3) + ((t3 - t2) if settings.llm_weight > 0 else 0.0))
-            llm_written += sum(c.breakdown.get("reason_source") == "llm" for c in rec.items)
+            llm_written += sum(c.breakdown.reason is not None and c.breakdown.reason.source == "llm" for c in rec.items)
             shown += len(rec.items)
         for name, values in (("first_list", first_list), ("rerank_top_n", rerank_s), ("reasons", reasons_s),
                              ("full_turn", turn_s)):

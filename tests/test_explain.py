@@ -13,6 +13,8 @@ import pytest
 from assistant.ingest.catalog import Product, read_catalog
 from assistant.understand.dialogue import parse_message
 from assistant.reasons.explain import Reason, check_reason, explain, reason_prompts, template_reason
+from assistant.rank.attributes import AttributeScore
+from assistant.rank.breakdown import ScoreBreakdown
 from assistant.rank.hybrid import Candidate
 from assistant.llm.model import LanguageModel, ModelUnavailable
 
@@ -135,18 +137,18 @@ def test_adult_products_allow_adult_audiences_but_not_kids() -> None:
 def test_template_reason_passes_its_own_check(demo_sample: list[Product], language: str, message: str) -> None:
     request = dataclasses.replace(parse_message(message), language=language)
     for product in demo_sample:
-        breakdown = {"attributes": {"total": 0.5, "terms": {"price_fit": {"weight": 1.0, "value": 0.8,
-                                                                          "contribution": 0.8}}}}
+        breakdown = ScoreBreakdown(["content"], 0.5, 1.0, 0.0, 0.0, AttributeScore(0.5, {"price_fit": (1.0, 0.8)}),
+                                   0.5, 1)
         text = template_reason(product, request, breakdown, language)
         assert check_reason(text, product, request, [p for p in demo_sample if p.id != product.id]) is None, text
 
 
 def test_template_reason_says_what_matters() -> None:
-    en = template_reason(JACKET, EN, {}, "en")
+    en = template_reason(JACKET, EN, None, "en")
     assert "$24.99" in en and "$40" in en and "6-7Y" in en and "blue" in en
-    zh = template_reason(JACKET, ZH, {}, "zh")
+    zh = template_reason(JACKET, ZH, None, "zh")
     assert "$24.99" in zh and "40美元" in zh and "蓝色" in zh
-    asked_blue = template_reason(JACKET, parse_message("blue rain jacket"), {}, "en")
+    asked_blue = template_reason(JACKET, parse_message("blue rain jacket"), None, "en")
     assert "blue you asked for" in asked_blue
 
 
@@ -154,7 +156,7 @@ def test_template_reason_says_what_matters() -> None:
 
 
 def candidates(*products: Product) -> list[Candidate]:
-    return [Candidate(p, 1.0 - i / 10, i + 1, {}) for i, p in enumerate(products)]
+    return [Candidate(p, 1.0 - i / 10, i + 1) for i, p in enumerate(products)]
 
 
 class FakeLM(LanguageModel):

@@ -21,6 +21,7 @@ from assistant.evaluation.metrics import evaluate_model, leave_last_out
 from assistant.evaluation.fairness import (PLOTS, SegmentQuality, exposure, exposure_weight, gini, heldout_cf, lorenz,
                                 price_tiers, shares)
 from assistant.rank.hybrid import cap_popular, popular_head, popular_limit, popularity_deciles, rank
+from assistant.rank.hybrid import RankContext
 from assistant.rank.segments import GENERAL
 from conftest import make_products
 
@@ -118,30 +119,26 @@ def _ids(result) -> list[str]:
 
 def test_rank_with_the_cap_off_is_unchanged() -> None:
     vectors = _vectors()
-    plain = rank(PRODUCTS, FEATURES, vectors, Request(need="jacket"), GENERAL, CONTENT, {"P0005": 1.0}, k=5)
-    given = rank(PRODUCTS, FEATURES, vectors, Request(need="jacket"), GENERAL, CONTENT, {"P0005": 1.0},
-                 FusionSettings(max_popular_share=None), k=5, popularity=POPULARITY)
+    plain = rank(RankContext(PRODUCTS, FEATURES, vectors, CONTENT, {"P0005": 1.0}), Request(need="jacket"), GENERAL, k=5)
+    given = rank(RankContext(PRODUCTS, FEATURES, vectors, CONTENT, {"P0005": 1.0}, popularity=POPULARITY), Request(need="jacket"), GENERAL, FusionSettings(max_popular_share=None), k=5)
     assert FusionSettings().max_popular_share is None
     assert _ids(given) == _ids(plain) and given.pool == plain.pool
     assert [c.score for c in given.candidates] == [c.score for c in plain.candidates]
-    full = rank(PRODUCTS, FEATURES, vectors, Request(need="jacket"), GENERAL, CONTENT, {"P0005": 1.0},
-                FusionSettings(max_popular_share=1.0), k=5, popularity=POPULARITY)
+    full = rank(RankContext(PRODUCTS, FEATURES, vectors, CONTENT, {"P0005": 1.0}, popularity=POPULARITY), Request(need="jacket"), GENERAL, FusionSettings(max_popular_share=1.0), k=5)
     assert _ids(full) == _ids(plain)
 
 
 def test_rank_caps_the_most_popular_after_diversity() -> None:
     content_only = FusionSettings(content=1, cf=0, attributes=0, cf_pool=0, prior_pool=0, diversity=0,
                                   max_popular_share=0.2)
-    result = rank(PRODUCTS, FEATURES, _vectors(), Request(need="jacket"), GENERAL, CONTENT, {}, content_only, k=5,
-                  popularity=POPULARITY)
+    result = rank(RankContext(PRODUCTS, FEATURES, _vectors(), CONTENT, {}, popularity=POPULARITY), Request(need="jacket"), GENERAL, content_only, k=5)
     assert _ids(result) == ["P0000", "P0004", "P0005", "P0006", "P0007"]
     assert [c.rank for c in result.candidates] == [1, 2, 3, 4, 5]
-    assert "held back" in result.pool_details["P0001"]["popularity_cap"]
+    assert "held back" in result.pool_details["P0001"].popularity_cap
 
     vectors = _vectors()  # with the default diversity the cap re-ranks the diversified list
-    capped = rank(PRODUCTS, FEATURES, vectors, Request(need="jacket"), GENERAL, CONTENT, {},
-                  FusionSettings(max_popular_share=0.4), k=5, popularity=POPULARITY)
-    plain = rank(PRODUCTS, FEATURES, vectors, Request(need="jacket"), GENERAL, CONTENT, {}, k=5)
+    capped = rank(RankContext(PRODUCTS, FEATURES, vectors, CONTENT, {}, popularity=POPULARITY), Request(need="jacket"), GENERAL, FusionSettings(max_popular_share=0.4), k=5)
+    plain = rank(RankContext(PRODUCTS, FEATURES, vectors, CONTENT, {}), Request(need="jacket"), GENERAL, k=5)
     chosen = _ids(plain)
     expected = cap_popular([*chosen, *(pid for pid, _ in plain.pool if pid not in chosen)],
                            {"P0000", "P0001", "P0002", "P0003"}, 5, 0.4)

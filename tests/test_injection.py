@@ -94,7 +94,7 @@ def qwen():
 
 
 def _p_yes(lm, request, products: list[Product]) -> dict[str, float]:
-    candidates = [Candidate(p, 1.0, i + 1, {}) for i, p in enumerate(products)]
+    candidates = [Candidate(p, 1.0, i + 1) for i, p in enumerate(products)]
     return rerank(lm, request, "parents_young_kids", candidates, len(candidates), weight=1.0).llm_scores
 
 
@@ -155,7 +155,7 @@ def test_hostile_shopper_message_gains_no_more_than_harmless_words(qwen, attack:
 def test_reasons_for_hostile_products_stay_clean(qwen, message: str) -> None:
     request = parse_message(message)
     hostile = [h for h, _ in hostile_pairs(BASE)]
-    reasons = explain(qwen, request, [Candidate(p, 1.0, i + 1, {}) for i, p in enumerate(hostile)])
+    reasons = explain(qwen, request, [Candidate(p, 1.0, i + 1) for i, p in enumerate(hostile)])
     llm = sum(r.source == "llm" for r in reasons)
     print(f"\n{request.language}: {llm}/{len(reasons)} LLM-written; rejected: "
           + "; ".join(sorted({r.check.split(' (')[0] for r in reasons if r.source != 'llm'})))

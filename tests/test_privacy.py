@@ -294,7 +294,7 @@ class RecordingLM(LanguageModel):
 def test_llm_prompts_hold_no_customer_id_no_contact_details_and_no_other_conversation(shop: Assistant) -> None:
     lm = RecordingLM()
     shop.settings = replace(shop.settings, llm_model="recording", llm_weight=0.5)
-    shop._lm = lm
+    shop.use_language_model(lm)
     first, _ = shop.chat("rain jacket please, I am alice-9912, mail alice@example.com or call 415-555-0132",
                          customer="alice-9912", reasons=True)
     shop.chat("make it cheaper", first, customer="alice-9912", reasons=True)
@@ -343,14 +343,13 @@ def test_unencrypted_feedback_of_earlier_versions_is_moved_in_and_deleted(settin
 @pytest.mark.parametrize("damage", ["garbage file", "wrong key"])
 def test_a_damaged_store_or_wrong_key_never_breaks_the_chat(shop: Assistant, damage: str,
                                                              monkeypatch: pytest.MonkeyPatch,
-                                                             capsys: pytest.CaptureFixture) -> None:
+                                                             caplog: pytest.LogCaptureFixture) -> None:
     from fastapi.testclient import TestClient
 
     from assistant.surfaces.api import create_app
     conversation, rec = shop.chat("rain jacket", customer="amy")
     shop.record_feedback(conversation, rec.turn_id, rec.items[0].product.id, "down")
-    shop.shopper_data.close()
-    shop._shopper_data = None
+    shop.close_shopper_data()
     path = shopper_data_path(shop.settings)
     if damage == "garbage file":
         path.write_bytes(b"this is not a database" * 100)
@@ -358,7 +357,7 @@ def test_a_damaged_store_or_wrong_key_never_breaks_the_chat(shop: Assistant, dam
         monkeypatch.setenv("AISLE_DATA_KEY", "a different key, long enough to use")
     _, again = shop.chat("rain jacket", conversation, customer="amy")
     assert again.items and "unavailable" in shop.turn(again.turn_id).stages["shopper data"]
-    assert "shopper-data store" in capsys.readouterr().err
+    assert any(r.levelname == "WARNING" and "shopper-data store" in r.getMessage() for r in caplog.records)
     client = TestClient(create_app(shop, mount_ui=False))
     answer = client.post("/api/recommend", json={"message": "wool socks"})
     assert answer.status_code == 200 and answer.json()["items"]
@@ -417,12 +416,12 @@ def test_key_files_are_safe_to_create_from_many_threads_at_once(tmp_path: Path) 
 
 def test_a_customer_forgotten_while_a_turn_is_answered_is_not_logged(shop: Assistant,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    remember = shop._remember
+    remember = shop.traces.add
 
     def forgotten_meanwhile(record) -> None:
         shop.forget_customer("kim")  # lands after the profile check, before the trace is kept and logged
         remember(record)
-    monkeypatch.setattr(shop, "_remember", forgotten_meanwhile)
+    monkeypatch.setattr(shop.traces, "add", forgotten_meanwhile)
     _, rec = shop.chat("wool socks", customer="kim")
     assert shop.shopper_data.counts(pseudonymizer(shop.settings.state_dir)("kim"))["turn"] == 0
     assert shop.turn(rec.turn_id).customer is None

@@ -12,7 +12,8 @@ from assistant.rank.attributes import (ProductFeatures, category_matches, fits_a
 from assistant.ingest.catalog import Product
 from assistant.core.config import FusionSettings
 from assistant.understand.dialogue import Request
-from assistant.rank.hybrid import diversify, fuse_rrf, fuse_weighted, hard_filters, normalise, rank
+from assistant.core.scores import min_max
+from assistant.rank.hybrid import RankContext, diversify, fuse_rrf, fuse_weighted, hard_filters, rank
 from assistant.rank.segments import GENERAL, SegmentError, load_segments, resolve_segment
 
 SEGMENTS = load_segments()
@@ -155,8 +156,8 @@ def test_exclusions_sizes_and_seen_products() -> None:
 
 
 def test_fusion_functions_known_answers() -> None:
-    assert normalise({"a": 2.0, "b": 4.0}) == {"a": 0.0, "b": 1.0}
-    assert normalise({"a": 3.0}) == {"a": 1.0}
+    assert min_max({"a": 2.0, "b": 4.0}) == {"a": 0.0, "b": 1.0}
+    assert min_max({"a": 3.0}) == {"a": 1.0}
     fused = fuse_weighted({"x": {"a": 1.0, "b": 0.0}, "y": {"b": 1.0, "a": 0.0}}, {"x": 0.7, "y": 0.3})
     assert fused == {"a": 0.7, "b": 0.3}
     rrf = fuse_rrf({"x": {"a": 2.0, "b": 1.0}, "y": {"b": 5.0}}, {"x": 1.0, "y": 1.0}, k=60)
@@ -172,14 +173,14 @@ def test_diversity_skips_near_duplicates() -> None:
 
 def test_rank_respects_constraints_and_keeps_a_breakdown() -> None:
     request = Request(need="rain jacket", price_max=40, audience="kids", age_years=6)
-    result = rank(PRODUCTS, FEATURES, VECTORS, request, SEGMENTS["parents_young_kids"],
-                  content(0.9, 0.8, 0.85, 0.95, 0.7, 0.1), {"k1": 1.0, "s1": 0.5}, k=3)
+    context = RankContext(PRODUCTS, FEATURES, VECTORS, content(0.9, 0.8, 0.85, 0.95, 0.7, 0.1), {"k1": 1.0, "s1": 0.5})
+    result = rank(context, request, SEGMENTS["parents_young_kids"], k=3)
     assert ids(result)[0] == "k1"
     assert all(c.product.price <= 40 and c.product.audience in ("kids", "unisex") for c in result.candidates)
     top = result.candidates[0].breakdown
-    assert top["sources"] == ["content", "cf", "segment prior"]
-    assert top["content_similarity"] == pytest.approx(0.9)
-    assert {"content", "cf", "attributes", "fused"} <= set(top)
+    assert top.sources == ["content", "cf", "segment prior"]
+    assert top.content_similarity == pytest.approx(0.9)
+    assert {"content", "cf", "attributes", "fused"} <= set(top.to_dict())
     assert result.filter_counts["budget"] == 1 and result.blocked["m1"].startswith("audience")
 
 
@@ -187,13 +188,14 @@ def test_content_only_and_cf_only_modes() -> None:
     request = Request(need="rain jacket")
     scores = content(0.2, 0.1, 0.3, 0.9, 0.5, 0.0)
     content_only = FusionSettings(content=1, cf=0, attributes=0, cf_pool=0, prior_pool=0, diversity=0)
-    assert ids(rank(PRODUCTS, FEATURES, VECTORS, request, GENERAL, scores, {}, content_only, k=2)) == ["m1", "u1"]
+    assert ids(rank(RankContext(PRODUCTS, FEATURES, VECTORS, scores, {}), request, GENERAL, content_only, k=2)) == ["m1", "u1"]
     cf_only = FusionSettings(content=0, cf=1, attributes=0, content_pool=0, prior_pool=0, diversity=0)
-    result = rank(PRODUCTS, FEATURES, VECTORS, request, GENERAL, scores, {"s1": 3.0, "k2": 1.0}, cf_only, k=2)
+    with_cf = RankContext(PRODUCTS, FEATURES, VECTORS, scores, {"s1": 3.0, "k2": 1.0})
+    result = rank(with_cf, request, GENERAL, cf_only, k=2)
     assert ids(result) == ["s1", "k2"]
 
 
 def test_nothing_allowed_gives_an_empty_answer_not_an_error() -> None:
-    result = rank(PRODUCTS, FEATURES, VECTORS, Request(price_max=1.0), GENERAL,
-                  content(0.1, 0.2, 0.3, 0.4, 0.5, 0.6), {"k1": 1.0}, k=5)
+    context = RankContext(PRODUCTS, FEATURES, VECTORS, content(0.1, 0.2, 0.3, 0.4, 0.5, 0.6), {"k1": 1.0})
+    result = rank(context, Request(price_max=1.0), GENERAL, k=5)
     assert result.candidates == [] and result.allowed == 0

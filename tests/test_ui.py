@@ -18,11 +18,11 @@ from conftest import make_products
 def test_cards_escape_catalog_text() -> None:
     hostile = Product("x<1>", "<script>alert('x')</script> Jacket", 9.5, brand="<b>B</b>", color="blue",
                       image_url="javascript:alert(1)")
-    html = render_cards([Candidate(hostile, 1.0, 1, {})], {"x<1>": "<img src=x onerror=alert(1)>"})
+    html = render_cards([Candidate(hostile, 1.0, 1)], {"x<1>": "<img src=x onerror=alert(1)>"})
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "<img src=x" not in html and "javascript:" not in html
     assert 'data-product-id="x&lt;1&gt;"' in html
-    assert "Writing why this fits" in render_cards([Candidate(hostile, 1.0, 1, {})])
+    assert "Writing why this fits" in render_cards([Candidate(hostile, 1.0, 1)])
 
 
 def test_column_mapping_text() -> None:

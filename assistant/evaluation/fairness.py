@@ -28,7 +28,9 @@ from assistant.behaviour.collaborative import CFModel, Interactions, build_inter
 from assistant.ingest.customers import InteractionLog
 from assistant.evaluation.metrics import RequestCase, Split, evaluate_requests, heldout_scores, leave_last_out, ndcg_at_k
 from assistant.understand.dialogue import Request
-from assistant.rank.hybrid import cap_popular, popular_head, popularity_deciles, rank
+from assistant.core.progress import progress_bar
+from assistant.rank.hybrid import cap_popular, popular_head, popularity_deciles
+from assistant.service.turn import without_popularity_cap
 from assistant.rank.segments import GENERAL
 
 if TYPE_CHECKING:
@@ -428,35 +430,22 @@ def heldout_hybrid(assistant: "Assistant", model: CFModel, data: Interactions, t
     description, CF from their training profile (`model`, fitted on the split), products they already have
     excluded. `shoppers` evenly spaced shoppers are ranked (None = all); each cap re-ranks the same pool
     exactly as `hybrid.rank` does."""
-    from assistant.service.assistant import CF_POOL
-
     settings = _check_caps(caps)
-    index = assistant.index
-    features = assistant.features(index)
+    pipeline = assistant.turn_pipeline(cf=model)
+    index = pipeline.index
     users = [u for u in targets if u in data.user_index and targets[u] in data.item_index]
     if shoppers is not None and len(users) > shoppers:
         users = [users[int(i)] for i in np.linspace(0, len(users) - 1, shoppers)]
     popularity = data.item_popularity()
     head = popular_head([p.id for p in index.products], popularity)
-    request = Request()
-    content: dict[str, np.ndarray] = {}
     ndcgs: dict[float | None, list[float]] = {cap: [] for cap in settings}
     labels: list[str] = []
-    iterator = users
-    if progress:
-        from tqdm import tqdm
-        iterator = tqdm(users, desc="hybrid, held-out shoppers", unit="shopper", leave=False)
-    for user in iterator:
+    for user in progress_bar(users, progress, "hybrid, held-out shoppers", "shopper"):
         row = data.user_index[user]
         segment = assistant.segments.get(data.segments[row], GENERAL)
-        if segment.key not in content:
-            content[segment.key] = assistant.content_scores(index, request, segment.description, None)
-        cf_scores = dict(model.recommend([], k=CF_POOL, customer=user,
-                                         segment=segment.key if segment.key != "general" else None))
         seen = {data.items[i] for i in data.matrix[row].indices}
-        result = rank(index.products, features, index.vectors, request, segment, content[segment.key], cf_scores,
-                      replace(fusion, max_popular_share=None), k, seen,
-                      assistant._brand_affinity(index, model, user))
+        result = pipeline.rank_request(Request(), segment, pseudonym=user, k=k,
+                                       fusion=without_popularity_cap(fusion), exclude=seen)
         chosen = [c.product.id for c in result.candidates]
         picked = set(chosen)
         order = [*chosen, *(pid for pid, _ in result.pool if pid not in picked)]
@@ -475,10 +464,7 @@ def labelled_requests(assistant: "Assistant", cases: Sequence[RequestCase], fusi
     ({cap: SegmentQuality}, {cap: shown lists})."""
     quality, lists = {}, {}
     settings = _check_caps(caps)
-    if progress:
-        from tqdm import tqdm
-        settings = tqdm(settings, desc="labelled requests", unit="setting", leave=False)
-    for cap in settings:
+    for cap in progress_bar(settings, progress, "labelled requests", "setting"):
         result = evaluate_requests(assistant, cases, replace(fusion, max_popular_share=cap), "hybrid", k)
         quality[cap] = SegmentQuality("hybrid", k, result.requests, result.ndcg, result.per_segment)
         lists[cap] = list(result.shown.values())

@@ -9,7 +9,9 @@ import time
 from dataclasses import dataclass
 from typing import Sequence
 
+from assistant.core.scores import min_max
 from assistant.ingest.catalog import Product
+from assistant.rank.breakdown import RerankScore
 from assistant.understand.dialogue import Request
 from assistant.llm.prompts import Template, load_template, quote, quote_shopper
 
@@ -89,16 +91,15 @@ def rerank(lm, request: Request, segment_name: str, candidates: Sequence, top_n:
                                   history=quote_shopper(history, 300) or "none")
     scores = lm.next_token_scores(prefix, [product_card(c.product) + suffix for c in head], ["Yes", "No"])
     llm = {c.product.id: yes_probability(float(s[0]), float(s[1])) for c, s in zip(head, scores)}
-    low = min(c.score for c in head)
-    high = max(c.score for c in head)
+    hybrid = min_max({c.product.id: c.score for c in head})
     for c in head:
-        hybrid = (c.score - low) / (high - low) if high > low else 1.0
-        c.breakdown["llm_yes"] = round(llm[c.product.id], 4)
-        c.breakdown["hybrid_normalised"] = round(hybrid, 4)
-        c.breakdown["final"] = round((1 - weight) * hybrid + weight * llm[c.product.id], 4)
-    head.sort(key=lambda c: -c.breakdown["final"])
+        yes = llm[c.product.id]
+        c.breakdown.rerank = RerankScore(round(yes, 4), round(hybrid[c.product.id], 4),
+                                         round((1 - weight) * hybrid[c.product.id] + weight * yes, 4))
+    head.sort(key=lambda c: -c.breakdown.rerank.final)
     ordered = head + tail
     for rank, c in enumerate(ordered, start=1):
-        c.breakdown["rank_after_rerank"] = rank
+        if c.breakdown.rerank is not None:
+            c.breakdown.rerank.rank_after_rerank = rank
         c.rank = rank
     return RerankOutcome(ordered, llm, time.perf_counter() - started)

@@ -12,9 +12,11 @@ import numpy as np
 
 from assistant.rank.attributes import (INCOMPATIBLE_AUDIENCES, AttributeScore, ProductFeatures, fits_age, score_product,
                          size_system)
+from assistant.core.scores import min_max
 from assistant.ingest.catalog import Product
 from assistant.core.config import FusionSettings
 from assistant.understand.dialogue import Request
+from assistant.rank.breakdown import ScoreBreakdown
 from assistant.rank.segments import Segment
 
 RRF_K = 60
@@ -27,11 +29,11 @@ class Candidate:
     product: Product
     score: float
     rank: int
-    breakdown: dict = field(default_factory=dict)
+    breakdown: ScoreBreakdown = field(default_factory=ScoreBreakdown.unscored)
 
     def to_dict(self) -> dict:
         return {"rank": self.rank, "score": round(self.score, 4), "product_id": self.product.id,
-                "title": self.product.title, "breakdown": self.breakdown}
+                "title": self.product.title, "breakdown": self.breakdown.to_dict()}
 
 
 @dataclass
@@ -43,11 +45,31 @@ class RankResult:
     blocked: dict[str, str]  # product id -> "filter: reason"
     allowed: int
     pool: list[tuple[str, float]]  # every pooled product id with its fused score, best first
-    pool_details: dict[str, dict]  # product id -> breakdown, for every pooled product
+    pool_details: dict[str, ScoreBreakdown]  # product id -> breakdown, for every pooled product
     segment: str
     fusion: FusionSettings
     content_scores: np.ndarray  # similarity of every catalog product to the query (for "why not")
     k: int = 5
+
+
+@dataclass(frozen=True)
+class RankContext:
+    """The catalog and the scores one ranking works from.
+
+    `content_scores[i]` is the cosine similarity of product i to the query (-inf where not computed);
+    `cf_scores` maps product id -> behavioural score (higher is better) for the shopper or segment;
+    `popularity` maps product id -> shoppers who interacted with it (the CF model's `item_popularity()`),
+    needed only when `fusion.max_popular_share` caps the most popular products; `excluded_ids` are never
+    shown (turned down, or already owned)."""
+
+    products: Sequence[Product]
+    features: ProductFeatures
+    vectors: np.ndarray
+    content_scores: np.ndarray
+    cf_scores: Mapping[str, float] = field(default_factory=dict)
+    brand_affinity: Mapping[str, float] | None = None
+    popularity: Mapping[str, float] | None = None
+    excluded_ids: Collection[str] = frozenset()
 
 
 # ---------------------------------------------------------------------------- hard filters
@@ -128,21 +150,11 @@ def _budget_text(request: Request) -> str:
 # ---------------------------------------------------------------------------- fusion
 
 
-def normalise(scores: Mapping[str, float]) -> dict[str, float]:
-    """Min-max to 0..1 (all equal -> all 1)."""
-    if not scores:
-        return {}
-    low, high = min(scores.values()), max(scores.values())
-    if high - low < 1e-12:
-        return {k: 1.0 for k in scores}
-    return {k: (v - low) / (high - low) for k, v in scores.items()}
-
-
 def fuse_weighted(sources: Mapping[str, Mapping[str, float]], weights: Mapping[str, float]) -> dict[str, float]:
     """Σ_source weight · normalised score (a product missing from a source gets 0 from it)."""
     fused: dict[str, float] = {}
     for name, scores in sources.items():
-        for key, value in normalise(scores).items():
+        for key, value in min_max(scores).items():
             fused[key] = fused.get(key, 0.0) + weights.get(name, 0.0) * value
     return fused
 
@@ -231,19 +243,12 @@ def cap_popular(order: Sequence[str], head: Collection[str], k: int, share: floa
 # ---------------------------------------------------------------------------- ranking
 
 
-def rank(products: Sequence[Product], features: ProductFeatures, vectors: np.ndarray, request: Request,
-         segment: Segment, content_scores: np.ndarray, cf_scores: Mapping[str, float],
-         fusion: FusionSettings = FusionSettings(), k: int = 5, excluded_ids: set[str] = frozenset(),
-         brand_affinity: Mapping[str, float] | None = None,
-         cf_evidence: Mapping[str, str] | None = None,
-         popularity: Mapping[str, float] | None = None) -> RankResult:
-    """Rank the catalog for one request.
-
-    `content_scores[i]` is the cosine similarity of product i to the query (-inf where not computed);
-    `cf_scores` maps product id -> behavioural score (higher is better) for the shopper or segment;
-    `popularity` maps product id -> shoppers who interacted with it (the CF model's
-    `item_popularity()`), needed only when `fusion.max_popular_share` caps the most popular products.
-    """
+def rank(context: RankContext, request: Request, segment: Segment, fusion: FusionSettings = FusionSettings(),
+         k: int = 5) -> RankResult:
+    """Rank the catalog of `context` for one request and segment."""
+    products, features, vectors = context.products, context.features, context.vectors
+    content_scores, cf_scores, popularity = context.content_scores, context.cf_scores, context.popularity
+    excluded_ids = set(context.excluded_ids)
     allowed, counts, blocked = hard_filters(products, features, request, excluded_ids)
     positions = {p.id: i for i, p in enumerate(products)}
     allowed_idx = np.flatnonzero(allowed)
@@ -266,7 +271,8 @@ def rank(products: Sequence[Product], features: ProductFeatures, vectors: np.nda
 
     pool_ids = list(dict.fromkeys([*content, *cf, *prior]))
     attribute: dict[str, AttributeScore] = {
-        pid: score_product(products[positions[pid]], positions[pid], features, request, segment, brand_affinity)
+        pid: score_product(products[positions[pid]], positions[pid], features, request, segment,
+                              context.brand_affinity)
         for pid in pool_ids}
     # Content similarity for pooled products that came from CF or priors (computed over the whole catalog).
     content_all = {pid: float(content_scores[positions[pid]]) for pid in pool_ids
@@ -286,24 +292,22 @@ def rank(products: Sequence[Product], features: ProductFeatures, vectors: np.nda
         held_back = picked - set(capped)
         chosen = capped
 
-    normalised = {name: normalise(scores) for name, scores in sources.items()}
+    normalised = {name: min_max(scores) for name, scores in sources.items()}
     details = {}
     for position, pid in enumerate(order, start=1):
-        details[pid] = {
-            "sources": [name for name, pool in (("content", content), ("cf", cf), ("segment prior", prior))
-                        if pid in pool],
-            "content_similarity": round(content_all.get(pid, float("nan")), 4),
-            "content": round(normalised["content"].get(pid, 0.0), 4),
-            "cf_score": round(cf.get(pid, 0.0), 4),
-            "cf": round(normalised["cf"].get(pid, 0.0), 4),
-            "cf_evidence": (cf_evidence or {}).get(pid, ""),
-            "attributes": attribute[pid].to_dict(),
-            "fused": round(fused.get(pid, 0.0), 4),
-            "rank_before_diversity": position,
-        }
+        details[pid] = ScoreBreakdown(
+            sources=[name for name, pool in (("content", content), ("cf", cf), ("segment prior", prior))
+                     if pid in pool],
+            content_similarity=round(content_all.get(pid, float("nan")), 4),
+            content=round(normalised["content"].get(pid, 0.0), 4),
+            cf_score=round(cf.get(pid, 0.0), 4),
+            cf=round(normalised["cf"].get(pid, 0.0), 4),
+            attributes=attribute[pid],
+            fused=round(fused.get(pid, 0.0), 4),
+            rank_before_diversity=position)
         if pid in held_back:
-            details[pid]["popularity_cap"] = (f"held back: a top-decile product over the cap of "
-                                              f"{popular_limit(fusion.max_popular_share, k)} in {k}")
+            details[pid].popularity_cap = (f"held back: a top-decile product over the cap of "
+                                           f"{popular_limit(fusion.max_popular_share, k)} in {k}")
     candidates = [Candidate(products[positions[pid]], fused.get(pid, 0.0), rank_, details[pid])
                   for rank_, pid in enumerate(chosen, start=1)]
     return RankResult(candidates, counts, blocked, int(allowed.sum()),

@@ -18,12 +18,13 @@ import re
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
-from typing import Mapping, Sequence
+from typing import Sequence
 
 from assistant.ingest.catalog import Product
 from assistant.understand.dialogue import Request
 from assistant.llm.prompts import load_template, quote, quote_shopper
 from assistant.llm.rerank import product_card
+from assistant.rank.breakdown import ScoreBreakdown
 
 MAX_WORDS = 40
 ZH_OPENING = "这款"  # the start of the model's reply to a Chinese request (kept in the reason)
@@ -417,15 +418,8 @@ def _price(value: float) -> str:
     return f"${value:,.2f}" if value != int(value) else f"${int(value):,}"
 
 
-def _terms(breakdown: Mapping | None) -> dict[str, float]:
-    terms = ((breakdown or {}).get("attributes") or {}).get("terms") or {}
-    out = {}
-    for name, term in terms.items():
-        try:
-            out[name] = float(term.get("contribution", term.get("value", 0.0)))
-        except (AttributeError, TypeError, ValueError):
-            continue
-    return out
+def _terms(breakdown: ScoreBreakdown | None) -> dict[str, float]:
+    return breakdown.term_contributions() if breakdown is not None else {}
 
 
 def _age_size(product: Product, request: Request) -> str | None:
@@ -435,7 +429,7 @@ def _age_size(product: Product, request: Request) -> str | None:
     return next((s for s in product.sizes if fits_age(s, request.age_years)), None)
 
 
-def template_reason(product: Product, request: Request, breakdown: Mapping | None = None,
+def template_reason(product: Product, request: Request, breakdown: ScoreBreakdown | None = None,
                     language: str = "en") -> str:
     """A short sentence built only from the product's fields and the score breakdown; always grounded."""
     text = _template_zh(product, request, breakdown) if language == "zh" else _template_en(product, request, breakdown)
@@ -446,7 +440,7 @@ def template_reason(product: Product, request: Request, breakdown: Mapping | Non
             f"This product costs {_price(product.price)}.")
 
 
-def _clauses(product: Product, request: Request, breakdown: Mapping | None) -> list[tuple[float, str, str]]:
+def _clauses(product: Product, request: Request, breakdown: ScoreBreakdown | None) -> list[tuple[float, str, str]]:
     """(importance, kind, detail) of what is worth saying, most important first."""
     terms = _terms(breakdown)
     found: list[tuple[float, str, str]] = []
@@ -472,7 +466,7 @@ def _clauses(product: Product, request: Request, breakdown: Mapping | None) -> l
     return found[:3]
 
 
-def _template_en(product: Product, request: Request, breakdown: Mapping | None) -> str:
+def _template_en(product: Product, request: Request, breakdown: ScoreBreakdown | None) -> str:
     noun = _noun_en(product, request)
     audience = AUDIENCE_EN.get(product.audience, "")
     if audience and not _patterns()["audience"].search(noun):
@@ -504,7 +498,7 @@ def _template_en(product: Product, request: Request, breakdown: Mapping | None) 
     return head + (" — " + ", ".join(parts) if parts else "") + "."
 
 
-def _template_zh(product: Product, request: Request, breakdown: Mapping | None) -> str:
+def _template_zh(product: Product, request: Request, breakdown: ScoreBreakdown | None) -> str:
     leaf = (product.category_path[-1] if product.category_path else "").lower()
     noun = CATEGORY_ZH.get(leaf, "商品")
     color = COLOR_ZH.get(product.color.lower(), "")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant.core.config import Settings
 from assistant.privacy.pii import scrub
 from assistant.privacy.keys import DataCipher, DataKeyError
 
@@ -223,3 +224,20 @@ class ShopperData:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def shopper_data_path(settings: Settings) -> Path:
+    """Where the encrypted feedback and turn logs of an installation live."""
+    return Path(settings.state_dir) / FILE_NAME
+
+
+def open_shopper_data(settings: Settings) -> ShopperData:
+    """The installation's encrypted store of feedback and turn logs (older plain feedback imported once)."""
+    from assistant.privacy.keys import data_cipher
+    store = ShopperData(shopper_data_path(settings), data_cipher(settings.state_dir),
+                        log_messages=settings.log_messages, retention_days=settings.retention_days)
+    plain = Path(settings.state_dir) / "feedback.sqlite"  # written unencrypted by versions before 0.2
+    if plain.is_file():
+        store.import_plain_feedback(plain)
+        store.expire()
+    return store

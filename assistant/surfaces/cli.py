@@ -231,7 +231,7 @@ def _print_recommendation(rec, as_json: bool) -> None:
     for c in rec.items:
         p = c.product
         details = ", ".join(x for x in (p.brand, p.color, p.size.replace("|", "/")) if x)
-        reason = c.breakdown.get("reason", "")
+        reason = c.breakdown.reason.text if c.breakdown.reason else ""
         click.echo(f"{c.rank}. {p.title} — ${p.price:,.2f} [{p.id}] ({details})" + (f"\n   {reason}" if reason else ""))
 
 

@@ -1,0 +1,71 @@
+"""The typed record of why a product scored what it did: written by ranking, the LLM rerank and the reasons
+stage, read by traces, the API, the CLI and the web app through one `to_dict`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.rank.attributes import AttributeScore
+
+
+@dataclass
+class RerankScore:
+    """What the LLM rerank made of a candidate: P(Yes), the min-max hybrid score and their blend."""
+
+    llm_yes: float
+    hybrid_normalised: float
+    final: float
+    rank_after_rerank: int = 0
+
+
+@dataclass(frozen=True)
+class ReasonNote:
+    """The one-line reason shown with a product, who wrote it, and how the grounding check went."""
+
+    text: str
+    source: str  # "llm" or "template"
+    check: str  # "passed", or why the LLM's sentence was refused
+
+
+@dataclass
+class ScoreBreakdown:
+    """Every score that placed one pooled product, source by source (values rounded as shown to staff)."""
+
+    sources: list[str]  # the candidate pools it came from: content, cf, segment prior
+    content_similarity: float  # cosine similarity to the query (nan when not computed)
+    content: float  # min-max normalised over the pool
+    cf_score: float
+    cf: float
+    attributes: AttributeScore
+    fused: float
+    rank_before_diversity: int
+    cf_evidence: str = ""  # the shopper's own items that make the CF model propose it
+    popularity_cap: str = ""  # set when the popularity cap held it back
+    rerank: RerankScore | None = None
+    reason: ReasonNote | None = None
+
+    @classmethod
+    def unscored(cls) -> "ScoreBreakdown":
+        """The breakdown of a product that was placed without scores (a hand-made list)."""
+        return cls([], float("nan"), 0.0, 0.0, 0.0, AttributeScore(0.0, {}), 0.0, 0)
+
+    def term_contributions(self) -> dict[str, float]:
+        """Attribute term -> weight · value, as the trace shows it."""
+        return {name: round(weight * value, 4) for name, (weight, value) in self.attributes.terms.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of traces and `--json` output (unset later-stage fields are left out)."""
+        out: dict[str, Any] = {
+            "sources": list(self.sources), "content_similarity": self.content_similarity, "content": self.content,
+            "cf_score": self.cf_score, "cf": self.cf, "cf_evidence": self.cf_evidence,
+            "attributes": self.attributes.to_dict(), "fused": self.fused,
+            "rank_before_diversity": self.rank_before_diversity}
+        if self.popularity_cap:
+            out["popularity_cap"] = self.popularity_cap
+        if self.rerank is not None:
+            out.update(llm_yes=self.rerank.llm_yes, hybrid_normalised=self.rerank.hybrid_normalised,
+                       final=self.rerank.final, rank_after_rerank=self.rerank.rank_after_rerank)
+        if self.reason is not None:
+            out.update(reason=self.reason.text, reason_source=self.reason.source, reason_check=self.reason.check)
+        return out

@@ -1,0 +1,36 @@
+"""Open chat conversations, kept server-side by id (the browser holds only the id)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+
+from assistant.understand.dialogue import Conversation
+
+CONVERSATION_LIMIT = 1_000  # open chat conversations kept in memory
+
+
+class Conversations:
+    """The `limit` most recently used conversations; the oldest is dropped first."""
+
+    def __init__(self, limit: int = CONVERSATION_LIMIT) -> None:
+        self.limit = limit
+        self._open: OrderedDict[str, Conversation] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def open(self, conversation_id: str | None) -> tuple[str, Conversation]:
+        """The conversation with this id, or a new one (with a new id) when it is None or unknown."""
+        with self._lock:
+            if conversation_id not in self._open:
+                conversation_id = uuid.uuid4().hex[:16]
+                self._open[conversation_id] = Conversation()
+                while len(self._open) > self.limit:
+                    self._open.popitem(last=False)
+            self._open.move_to_end(conversation_id)
+            return conversation_id, self._open[conversation_id]
+
+    def close(self, conversation_id: str | None) -> None:
+        """Forget a conversation ("start over", or its customer was forgotten)."""
+        with self._lock:
+            self._open.pop(conversation_id or "", None)

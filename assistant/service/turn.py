@@ -1,0 +1,224 @@
+"""One shopper turn, end to end: parse the message into the conversation → retrieve candidates (content,
+CF, segment priors) → hybrid rank → LLM rerank → CF evidence → the turn's trace record; reasons on demand.
+
+`TurnPipeline` is the only copy of this path: `Assistant.recommend`, the fairness and request evaluations
+and the benchmarks all run turns through it, with their collaborators passed in."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Collection, Mapping
+
+import numpy as np
+
+from assistant.core.config import FusionSettings
+from assistant.index.embedding import Embedder
+from assistant.index.store import ProductIndex
+from assistant.privacy.pii import scrub, without_labels
+from assistant.rank.attributes import ProductFeatures
+from assistant.rank.breakdown import ReasonNote
+from assistant.rank.hybrid import Candidate, RankContext, RankResult, rank
+from assistant.rank.segments import Segment, resolve_segment
+from assistant.service.traces import TurnRecord
+from assistant.understand.dialogue import Conversation, Request
+
+if TYPE_CHECKING:
+    from assistant.behaviour.collaborative import CFModel
+
+MAX_QUERY_CHARS = 2_000
+MAX_MESSAGE_CHARS = 4_000  # as the API allows; also bounds the cost of PII scrubbing
+SEGMENT_CONTEXT_WEIGHT = 0.25  # how much the segment's description steers content search
+LIKE_WEIGHT = 0.6  # how much "something like the second one" steers content search
+CF_POOL = 200
+
+
+@dataclass
+class Recommendation:
+    """The answer to one shopper message."""
+
+    turn_id: str
+    request: Request
+    segment: str
+    segment_source: str
+    items: list[Candidate]  # best first
+    filter_counts: dict[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"turn_id": self.turn_id, "segment": self.segment, "segment_source": self.segment_source,
+                "request": self.request.to_dict(), "filters": self.filter_counts,
+                "items": [{"rank": c.rank, "score": round(c.score, 4), "product": c.product.to_dict(),
+                           "breakdown": c.breakdown.to_dict()} for c in self.items]}
+
+    @classmethod
+    def of(cls, record: TurnRecord) -> "Recommendation":
+        return cls(record.turn_id, record.request, record.segment, record.segment_source,
+                   record.result.candidates, record.result.filter_counts)
+
+
+@dataclass(frozen=True)
+class LLMStage:
+    """The language model a turn may use, and what to say in the trace when there is none."""
+
+    model: Any = None  # assistant.llm.model.LanguageModel, or None
+    rerank_top_n: int = 8
+    weight: float = 0.0
+    off_reason: str = ""  # why `model` is None when it is turned off or failed to load
+
+
+def conversation_history(conversation: Conversation, turns: int = 3) -> str:
+    """The shopper's earlier messages in this conversation (context for the LLM judge), newest last."""
+    earlier = [t.message for t in conversation.turns[:-1]][-turns:]
+    return " / ".join(earlier)
+
+
+def history_ids(cf: "CFModel", pseudonym: str | None) -> list[str]:
+    """A known customer's 20 strongest items in their CF profile."""
+    data = cf.trained
+    if pseudonym not in data.user_index:
+        return []
+    row = data.profile[data.user_index[pseudonym]]
+    order = np.argsort(-row.data)[:20]
+    return [data.items[row.indices[i]] for i in order]
+
+
+def brand_affinity(index: ProductIndex, cf: "CFModel", pseudonym: str | None) -> dict[str, float]:
+    """Share of a known customer's interaction weight per brand (0..1)."""
+    data = cf.trained
+    if pseudonym not in data.user_index:
+        return {}
+    row = data.matrix[data.user_index[pseudonym]]
+    brands: dict[str, float] = {}
+    for item, weight in zip(row.indices, row.data):
+        position = index.position_of(data.items[item])
+        product = index.products[position] if position is not None else None
+        if product is not None and product.brand:
+            brands[product.brand] = brands.get(product.brand, 0.0) + float(weight)
+    total = sum(brands.values()) or 1.0
+    return {b: w / total for b, w in brands.items()}
+
+
+class TurnPipeline:
+    """The turn path over one index build, one CF model (or none) and one LLM stage."""
+
+    def __init__(self, index: ProductIndex, features: ProductFeatures, segments: Mapping[str, Segment],
+                 embedder: Embedder, cf: "CFModel | None" = None, fusion: FusionSettings = FusionSettings(),
+                 llm: LLMStage = LLMStage(), notes: Mapping[str, str] | None = None) -> None:
+        self.index, self.features, self.segments, self.embedder = index, features, segments, embedder
+        self.cf, self.fusion, self.llm = cf, fusion, llm
+        self.notes = dict(notes or {})  # stage notes every trace carries (e.g. a damaged CF model)
+
+    def content_scores(self, request: Request, segment_description: str, like_id: str | None) -> np.ndarray:
+        """Cosine similarity of every product to the request (need + segment context + liked product)."""
+        embedder, index = self.embedder, self.index
+        need = request.need or " ".join(request.categories) or segment_description or request.text
+        query = embedder.embed_query(need[:MAX_QUERY_CHARS] or "popular products")
+        if segment_description and request.need:
+            query = query + SEGMENT_CONTEXT_WEIGHT * embedder.embed_query(segment_description)
+        position = index.position_of(like_id) if like_id else None
+        if position is not None:
+            query = (1 - LIKE_WEIGHT) * query / np.linalg.norm(query) + LIKE_WEIGHT * index.vectors[position]
+        query = (query / max(np.linalg.norm(query), 1e-12)).astype(np.float32)
+        return index.vectors @ query
+
+    def profile_segment(self, pseudonym: str | None) -> str | None:
+        """The segment a known customer's profile names (None for anyone else)."""
+        cf = self.cf
+        if cf is None or pseudonym not in cf.trained.user_index:
+            return None
+        return cf.trained.segments[cf.trained.user_index[pseudonym]] or None
+
+    def rank_request(self, request: Request, segment: Segment, pseudonym: str | None = None,
+                     like_id: str | None = None, k: int = 5, fusion: FusionSettings | None = None,
+                     exclude: Collection[str] = ()) -> RankResult:
+        """Candidates from content, CF and the segment's priors, ranked by the hybrid (no LLM)."""
+        content = self.content_scores(request, segment.description, like_id)
+        cf_scores: dict[str, float] = {}
+        affinity: dict[str, float] = {}
+        cf = self.cf
+        if cf is not None:
+            history = [like_id] if like_id else []
+            cf_scores = dict(cf.recommend(history, k=CF_POOL, customer=pseudonym,
+                                          segment=segment.key if segment.key != "general" else None))
+            affinity = brand_affinity(self.index, cf, pseudonym)
+        context = RankContext(self.index.products, self.features, self.index.vectors, content, cf_scores,
+                              affinity, cf.trained.item_popularity() if cf is not None else None,
+                              frozenset(exclude))
+        return rank(context, request, segment, fusion or self.fusion, k)
+
+    def run(self, message: str, conversation: Conversation, segment: str | None = None,
+            pseudonym: str | None = None, k: int = 5, fusion: FusionSettings | None = None,
+            exclude: Collection[str] = ()) -> TurnRecord:
+        """Answer one message of a conversation; returns the turn's record (its trace)."""
+        # Personal data never enters the conversation state, so no trace, log or prompt can hold it.
+        shown_message = scrub(str(message or "")[:MAX_MESSAGE_CHARS])
+        turn = conversation.add(without_labels(shown_message))
+        request = conversation.state
+        k = max(1, min(int(k), 50))
+        chosen, source = resolve_segment(dict(self.segments), segment, self.profile_segment(pseudonym),
+                                         request.segment_hint, request.segment_confidence)
+        like_id = conversation.like_product_id()
+        lm = self.llm.model
+        pool_k = max(k, self.llm.rerank_top_n) if lm is not None else k
+        result = self.rank_request(request, chosen, pseudonym, like_id, pool_k, fusion,
+                                   conversation.excluded_ids() | set(exclude))
+        stages = dict(self.notes)
+        stages["llm rerank"] = self._rerank(result, request, chosen, conversation)
+        result.candidates = result.candidates[:k]
+        self._add_cf_evidence(result, like_id, pseudonym)
+        conversation.record_shown(turn.turn_id, [(c.product.id, c.product.price) for c in result.candidates])
+        return TurnRecord(uuid.uuid4().hex[:12], shown_message, request, chosen.key, source, result, stages,
+                          pseudonym)
+
+    def _rerank(self, result: RankResult, request: Request, segment: Segment, conversation: Conversation) -> str:
+        lm = self.llm.model
+        if lm is None or not result.candidates:
+            return "skipped: " + (self.llm.off_reason or f"rerank weight is {self.llm.weight} "
+                                  "(the LLM did not improve NDCG@5 on the labelled set)")
+        from assistant.llm.rerank import rerank
+        try:
+            outcome = rerank(lm, request, segment.name, result.candidates, self.llm.rerank_top_n, self.llm.weight,
+                             conversation_history(conversation))
+        except Exception as err:  # the answer must not depend on the LLM stage working
+            return f"skipped: {type(err).__name__}: {err}"
+        result.candidates = outcome.candidates
+        return (f"{lm.model_id}: {len(outcome.llm_scores)} candidates scored in {outcome.seconds:.2f} s, "
+                f"weight {self.llm.weight}")
+
+    def _add_cf_evidence(self, result: RankResult, like_id: str | None, pseudonym: str | None) -> None:
+        cf, index = self.cf, self.index
+        if cf is None:
+            return
+        history = [like_id] if like_id else history_ids(cf, pseudonym)
+        if not history:
+            return
+        titles = {pid: index.products[i].title for pid in history if (i := index.position_of(pid)) is not None}
+        for candidate in result.candidates:
+            if candidate.breakdown.cf_score > 0:
+                candidate.breakdown.cf_evidence = cf.evidence(history, candidate.product.id).text(titles)
+
+
+def write_reasons(record: TurnRecord, lm: Any, max_new_tokens: int, lm_note: str = "") -> dict[str, str]:
+    """One-line reasons for a turn's shown products ({product id: reason}), LLM-written where they pass the
+    grounding check, else built from the score breakdown; kept in the breakdowns and noted in the trace.
+    Written once per turn."""
+    from assistant.reasons.explain import explain
+
+    candidates = record.result.candidates
+    if candidates and candidates[0].breakdown.reason is not None:
+        return {c.product.id: c.breakdown.reason.text for c in candidates}
+    started = time.perf_counter()
+    reasons = explain(lm, record.request, candidates, max_new_tokens)
+    for candidate, reason in zip(candidates, reasons):
+        candidate.breakdown.reason = ReasonNote(reason.text, reason.source, reason.check)
+    written = sum(r.source == "llm" for r in reasons)
+    record.stages["reasons"] = (f"{written} of {len(reasons)} written by the LLM and grounded, "
+                                f"{len(reasons) - written} from templates, {time.perf_counter() - started:.2f} s"
+                                + ("" if lm is not None else f" ({lm_note})"))
+    return {c.product.id: c.breakdown.reason.text for c in candidates}
+
+
+def without_popularity_cap(fusion: FusionSettings) -> FusionSettings:
+    """The fusion with the popularity cap off (evaluations re-cap the same pool themselves)."""
+    return replace(fusion, max_popular_share=None)
