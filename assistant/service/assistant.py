@@ -27,7 +27,7 @@ from assistant.privacy.pii import scrub, without_labels
 from assistant.privacy.keys import DataKeyError
 
 if TYPE_CHECKING:  # heavy or optional stages, imported where used
-    from assistant.behaviour.collaborative import CFModel
+    from assistant.behaviour import CFModel
     from assistant.understand.dialogue import Conversation, Request
     from assistant.rank.hybrid import RankResult
     from assistant.service.shopper_data import ShopperData
@@ -215,7 +215,7 @@ class Assistant:
         return self._cf.version or None if self._cf_loaded and self._cf is not None else None
 
     def _load_cf(self) -> "tuple[CFModel | None, str | None]":
-        from assistant.behaviour.collaborative import list_versions, load_serving_cf_model
+        from assistant.behaviour import list_versions, load_serving_cf_model
 
         folder = cf_model_dir(self.settings)
         demo = self.settings.index_name == "demo"
@@ -272,7 +272,7 @@ class Assistant:
         server does it on a schedule, and /api/health when the last check is older than `every` seconds).
         Damage is kept in `index_warning` / `cf_warning`; a damaged served index is replaced by the previous
         good build when there is one. Returns the current warnings."""
-        from assistant.behaviour.collaborative import ModelFitError, check_cf_model
+        from assistant.behaviour import ModelFitError, check_cf_model
         from assistant.index.store import IndexCorrupt, check_build
 
         if (every is not None and time.monotonic() - self._checked_at < every) or \
@@ -728,7 +728,7 @@ def cf_model_dir(settings: Settings) -> Path:
 
 def fit_demo_cf(settings: Settings) -> "CFModel":
     """Fit the configured CF model on the demo store's logs and save it beside the demo index."""
-    from assistant.behaviour.collaborative import build_interactions, make_cf_model
+    from assistant.behaviour import build_interactions, make_cf_model
     from assistant.ingest.customers import read_customers, read_events
     from assistant.demo import customers_path, events_path
     from assistant.privacy.keys import forgotten, pseudonymizer
