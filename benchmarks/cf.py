@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.behaviour.collaborative import build_interactions, cf_model_names, make_cf_model  # noqa: E402
+from assistant.behaviour import build_interactions, cf_model_names, make_cf_model  # noqa: E402
 from assistant.ingest.customers import InteractionLog, read_customers, read_events  # noqa: E402
 from assistant.evaluation.metrics import evaluate_model, format_table, leave_last_out  # noqa: E402
 from assistant.privacy.keys import Pseudonymizer  # noqa: E402

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from assistant.behaviour.collaborative import (Interactions, ModelFitError, SegmentPopularity, UserUserCF,
-                                     build_interactions, cf_model_names, inherit_scores, load_cf_model,
-                                     make_cf_model)
+from assistant.behaviour import (Interactions, ModelFitError, SegmentPopularity, UserUserCF,
+                                 build_interactions, cf_model_names, inherit_scores, load_cf_model,
+                                 make_cf_model)
 from assistant.ingest.customers import InteractionLog
 
 DAY = 86_400.0

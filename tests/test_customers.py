@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.behaviour.collaborative import build_interactions, make_cf_model
+from assistant.behaviour import build_interactions, make_cf_model
 from assistant.ingest.customers import parse_timestamp, read_customers, read_events
 from assistant.privacy.keys import KEY_ENV, Pseudonymizer, load_key, pseudonymizer
 from assistant.ingest.tabular import DataFileError

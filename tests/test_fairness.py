@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from assistant.rank.attributes import ProductFeatures
 from assistant.ingest.catalog import Product
 from assistant.surfaces.cli import main
-from assistant.behaviour.collaborative import build_interactions
+from assistant.behaviour import build_interactions
 from assistant.core.config import FusionSettings
 from assistant.ingest.customers import InteractionLog
 from assistant.understand.dialogue import Request

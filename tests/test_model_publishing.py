@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from assistant.service.assistant import Assistant, cf_model_dir
-from assistant.behaviour.collaborative import (Interactions, ModelCorrupt, build_interactions, check_cf_model, list_versions,
-                                     load_cf_model, load_serving_cf_model, make_cf_model)
+from assistant.behaviour import (Interactions, ModelCorrupt, build_interactions, check_cf_model, list_versions,
+                                 load_cf_model, load_serving_cf_model, make_cf_model)
 from assistant.core.config import Settings
 from assistant.ingest.customers import InteractionLog
 from assistant.index.store import published_path

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 import numpy as np
 
 from assistant.ingest.catalog import Product
-from assistant.behaviour.collaborative import CFModel, Interactions, build_interactions, make_cf_model
+from assistant.behaviour import CFModel, Interactions, build_interactions, make_cf_model
 from assistant.ingest.customers import InteractionLog
 from assistant.evaluation.metrics import RequestCase, Split, evaluate_requests, heldout_scores, leave_last_out, ndcg_at_k
 from assistant.understand.dialogue import Request

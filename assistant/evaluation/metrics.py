@@ -9,7 +9,7 @@ from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
-from assistant.behaviour.collaborative import CFModel, Interactions, build_interactions, make_cf_model
+from assistant.behaviour import CFModel, Interactions, build_interactions, make_cf_model
 from assistant.ingest.customers import InteractionLog
 
 

@@ -31,7 +31,7 @@ from assistant.service.turn import (CF_POOL, MAX_QUERY_CHARS, LLMStage, Recommen
                                     write_reasons)
 
 if TYPE_CHECKING:
-    from assistant.behaviour.collaborative import CFModel
+    from assistant.behaviour import CFModel
     from assistant.understand.dialogue import Conversation
 
 __all__ = ["Assistant", "SearchHit", "StoreUnavailable", "STORE_ERRORS", "Recommendation", "TurnRecord",

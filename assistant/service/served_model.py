@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable
 from assistant.core.config import Settings
 
 if TYPE_CHECKING:
-    from assistant.behaviour.collaborative import CFModel
+    from assistant.behaviour import CFModel
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ def cf_model_dir(settings: Settings) -> Path:
 
 def fit_demo_cf(settings: Settings) -> "CFModel":
     """Fit the configured CF model on the demo store's logs and save it beside the demo index."""
-    from assistant.behaviour.collaborative import build_interactions, make_cf_model
+    from assistant.behaviour import build_interactions, make_cf_model
     from assistant.demo import customers_path, events_path
     from assistant.ingest.customers import read_customers, read_events
     from assistant.privacy.keys import forgotten, pseudonymizer
@@ -74,7 +74,7 @@ class ServedModel:
         return self._model.version or None if self._loaded and self._model is not None else None
 
     def _load(self) -> "tuple[CFModel | None, str | None]":
-        from assistant.behaviour.collaborative import list_versions, load_serving_cf_model
+        from assistant.behaviour import list_versions, load_serving_cf_model
 
         folder = self.folder
         demo = self.settings.index_name == "demo"
@@ -128,7 +128,7 @@ class ServedModel:
 
     def check(self) -> None:
         """Re-check the published model's checksums; damage is kept in `warning` (the copy in memory serves)."""
-        from assistant.behaviour.collaborative import ModelFitError, check_cf_model
+        from assistant.behaviour import ModelFitError, check_cf_model
 
         folder = self.folder
         if not (self._loaded and self._model is not None and (folder.is_symlink() or folder.exists())):

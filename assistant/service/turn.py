@@ -25,7 +25,7 @@ from assistant.service.traces import TurnRecord
 from assistant.understand.dialogue import Conversation, Request
 
 if TYPE_CHECKING:
-    from assistant.behaviour.collaborative import CFModel
+    from assistant.behaviour import CFModel
 
 MAX_QUERY_CHARS = 2_000
 MAX_MESSAGE_CHARS = 4_000  # as the API allows; also bounds the cost of PII scrubbing

@@ -396,7 +396,7 @@ def cf_fit(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path, 
            model_name: str | None, maps: tuple[str, ...], with_feedback: bool) -> None:
     """Fit and save the CF model from interaction logs (customer ids are pseudonymised on reading)."""
     from assistant.service.assistant import STORE_ERRORS, cf_model_dir, open_shopper_data, shopper_data_path
-    from assistant.behaviour.collaborative import ModelFitError, build_interactions, make_cf_model
+    from assistant.behaviour import ModelFitError, build_interactions, make_cf_model
     from assistant.ingest.tabular import DataFileError
 
     settings = _settings(ctx, index_name=name, cf_model=model_name)
@@ -447,7 +447,7 @@ def eval_cf(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path,
 
     Prints Recall@K, NDCG@K, MRR, catalog coverage, fit time and NDCG@K per segment, one model per line.
     """
-    from assistant.behaviour.collaborative import ModelFitError, cf_model_names
+    from assistant.behaviour import ModelFitError, cf_model_names
     from assistant.evaluation.metrics import evaluate_cf, format_table
     from assistant.ingest.tabular import DataFileError
 
@@ -549,7 +549,7 @@ def eval_fairness(ctx: click.Context, events: tuple[Path, ...], customers: tuple
     Example: aisle eval fairness --cap 0.2 --cap 0.4
     """
     from assistant.service.assistant import Assistant, ensure_demo_index
-    from assistant.behaviour.collaborative import ModelFitError
+    from assistant.behaviour import ModelFitError
     from assistant.evaluation.metrics import load_request_cases
     from assistant.evaluation.fairness import evaluate_fairness
     from assistant.index.store import IndexError_, published_path
