@@ -5,7 +5,7 @@ Models: ``user_user`` (the product's source formula), ``item_item`` (cosine), ``
 (EASE + item-item + segment popularity) and ``popularity`` (recency-weighted, per segment).
 
 A model saves to a directory: `manifest.json`, id lists as JSON, arrays with `np.savez` (loaded with
-`allow_pickle=False`). Nothing is pickled. A save is published like an index build (index_store.py):
+`allow_pickle=False`). Nothing is pickled. A save is published like an index build (assistant/index/builds.py):
 `<folder>` is a symlink to `.builds/<folder name>/<version>` beside it, written as `<version>.tmp`, durably,
 every file's sha256 in the manifest, renamed when complete and swapped in atomically; the previous version
 is kept. `load_serving_cf_model` checks the checksums and falls back to that previous version (or to no
@@ -301,7 +301,7 @@ class CFModel(ABC):
         """Publish the model at `folder` (see the module docstring); returns `folder`. `keep` versions stay
         on disk (the older ones are fallbacks), except versions that hold a `forgotten` pseudonym."""
         from assistant.core.durable import checksums, fsync_dir, write_durably
-        from assistant.index.store import BUILDS, _prune, publish
+        from assistant.index import BUILDS, prune, publish
 
         data = self.trained
         folder = Path(folder)
@@ -345,7 +345,7 @@ class CFModel(ABC):
                     doomed = old.with_name(old.name + ".tmp")
                     os.rename(old, doomed)
                     shutil.rmtree(doomed, ignore_errors=True)
-            _prune(folder.parent, folder.name, keep)
+            prune(folder.parent, folder.name, keep)
         return folder
 
 
@@ -384,7 +384,7 @@ def _holds_any(version: Path, pseudonyms: set[str]) -> bool:
 
 def list_versions(folder: str | Path) -> list[Path]:
     """Completed saved versions of the model published at `folder`, oldest first."""
-    from assistant.index.store import list_builds
+    from assistant.index import list_builds
     folder = Path(folder)
     return list_builds(folder.parent, folder.name)
 

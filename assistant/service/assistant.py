@@ -21,8 +21,8 @@ import numpy as np
 from assistant.ingest.catalog import CatalogReport, Product, catalog_hash, read_catalog
 from assistant.core.config import FusionSettings, Settings, load_settings
 from assistant.index.embedding import Embedder, backend_for_model, make_embedder
-from assistant.index.store import (BuildSummary, Progress, ProductIndex, build_index, load_serving_index,
-                          published_path, read_manifest)
+from assistant.index import (BuildSummary, Progress, ProductIndex, build_index, load_serving_index,
+                             published_path, read_manifest)
 from assistant.privacy.pii import scrub, without_labels
 from assistant.privacy.keys import DataKeyError
 
@@ -129,14 +129,14 @@ class Assistant:
 
     def available_indexes(self) -> list[str]:
         """Names of the published indexes under the index folder."""
-        from assistant.index.store import list_indexes
+        from assistant.index import list_indexes
         return list_indexes(self.settings.index_dir)
 
     def switch_index(self, name: str) -> None:
         """Serve another published index (its behavioural model too, when it has one)."""
         from dataclasses import replace
 
-        from assistant.index.store import load_index
+        from assistant.index import load_index
         index = load_index(self.settings.index_dir, name)  # refuse a missing or damaged index
         with self._lock:
             self.settings = replace(self.settings, index_name=name)
@@ -145,7 +145,7 @@ class Assistant:
 
     def rollback_index(self) -> str:
         """Serve the previous build of the configured index again; returns its build id."""
-        from assistant.index.store import rollback
+        from assistant.index import rollback
         return rollback(self.settings.index_dir, self.settings.index_name).name
 
     def index_info(self) -> dict[str, Any]:
@@ -273,7 +273,7 @@ class Assistant:
         Damage is kept in `index_warning` / `cf_warning`; a damaged served index is replaced by the previous
         good build when there is one. Returns the current warnings."""
         from assistant.behaviour.collaborative import ModelFitError, check_cf_model
-        from assistant.index.store import IndexCorrupt, check_build
+        from assistant.index import IndexCorrupt, check_build
 
         if (every is not None and time.monotonic() - self._checked_at < every) or \
                 not self._check_lock.acquire(blocking=False):
