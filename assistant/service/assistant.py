@@ -348,7 +348,7 @@ class Assistant:
             self._lm_error = "the LLM stage is turned off (llm_model = none)"
             return None
         if self._lm is None and self._lm_error is None:
-            from assistant.llm.model import ModelUnavailable, make_language_model
+            from assistant.llm import ModelUnavailable, make_language_model
             try:
                 self._lm = make_language_model(self.settings.llm_model, threads=self.settings.threads,
                                                quantize=self.settings.llm_int8)
