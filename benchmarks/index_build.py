@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.ingest.catalog import read_catalog, write_jsonl  # noqa: E402
 from assistant.index.embedding import make_embedder  # noqa: E402
-from assistant.index.store import build_index  # noqa: E402
+from assistant.index import build_index  # noqa: E402
 
 
 def main() -> None:

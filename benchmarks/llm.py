@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from assistant.service.assistant import Assistant, ensure_demo_index  # noqa: E402
 from assistant.core.config import Settings  # noqa: E402
 from assistant.evaluation.metrics import evaluate_requests, gain, graded_ndcg, load_request_cases, matches_hard  # noqa
-from assistant.llm.model import make_language_model  # noqa: E402
+from assistant.llm import make_language_model  # noqa: E402
 from assistant.llm.rerank import rerank  # noqa: E402
 
 

@@ -40,7 +40,7 @@ def peak_rss_mb() -> float:
 
 
 def stage_load(name: str, quantize: bool, threads: int) -> dict:
-    from assistant.llm.model import TransformersLM
+    from assistant.llm import TransformersLM
 
     start = time.perf_counter()
     TransformersLM(name, threads=threads, quantize=quantize)
@@ -48,7 +48,7 @@ def stage_load(name: str, quantize: bool, threads: int) -> dict:
 
 
 def stage_speed(name: str, quantize: bool, threads: int, tokens: int) -> dict:
-    from assistant.llm.model import TransformersLM
+    from assistant.llm import TransformersLM
 
     start = time.perf_counter()
     lm = TransformersLM(name, threads=threads, quantize=quantize)

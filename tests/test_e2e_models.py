@@ -12,7 +12,7 @@ from assistant.service.assistant import Assistant
 from assistant.ingest.catalog import CatalogReport, Product
 from assistant.core.config import Settings
 from assistant.index.embedding import EmbedderUnavailable, MiniLMEmbedder, USEEmbedder
-from assistant.index.store import build_index, load_index
+from assistant.index import build_index, load_index
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ from assistant.reasons.explain import Reason, check_reason, explain, reason_prom
 from assistant.rank.attributes import AttributeScore
 from assistant.rank.breakdown import ScoreBreakdown
 from assistant.rank.hybrid import Candidate
-from assistant.llm.model import LanguageModel, ModelUnavailable
+from assistant.llm import LanguageModel, ModelUnavailable
 
 DEMO = Path(__file__).resolve().parent.parent / "assistant" / "demo" / "data" / "products.jsonl"
 
@@ -233,13 +233,13 @@ def test_reason_prompts_quote_the_request_and_ask_for_the_language() -> None:
 
 @pytest.fixture(scope="session")
 def smollm2():
-    from assistant.llm.model import make_language_model
+    from assistant.llm import make_language_model
     return make_language_model("smollm2", threads=2)
 
 
 @pytest.fixture(scope="session")
 def qwen():
-    from assistant.llm.model import make_language_model
+    from assistant.llm import make_language_model
     return make_language_model("qwen", threads=2)
 
 

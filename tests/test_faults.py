@@ -1,6 +1,6 @@
 """Fault injection on index builds: `kill -9` at seeded-random moments, and a disk that fills up.
 
-The promise under test (assistant/index/store.py): whatever happens to a build, `index/<name>` points at a
+The promise under test (assistant/index/build.py): whatever happens to a build, `index/<name>` points at a
 complete, checksum-verified build — the previous one or the complete new one — never a half-written one,
 and the next normal build cleans up what a dead build left behind.
 """
@@ -31,8 +31,8 @@ from assistant.ingest.catalog import CatalogReport, Product, write_jsonl
 from assistant.surfaces.cli import EXIT_FAILED, main
 from assistant.core.config import Settings
 from assistant.index.embedding import HashingEmbedder
-from assistant.index.store import (IndexDiskFull, build_index, list_builds, load_build, load_index,
-                                   published_path)
+from assistant.index import (IndexDiskFull, build_index, list_builds, load_build, load_index,
+                             published_path)
 from conftest import make_products
 
 TESTS = Path(__file__).resolve().parent
@@ -58,11 +58,12 @@ def leftovers(root: Path, name: str = "shop") -> list[str]:
 
 # ---------------------------------------------------------------------------- kill -9 at random moments
 
-# The build runs in this child. Each phase it enters is appended to a log (one unbuffered write per line,
-# so the log is complete up to the moment of the kill). The steps between "manifest written" and "done"
-# take microseconds, so the child stretches them with a short pause after each (rename to the final name,
-# symlink creation, symlink swap, renaming an old build away) — a test-only slow-down that widens the
-# windows a random kill can land in; index_store itself has no hook.
+# The build runs in this child. It passes build_index an observer that appends each phase the build enters
+# to a log (one unbuffered write per line, so the log is complete up to the moment of the kill). The steps
+# between "manifest written" and "done" take microseconds, so the observer stretches them with a short
+# pause after each (rename to the final name, symlink creation, symlink swap, renaming an old build away),
+# taken when it is told of the next phase — a test-only slow-down that widens the windows a random kill can
+# land in.
 CHILD = textwrap.dedent("""
     import os, sys, time
     from pathlib import Path
@@ -70,52 +71,41 @@ CHILD = textwrap.dedent("""
     root, version, count, log_path, pause = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], float(sys.argv[5])
     sys.path.insert(0, {tests!r})
     import faiss  # noqa: F401 - loaded before "ready", so the measured window is the build alone
-    from assistant.index import store as index_store, vector_index
+    from assistant.index import build_index
     from assistant.ingest.catalog import CatalogReport
     from assistant.index.embedding import HashingEmbedder
-    from test_faults import catalog
+    from test_faults import PAUSED_AFTER, catalog
 
-    log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
-    last = [None]
+    class PhaseLog:
+        def __init__(self):
+            self.handle = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+            self.last = None
 
-    def mark(phase):
-        if phase != last[0]:
-            last[0] = phase
-            os.write(log, f"{{time.monotonic():.6f}} {{phase}}\\n".encode())
+        def mark(self, phase):
+            if self.last in PAUSED_AFTER:
+                time.sleep(pause)
+            if phase != self.last:
+                self.last = phase
+                os.write(self.handle, f"{{time.monotonic():.6f}} {{phase}}\\n".encode())
 
-    def entering(phase, function, pause_after=0.0):
-        def wrapped(*args, **kwargs):
-            mark(phase(*args) if callable(phase) else phase)
-            result = function(*args, **kwargs)
-            time.sleep(pause_after)
-            return result
-        return wrapped
+        def phase(self, name, path):
+            self.mark(f"write {{path.name}}" if name == "write" else name)
 
-    index_store._previous_vectors = entering("load previous", index_store._previous_vectors)
-    HashingEmbedder.embed_batch = entering("embed", HashingEmbedder.embed_batch)
-    index_store.build_vector_index = entering("build vector index", index_store.build_vector_index)
-    index_store._fsync_write = entering(lambda path, data: "write " + Path(path).name, index_store._fsync_write)
-    index_store._write_npy = entering("write vectors.npy", index_store._write_npy)
-    vector_index.FaissIndex.save = entering("write faiss.index", vector_index.FaissIndex.save)
-    index_store._sha256 = entering(lambda path: "checksums" if Path(path).parent.name.endswith(".tmp")
-                                   else "verify previous", index_store._sha256)
-    os.rename = entering(lambda src, dst: "prune" if str(dst).endswith(".tmp") else "rename to final",
-                         os.rename, pause)
-    os.symlink = entering("publish: new link", os.symlink, pause)
-    os.replace = entering("publish: swap link", os.replace, pause)
     products = catalog(version, count)
-    mark("ready")
-    index_store.build_index(products, CatalogReport(), HashingEmbedder(), Path(root), "shop", keep_builds=1)
-    mark("done")
+    observer = PhaseLog()
+    observer.mark("ready")
+    build_index(products, CatalogReport(), HashingEmbedder(), Path(root), "shop", keep_builds=1, observer=observer)
+    observer.mark("done")
 """)
 
 COUNT = 5_000
 KILLS = 10
 SEED = 20261128
 PAUSE = 0.05
-WRITE_PHASES = {"write products.jsonl", "write vectors.npy", "write report.json", "write faiss.index",
+WRITE_PHASES = {"write products.jsonl", "write vectors.npy", "write report.json", "write vector index",
                 "checksums", "write manifest.json"}
-PUBLISH_PHASES = {"rename to final", "publish: new link", "publish: swap link", "prune"}
+PUBLISH_PHASES = {"rename to final", "new link", "swap link", "prune"}
+PAUSED_AFTER = PUBLISH_PHASES
 
 
 def read_log(path: Path) -> list[tuple[float, str]]:
@@ -205,7 +195,7 @@ def test_a_build_killed_at_random_moments_never_leaves_a_half_published_index(tm
         killed_in = [phase for stamp, phase in read_log(log)][-1]
         outcome = check_published(root, old, old_index, old_digests, new)
         outcomes.append((round(moment, 3), killed_in, outcome))
-        if killed_in not in {"publish: swap link", "prune", "done"}:  # the link was not swapped yet
+        if killed_in not in {"swap link", "prune", "done"}:  # the link was not swapped yet
             assert outcome == "old", f"killed in '{killed_in}', yet a new build was published"
 
         # The next normal build succeeds, publishes the new catalog and removes what the dead one left.

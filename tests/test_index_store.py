@@ -19,8 +19,8 @@ from assistant.service.assistant import Assistant
 from assistant.ingest.catalog import CatalogReport, write_jsonl
 from assistant.core.config import Settings
 from assistant.index.embedding import HashingEmbedder
-from assistant.index.store import (IndexCorrupt, IndexError_, IndexNotFound, build_index, list_builds,
-                                   list_indexes, load_index, published_path, rollback)
+from assistant.index import (IndexCorrupt, IndexError_, IndexNotFound, build_index, list_builds,
+                             list_indexes, load_index, published_path, rollback)
 from conftest import make_products
 
 
@@ -135,7 +135,7 @@ KILL_SCRIPT = textwrap.dedent("""
     sys.path.insert(0, {tests!r})
     from assistant.ingest.catalog import CatalogReport
     from assistant.index.embedding import HashingEmbedder
-    from assistant.index.store import build_index
+    from assistant.index import build_index
     from conftest import make_products
 
     class SlowEmbedder(HashingEmbedder):
@@ -255,11 +255,11 @@ def test_a_damaged_published_build_falls_back_to_the_previous_good_one(settings:
 
 
 def test_pruning_never_removes_the_published_build_under_a_relative_index_folder(settings: Settings) -> None:
-    from assistant.index.store import _prune, rollback
+    from assistant.index import prune, rollback
     root = Path("index")  # relative, as the default setting is (the test runs in its own folder)
     for version in range(2):
         build_index(make_products(5 + version), CatalogReport(), HashingEmbedder(), root, "shop", keep_builds=5)
     older = rollback(root, "shop")  # the published build is now not the newest
-    _prune(root, "shop", keep=1)
+    prune(root, "shop", keep=1)
     assert published_path(root, "shop") == older.resolve()
     assert load_index(root, "shop").manifest["product_count"] == 5

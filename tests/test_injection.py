@@ -89,7 +89,7 @@ def test_quote_cannot_close_its_quote_or_open_a_chat_turn(attack: str) -> None:
 
 @pytest.fixture(scope="session")
 def qwen():
-    from assistant.llm.model import make_language_model
+    from assistant.llm import make_language_model
     return make_language_model(threads=2)
 
 

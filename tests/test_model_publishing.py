@@ -16,7 +16,7 @@ from assistant.behaviour import (Interactions, ModelCorrupt, build_interactions,
                                  load_cf_model, load_serving_cf_model, make_cf_model)
 from assistant.core.config import Settings
 from assistant.ingest.customers import InteractionLog
-from assistant.index.store import published_path
+from assistant.index import published_path
 from conftest import shop_over
 from server_process import server_env, start_server
 

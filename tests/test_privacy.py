@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from assistant.service.assistant import Assistant, open_shopper_data, shopper_data_path
 from assistant.surfaces.cli import main
 from assistant.core.config import Settings
-from assistant.llm.model import LanguageModel
+from assistant.llm import LanguageModel
 from assistant.privacy.pii import found, scrub
 from assistant.privacy.keys import DataCipher, DataKeyError, data_cipher, forgotten, pseudonymizer
 from assistant.service.shopper_data import ShopperData

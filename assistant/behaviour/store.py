@@ -1,7 +1,7 @@
 """The published model directory: write a CF model's files as a new version, check them, list versions.
 
 A model saves to a directory: `manifest.json`, id lists as JSON, arrays with `np.savez` (loaded with
-`allow_pickle=False`). Nothing is pickled. A save is published like an index build (assistant.index.store):
+`allow_pickle=False`). Nothing is pickled. A save is published like an index build (assistant.index):
 `<folder>` is a symlink to `.builds/<folder name>/<version>` beside it, written as `<version>.tmp`, durably,
 every file's sha256 in the manifest, renamed when complete and swapped in atomically; the previous version
 is kept. Loading (with the fallback to that previous version) is in `assistant.behaviour.loading`.
@@ -34,7 +34,7 @@ def publish_cf_model(folder: Path, *, name: str, params: Mapping[str, Any], data
     """Write a fitted model as a new version and publish it at `folder`; returns the version. `keep`
     versions stay on disk (the older ones are fallbacks), except versions that hold a `forgotten` pseudonym."""
     from assistant.core.durable import checksums, fsync_dir, write_durably
-    from assistant.index.store import BUILDS, _prune, publish
+    from assistant.index import BUILDS, prune, publish
 
     builds = folder.parent / BUILDS / folder.name
     builds.mkdir(parents=True, exist_ok=True)
@@ -75,7 +75,7 @@ def publish_cf_model(folder: Path, *, name: str, params: Mapping[str, Any], data
                 doomed = old.with_name(old.name + ".tmp")
                 os.rename(old, doomed)
                 shutil.rmtree(doomed, ignore_errors=True)
-        _prune(folder.parent, folder.name, keep)
+        prune(folder.parent, folder.name, keep)
     return version
 
 
@@ -111,7 +111,7 @@ def _holds_any(version: Path, pseudonyms: set[str]) -> bool:
 
 def list_versions(folder: str | Path) -> list[Path]:
     """Completed saved versions of the model published at `folder`, oldest first."""
-    from assistant.index.store import list_builds
+    from assistant.index import list_builds
     folder = Path(folder)
     return list_builds(folder.parent, folder.name)
 

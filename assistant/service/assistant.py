@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from assistant.core.config import FusionSettings, Settings, load_settings
 from assistant.index.embedding import Embedder, backend_for_model, make_embedder
-from assistant.index.store import BuildSummary, Progress, ProductIndex, build_index, published_path, read_manifest
+from assistant.index import BuildSummary, Progress, ProductIndex, build_index, published_path, read_manifest
 from assistant.ingest.catalog import CatalogReport, Product, catalog_hash, read_catalog
 from assistant.privacy.keys import DataKeyError
 from assistant.rank.attributes import ProductFeatures
@@ -115,12 +115,12 @@ class Assistant:
 
     def available_indexes(self) -> list[str]:
         """Names of the published indexes under the index folder."""
-        from assistant.index.store import list_indexes
+        from assistant.index import list_indexes
         return list_indexes(self.settings.index_dir)
 
     def switch_index(self, name: str) -> None:
         """Serve another published index (its behavioural model too, when it has one)."""
-        from assistant.index.store import load_index
+        from assistant.index import load_index
         index = load_index(self.settings.index_dir, name)  # refuse a missing or damaged index
         self.settings = replace(self.settings, index_name=name)
         self._served = ServedIndex(self.settings.index_dir, name, index)
@@ -128,7 +128,7 @@ class Assistant:
 
     def rollback_index(self) -> str:
         """Serve the previous build of the configured index again; returns its build id."""
-        from assistant.index.store import rollback
+        from assistant.index import rollback
         return rollback(self.settings.index_dir, self.settings.index_name).name
 
     def index_info(self) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from assistant.index.store import (IndexCorrupt, ProductIndex, check_build, load_serving_index, published_path,
+from assistant.index import (IndexCorrupt, ProductIndex, check_build, load_serving_index, published_path,
                                    read_manifest)
 from assistant.rank.attributes import ProductFeatures
 

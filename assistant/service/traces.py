@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from assistant.index.store import ProductIndex
+from assistant.index import ProductIndex
 from assistant.ingest.catalog import Product
 from assistant.rank.hybrid import RankResult
 from assistant.understand.dialogue import Request

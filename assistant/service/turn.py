@@ -15,7 +15,7 @@ import numpy as np
 
 from assistant.core.config import FusionSettings
 from assistant.index.embedding import Embedder
-from assistant.index.store import ProductIndex
+from assistant.index import ProductIndex
 from assistant.privacy.pii import scrub, without_labels
 from assistant.rank.attributes import ProductFeatures
 from assistant.rank.breakdown import ReasonNote

@@ -162,7 +162,7 @@ def create_app(assistant: Assistant, mount_ui: bool = True) -> FastAPI:
 
     @app.post("/api/index/rebuild", dependencies=[Depends(require_staff)])
     def rebuild(files: list[UploadFile] = File(...)) -> dict:
-        from assistant.index.store import IndexDiskFull, IndexError_
+        from assistant.index import IndexDiskFull, IndexError_
         from assistant.ingest.tabular import DataFileError
 
         with tempfile.TemporaryDirectory() as tmp:

