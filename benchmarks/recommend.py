@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/recommend.py [--repeat 3] [--json]
 
-Every message of the labelled request set (tests/data/requests.jsonl) is sent as a fresh single-turn
+Every message of the labelled request set (assistant/evaluation/data/requests.jsonl) is sent as a fresh single-turn
 request, `--repeat` times, after one warm-up pass. The peer is plain content search (embed the query and
 search the FAISS index), the floor any ranker pays. Query embeddings are cached per text in production
 too, so the repeated passes measure the warm path; the first pass is reported separately.
@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.service.assistant import Assistant, ensure_demo_index  # noqa: E402
 from assistant.core.config import Settings  # noqa: E402
-from assistant.evaluation.metrics import load_request_cases  # noqa: E402
+from assistant.evaluation.metrics import default_requests_path, load_request_cases  # noqa: E402
 
 
 def percentiles(times: list[float]) -> tuple[float, float]:
@@ -35,8 +35,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    root = Path(__file__).resolve().parent.parent
-    messages = [turn for case in load_request_cases(root / "tests" / "data" / "requests.jsonl")
+    messages = [turn for case in load_request_cases(default_requests_path())
                 for turn in case.turns]
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(index_dir=Path(tmp) / "index", state_dir=Path(tmp) / "state")

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from assistant.surfaces.api import create_app, serving_in_background  # noqa: E402
 from assistant.service.assistant import Assistant, ensure_demo_index  # noqa: E402
 from assistant.core.config import Settings  # noqa: E402
-from assistant.evaluation.metrics import load_request_cases  # noqa: E402
+from assistant.evaluation.metrics import default_requests_path, load_request_cases  # noqa: E402
 
 
 def post(url: str, body: dict) -> tuple[float, bool]:
@@ -76,8 +76,7 @@ def main() -> None:
     parser.add_argument("--llm", default="none", help="language model: none (default here) or qwen")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    root = Path(__file__).resolve().parent.parent
-    messages = [t for case in load_request_cases(root / "tests" / "data" / "requests.jsonl") for t in case.turns[:1]]
+    messages = [t for case in load_request_cases(default_requests_path()) for t in case.turns[:1]]
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(index_dir=Path(tmp) / "index", state_dir=Path(tmp) / "state", llm_model=args.llm)
         ensure_demo_index(settings)

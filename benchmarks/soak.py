@@ -6,7 +6,7 @@ Starts the real app (`python -m assistant.surfaces.cli serve`: the demo store in
 Gradio UI mounted, its own temporary index and state folders, a staff token, the LLM off unless --llm) as a
 separate process on a free loopback port, so its memory can be read from /proc/PID/status. Then
 `--clients` threads send a mix for `--minutes` minutes: multi-turn conversations (first messages and
-refinements from tests/data/requests.jsonl, English and Chinese), feedback, staff `why` calls, health
+refinements from assistant/evaluation/data/requests.jsonl, English and Chinese), feedback, staff `why` calls, health
 checks and odd or hostile input (empty, very long, emoji, control characters, injection-looking text,
 malformed bodies). A 4xx that the input deserves counts as correct; any 5xx, other unexpected status,
 connection error or timeout counts as an error. It stops by itself, then stops the server.
@@ -410,7 +410,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.minutes <= args.warmup_minutes:
         parser.error("--minutes must be longer than --warmup-minutes (the growth is fitted after warm-up)")
-    cases = [json.loads(line) for line in (ROOT / "tests" / "data" / "requests.jsonl").read_text("utf-8").splitlines()
+    cases = [json.loads(line) for line in (ROOT / "assistant" / "evaluation" / "data" / "requests.jsonl").read_text("utf-8").splitlines()
              if line.strip()]
     with tempfile.TemporaryDirectory(prefix="aisle-soak-") as tmp:
         try:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from assistant.understand.dialogue import Conversation
-from assistant.evaluation.metrics import evaluate_requests, load_request_cases, ranking_modes
+from assistant.evaluation.metrics import default_requests_path, evaluate_requests, load_request_cases, ranking_modes
 
 pytestmark = pytest.mark.slow
-REQUESTS = Path(__file__).parent / "data" / "requests.jsonl"
+REQUESTS = default_requests_path()
 
 
 def is_kids_jacket(product) -> bool:

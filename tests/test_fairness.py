@@ -17,7 +17,7 @@ from assistant.behaviour import build_interactions
 from assistant.core.config import FusionSettings
 from assistant.ingest.customers import InteractionLog
 from assistant.understand.dialogue import Request
-from assistant.evaluation.metrics import evaluate_model, leave_last_out
+from assistant.evaluation.metrics import default_requests_path, evaluate_model, leave_last_out
 from assistant.evaluation.fairness import (PLOTS, SegmentQuality, exposure, exposure_weight, gini, heldout_cf, lorenz,
                                 price_tiers, shares)
 from assistant.rank.hybrid import cap_popular, popular_head, popular_limit, popularity_deciles, rank
@@ -26,7 +26,7 @@ from assistant.rank.segments import GENERAL
 from conftest import make_products
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-REQUESTS = Path(__file__).parent / "data" / "requests.jsonl"
+REQUESTS = default_requests_path()
 
 
 # ---------------------------------------------------------------------------- measures

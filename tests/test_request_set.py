@@ -1,4 +1,4 @@
-"""Checks the labelled request set tests/data/requests.jsonl against the demo catalog.
+"""Checks the labelled request set (assistant/evaluation/data/requests.jsonl) against the demo catalog.
 
 Each line is one evaluation request: a shopper's segment, language, 1-4 turns, the merged state a
 good parser should extract (`expect`), hard constraints every returned product must satisfy
@@ -29,10 +29,10 @@ from pathlib import Path
 import pytest
 
 from assistant.ingest.catalog import Product, read_catalog
-from assistant.evaluation.metrics import RequestCase, gain, matches_hard
+from assistant.evaluation.metrics import RequestCase, default_requests_path, gain, matches_hard
 
 ROOT = Path(__file__).resolve().parents[1]
-REQUESTS = ROOT / "tests" / "data" / "requests.jsonl"
+REQUESTS = default_requests_path()
 PRODUCTS = ROOT / "assistant" / "demo" / "data" / "products.jsonl"
 
 SEGMENTS = {"young_adults", "parents_young_kids", "retirees", "professionals", "fitness_enthusiasts"}

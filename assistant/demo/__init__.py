@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+from assistant.core.resources import package_path
+
+DATA_DIR = package_path(__name__, "data")
 
 PRODUCTS_FILE = "products.jsonl"
 CUSTOMERS_FILE = "customers.csv"

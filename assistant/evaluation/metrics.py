@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
 from assistant.behaviour import CFModel, Interactions, build_interactions, make_cf_model
+from assistant.core.resources import package_path
 from assistant.ingest.customers import InteractionLog
 
 
@@ -160,10 +162,14 @@ class RequestCase:
     bonus: dict = field(default_factory=dict)
 
 
+def default_requests_path() -> Path:
+    """The labelled requests on the demo store shipped with the package (evaluation/data/requests.jsonl)."""
+    return package_path("assistant.evaluation", "data", "requests.jsonl")
+
+
 def load_request_cases(path) -> list[RequestCase]:
-    """Read a JSONL file of labelled requests (see tests/data/requests.jsonl)."""
+    """Read a JSONL file of labelled requests (the demo store's: `default_requests_path()`)."""
     import json
-    from pathlib import Path
 
     cases = []
     for line in Path(path).read_text(encoding="utf-8").splitlines():

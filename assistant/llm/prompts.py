@@ -14,9 +14,11 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.core.resources import package_path
 from assistant.privacy.pii import scrub
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+# The repository's top-level prompts/ folder, shipped as assistant/llm/templates (a symlink to it).
+PROMPTS_DIR = package_path("assistant.llm", "templates")
 _SECTION = re.compile(r"^\[(\w+)\]\s*$", re.MULTILINE)
 _CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
 MAX_QUOTED_CHARS = 600

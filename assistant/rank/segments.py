@@ -7,7 +7,9 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_FILE = Path(__file__).with_name("segments.toml")
+from assistant.core.resources import package_path
+
+DEFAULT_FILE = package_path("assistant.rank", "segments.toml")
 ATTRIBUTE_TERMS = ("price_fit", "audience_match", "color_match", "size_match", "brand_affinity", "rating",
                    "valued_tags", "category_prior", "category_match")
 

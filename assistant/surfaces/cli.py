@@ -475,7 +475,7 @@ def eval_cf(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path,
 
 @eval_group.command("requests")
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Labelled requests (JSONL; default: the demo store's set in tests/data/requests.jsonl).")
+              help="Labelled requests (JSONL; default: the demo store's set shipped with Aisle).")
 @click.option("--index", "name", default=None, help="Index to evaluate (default: the configured one).")
 @click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 50), help="Cut-off for the metrics.")
 @click.option("--llm", "with_llm", is_flag=True, help="Also run the hybrid with the LLM rerank (slow).")
@@ -488,10 +488,11 @@ def eval_requests(ctx: click.Context, path: Path | None, name: str | None, k: in
     Prints hard-constraint satisfaction, NDCG@K, precision@K, segment fit and parse accuracy.
     """
     from assistant.service.assistant import Assistant
-    from assistant.evaluation.metrics import evaluate_requests, format_request_table, load_request_cases, ranking_modes
+    from assistant.evaluation.metrics import (default_requests_path, evaluate_requests, format_request_table,
+                                              load_request_cases, ranking_modes)
     from assistant.index import IndexError_
 
-    path = path or Path(__file__).resolve().parents[2] / "tests" / "data" / "requests.jsonl"
+    path = path or default_requests_path()
     if not path.is_file():
         raise click.ClickException(f"no labelled request file at {path}; pass --file")
     assistant = Assistant(_settings(ctx, index_name=name))
@@ -517,7 +518,7 @@ def eval_requests(ctx: click.Context, path: Path | None, name: str | None, k: in
               help="Customer profile file(s) with segments (default: the demo store's when no log is given).")
 @click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN", help="Map an event field to a column.")
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Labelled requests (JSONL; default: tests/data/requests.jsonl).")
+              help="Labelled requests (JSONL; default: the demo store's set shipped with Aisle).")
 @click.option("--no-requests", is_flag=True, help="Leave out the labelled requests (held-out data only).")
 @click.option("--index", "name", default=None,
               help="Index whose catalog is measured (default: the configured one; the demo index is built "
@@ -550,7 +551,7 @@ def eval_fairness(ctx: click.Context, events: tuple[Path, ...], customers: tuple
     """
     from assistant.service.assistant import Assistant, ensure_demo_index
     from assistant.behaviour import ModelFitError
-    from assistant.evaluation.metrics import load_request_cases
+    from assistant.evaluation.metrics import default_requests_path, load_request_cases
     from assistant.evaluation.fairness import evaluate_fairness
     from assistant.index import IndexError_, published_path
     from assistant.ingest.tabular import DataFileError
@@ -561,7 +562,7 @@ def eval_fairness(ctx: click.Context, events: tuple[Path, ...], customers: tuple
         events, customers = (events_path(),), customers or (customers_path(),)
     cases = []
     if not no_requests:
-        path = path or Path(__file__).resolve().parents[2] / "tests" / "data" / "requests.jsonl"
+        path = path or default_requests_path()
         if not path.is_file():
             raise click.ClickException(f"no labelled request file at {path}; pass --file or --no-requests")
         cases = load_request_cases(path)
