@@ -7,7 +7,7 @@ of assistant/core/config.py (e.g. AISLE_INDEX_NAME to serve another built index)
 import os
 
 from assistant.core.config import load_settings
-from assistant.surfaces.web import serve
+from assistant.surfaces.server import serve
 
 if __name__ == "__main__":
     serve(load_settings(), host=os.environ.get("AISLE_HOST", "127.0.0.1"),

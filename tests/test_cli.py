@@ -94,7 +94,7 @@ def test_rollback_command(run, catalog: Path, tmp_path: Path) -> None:
 
 
 def test_help_is_fast_and_imports_no_heavy_library() -> None:
-    code = ("import sys; from assistant.cli import main; "
+    code = ("import sys; from assistant.surfaces.cli import main; "
             "heavy = [m for m in ('torch', 'gradio', 'faiss', 'transformers', 'numpy') if m in sys.modules]; "
             "print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
