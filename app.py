@@ -7,7 +7,7 @@ of assistant/core/config.py (e.g. AISLE_INDEX_NAME to serve another built index)
 import os
 
 from assistant.core.config import load_settings
-from assistant.surfaces.web import serve
+from assistant.surfaces.server import serve
 
 if __name__ == "__main__":
     # serve() is quiet until the index build's progress bar and the "running" line: say what comes first.

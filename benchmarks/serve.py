@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.surfaces.api import create_app, serving_in_background  # noqa: E402
+from assistant.surfaces.server import create_app, serving_in_background  # noqa: E402
 from assistant.service.assistant import Assistant, ensure_demo_index  # noqa: E402
 from assistant.core.config import Settings  # noqa: E402
 from assistant.evaluation.metrics import default_requests_path, load_request_cases  # noqa: E402

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.surfaces.api import create_app
+from assistant.surfaces.server import create_app
 from assistant.service.assistant import Assistant
 from assistant.core.config import Settings
 from conftest import shop_over
@@ -116,7 +116,7 @@ def test_openapi_docs_are_served(client: TestClient) -> None:
 def test_aisle_why_asks_the_running_server(assistant: Assistant) -> None:
     from click.testing import CliRunner
 
-    from assistant.surfaces.api import serving_in_background
+    from assistant.surfaces.server import serving_in_background
     from assistant.surfaces.cli import main
 
     with serving_in_background(create_app(assistant, mount_ui=False)) as url:
@@ -165,7 +165,7 @@ def test_a_customer_id_is_trusted_only_from_the_storefront(tmp_path: Path) -> No
 
     from fastapi.testclient import TestClient
 
-    from assistant.surfaces.api import create_app
+    from assistant.surfaces.server import create_app
     from conftest import shop_over
     from assistant.core.config import Settings
 

@@ -18,7 +18,7 @@ TOKEN = "browser-test-token"
 
 @pytest.fixture(scope="module")
 def app_url(demo_settings):
-    from assistant.surfaces.api import create_app, serving_in_background
+    from assistant.surfaces.server import create_app, serving_in_background
     from assistant.service.assistant import Assistant
 
     assistant = Assistant(replace(demo_settings, llm_model="qwen", staff_token=TOKEN))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.behaviour.collaborative import cf_model_names
+from assistant.behaviour import cf_model_names
 from assistant.core.config import (CF_MODELS, EMBEDDERS, FUSION_METHODS, LLM_MODELS, ConfigError, FusionSettings,
                                    ReadLimits, Settings, load_settings)
 from assistant.core.errors import AisleError

@@ -261,7 +261,7 @@ def test_forget_drops_in_memory_traces_and_the_profile(shop: Assistant) -> None:
 def test_forget_over_the_api_needs_the_staff_token(shop: Assistant) -> None:
     from fastapi.testclient import TestClient
 
-    from assistant.surfaces.api import create_app
+    from assistant.surfaces.server import create_app
     shop.settings = replace(shop.settings, staff_token="tok")
     client = TestClient(create_app(shop, mount_ui=False))
     assert client.post("/api/forget", json={"customer": "x"}).status_code in (401, 403)
@@ -346,7 +346,7 @@ def test_a_damaged_store_or_wrong_key_never_breaks_the_chat(shop: Assistant, dam
                                                              caplog: pytest.LogCaptureFixture) -> None:
     from fastapi.testclient import TestClient
 
-    from assistant.surfaces.api import create_app
+    from assistant.surfaces.server import create_app
     conversation, rec = shop.chat("rain jacket", customer="amy")
     shop.record_feedback(conversation, rec.turn_id, rec.items[0].product.id, "down")
     shop.close_shopper_data()

@@ -11,7 +11,8 @@ from assistant.service.assistant import Assistant
 from assistant.ingest.catalog import Product, write_jsonl
 from assistant.core.config import Settings
 from assistant.rank.hybrid import Candidate
-from assistant.surfaces.web import parse_mapping, render_cards
+from assistant.ingest.mapping import parse_field_map
+from assistant.surfaces.web import render_cards
 from conftest import make_products
 
 
@@ -26,10 +27,10 @@ def test_cards_escape_catalog_text() -> None:
 
 
 def test_column_mapping_text() -> None:
-    assert parse_mapping("title=ProductName, price = Price (INR)") == {"title": "ProductName", "price": "Price (INR)"}
-    assert parse_mapping("") == {}
+    assert parse_field_map("title=ProductName, price = Price (INR)") == {"title": "ProductName", "price": "Price (INR)"}
+    assert parse_field_map("") == {}
     with pytest.raises(ValueError, match="FIELD=COLUMN"):
-        parse_mapping("title")
+        parse_field_map("title")
 
 
 def test_switching_the_served_index(settings: Settings, tmp_path: Path) -> None:

@@ -19,11 +19,13 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from assistant.core.errors import AisleError
+
 ProgressCallback = Callable[[int], None]
 QUERY_CACHE_SIZE = 2048
 
 
-class EmbedderUnavailable(ImportError):
+class EmbedderUnavailable(AisleError, ImportError):
     """The package that ships an embedder's weights is not installed."""
 
 

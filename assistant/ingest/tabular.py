@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Mapping
 
 from assistant.core.config import ReadLimits
+from assistant.core.errors import AisleError
 
 _CHUNK = 1 << 20  # bytes read (and inflated) at a time: what a file costs in memory beyond one row
 
 
-class DataFileError(Exception):
+class DataFileError(AisleError):
     """A data file cannot be read at all (missing, unknown format, no usable columns)."""
 
 

@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.core.errors import AisleError
 from assistant.core.resources import package_path
 from assistant.privacy.pii import scrub
 
@@ -24,7 +25,7 @@ _CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
 MAX_QUOTED_CHARS = 600
 
 
-class PromptError(ValueError):
+class PromptError(AisleError, ValueError):
     """A template is missing, malformed, or rendered with missing or unexpected variables."""
 
 

@@ -23,6 +23,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from assistant.core.errors import AisleError
+
 KEY_ENV = "AISLE_PSEUDONYM_KEY"
 KEY_FILE = "pseudonym.key"
 DATA_KEY_ENV = "AISLE_DATA_KEY"
@@ -31,7 +33,7 @@ FORGOTTEN_FILE = "forgotten.txt"
 PREFIX = "c_"
 
 
-class DataKeyError(RuntimeError):
+class DataKeyError(AisleError, RuntimeError):
     """Stored data cannot be opened with this installation's data key."""
 
 

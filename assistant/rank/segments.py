@@ -7,6 +7,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.core.errors import AisleError
 from assistant.core.resources import package_path
 
 DEFAULT_FILE = package_path("assistant.rank", "segments.toml")
@@ -14,7 +15,7 @@ ATTRIBUTE_TERMS = ("price_fit", "audience_match", "color_match", "size_match", "
                    "valued_tags", "category_prior", "category_match")
 
 
-class SegmentError(ValueError):
+class SegmentError(AisleError, ValueError):
     """A segments file is malformed, or a segment name is unknown."""
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
+from assistant.core.errors import AisleError
 from assistant.core.config import FusionSettings, Settings, load_settings
 from assistant.index.embedding import Embedder, backend_for_model, make_embedder
 from assistant.index import BuildSummary, Progress, ProductIndex, build_index, published_path, read_manifest
@@ -44,7 +45,7 @@ log = logging.getLogger(__name__)
 STORE_ERRORS = (sqlite3.Error, OSError, DataKeyError)
 
 
-class StoreUnavailable(RuntimeError):
+class StoreUnavailable(AisleError, RuntimeError):
     """Feedback could not be stored (the shopper-data store is damaged, locked, full, or the key is wrong)."""
 
 

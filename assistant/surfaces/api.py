@@ -1,4 +1,4 @@
-"""The JSON API (FastAPI), with the Gradio app mounted on the same server.
+"""The JSON API (FastAPI) over one Assistant: its routes only (`server.py` adds the guard and the web app).
 
 Shopper endpoints are open; staff and admin endpoints need the staff token (header `X-Staff-Token` or
 `Authorization: Bearer ...`). With no token configured they are off (403), never open.
@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Literal
 
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
 from fastapi.encoders import jsonable_encoder
@@ -21,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from assistant.service.assistant import STORE_ERRORS, Assistant, StoreUnavailable
 
-from assistant.surfaces.guard import BodyLimits, RequestGuard, private_upload_dir, staff_token_from
+from assistant.surfaces.guard import staff_token_from
 
 STOREFRONT_HEADER = "X-Storefront-Token"
 
@@ -48,36 +47,17 @@ class FeedbackBody(BaseModel):
     kind: Literal["up", "down", "bought"]
 
 
-@contextmanager
-def serving_in_background(app: FastAPI, host: str = "127.0.0.1", timeout: float = 60.0) -> Iterator[str]:
-    """Serve `app` on a free loopback port in a background thread; yields its base URL, stops on exit.
-    (For tests and benchmarks; `aisle serve` runs uvicorn in the foreground.)"""
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + timeout
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if not server.started:
-        raise RuntimeError(f"the app did not start on {host}:{port} within {timeout:.0f} s")
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+def staff_refusal(assistant: Assistant, token: str | None) -> tuple[int, str] | None:
+    """None when `token` opens the staff endpoints, else (status, why)."""
+    if not assistant.settings.staff_token:
+        return 403, "staff access is off: no staff token is configured (AISLE_STAFF_TOKEN)"
+    if not assistant.staff_allowed(token):
+        return 401, "a valid staff token is required"
+    return None
 
 
-def create_app(assistant: Assistant, mount_ui: bool = True) -> FastAPI:
-    """The API over one Assistant (and, by default, the Gradio app at /)."""
+def create_api(assistant: Assistant) -> FastAPI:
+    """The API's routes over one Assistant (no guard, no web app: `server.create_app` composes those)."""
     app = FastAPI(title="Aisle API", version="0.1.0",
                   description="Recommendations, staff traces, feedback and index rebuilds for one store.")
 
@@ -88,17 +68,9 @@ def create_app(assistant: Assistant, mount_ui: bool = True) -> FastAPI:
         body = json.dumps({"detail": jsonable_encoder(error.errors())}, ensure_ascii=True)
         return Response(body, status_code=422, media_type="application/json")
 
-    def staff_refusal(token: str | None) -> tuple[int, str] | None:
-        """None when `token` opens the staff endpoints, else (status, why)."""
-        if not assistant.settings.staff_token:
-            return 403, "staff access is off: no staff token is configured (AISLE_STAFF_TOKEN)"
-        if not assistant.staff_allowed(token):
-            return 401, "a valid staff token is required"
-        return None
-
     def require_staff(x_staff_token: str | None = Header(None), authorization: str | None = Header(None)) -> None:
         # RequestGuard already refused a bad token before the body was read; this keeps each route safe alone.
-        refusal = staff_refusal(staff_token_from(x_staff_token, authorization))
+        refusal = staff_refusal(assistant, staff_token_from(x_staff_token, authorization))
         if refusal is not None:
             raise HTTPException(*refusal)
 
@@ -182,23 +154,6 @@ def create_app(assistant: Assistant, mount_ui: bool = True) -> FastAPI:
                 "rejected": summary.rejected, "re_embedded": summary.re_embedded, "reused": summary.reused,
                 "seconds": round(summary.seconds, 2), "report": summary.report.to_dict()}
 
-    limits = BodyLimits(upload=assistant.settings.max_upload_bytes)
-    upload_dir = None
-    if mount_ui:
-        upload_dir = private_upload_dir()  # before Gradio is imported: it reads GRADIO_TEMP_DIR then
-        import gradio as gr
-
-        from assistant.surfaces.web import CSS, build_app
-        blocks = build_app(assistant)
-        # Gradio's own per-file cap sits under the guard's body cap: past it, Gradio removes its partial file.
-        per_file = max(1, limits.upload - 1024 * 1024)
-        app = gr.mount_gradio_app(app, blocks, path="/", css=CSS, run_history=False, max_file_size=per_file,
-                                  allowed_paths=[], blocked_paths=[str(Path(assistant.settings.state_dir).resolve()),
-                                                                   str(Path(assistant.settings.index_dir).resolve())])
-        # Gradio checks file items against its upload folder only once this is set, and mounting never sets
-        # it (RequestGuard refuses such items first; this is the second line).
-        blocks.has_launched = True
-    app.add_middleware(RequestGuard, staff_check=staff_refusal, limits=limits, upload_dir=upload_dir)
     return app
 
 

@@ -1,4 +1,4 @@
-"""The Gradio web app: a shopper chat with product cards, a staff "why" view and an admin rebuild page.
+"""The Gradio Blocks app: a shopper chat with product cards, a staff "why" view and an admin rebuild page.
 
 All catalog and shopper text is HTML-escaped before it reaches the page: it is untrusted data. The staff
 and admin tabs need the staff token; with none configured they are off.
@@ -6,92 +6,39 @@ and admin tabs need the staff token; with none configured they are off.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
-import re
-import sys
 from pathlib import Path
+from typing import Any, Callable, TypeVar
 
-from assistant.service.assistant import Assistant, StoreUnavailable, ensure_demo_index
-from assistant.core.config import Settings
-
-CSS = """
-.aisle-cards {display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: 12px;}
-.aisle-card {border: 1px solid #d0d7de; border-radius: 10px; padding: 12px; background: #fff; color: #111;}
-.aisle-card h4 {margin: 0 0 6px 0; font-size: 1rem;}
-.aisle-rank {display: inline-block; background: #0b5; color: #fff; border-radius: 50%; width: 1.5em;
-             text-align: center; margin-right: 4px; font-size: 0.8rem;}
-.aisle-price {font-weight: 700; font-size: 1.05rem;}
-.aisle-meta {color: #555; font-size: 0.85rem; margin: 4px 0;}
-.aisle-reason {font-size: 0.9rem; margin-top: 8px; font-style: italic;}
-.aisle-pending {color: #888;}
-.aisle-actions {margin-top: 8px; display: flex; gap: 6px; align-items: center; flex-wrap: wrap;}
-.aisle-actions button {border: 1px solid #d0d7de; border-radius: 6px; background: #f6f8fa; padding: 2px 8px;
-                       cursor: pointer;}
-.aisle-fb {font-size: 0.8rem; color: #0a6;}
-@media (max-width: 480px) { .aisle-cards {grid-template-columns: 1fr;} }
-"""
-
-# Card buttons call the `card_feedback` server function; its answer is shown on the card.
-CARD_JS = """
-element.addEventListener('click', (event) => {
-  const button = event.target.closest('[data-feedback]');
-  if (!button) return;
-  const card = button.closest('.aisle-card');
-  const note = card.querySelector('.aisle-fb');
-  const what = [button.dataset.feedback, card.dataset.productId, card.dataset.turn, card.dataset.conversation];
-  server.card_feedback(JSON.stringify(what)).then((message) => { note.textContent = message; });
-});
-"""
+from assistant.ingest.mapping import parse_field_map
+from assistant.service.assistant import Assistant, StoreUnavailable
+from assistant.surfaces.web.cards import CARD_JS, render_cards, reply_text
+from assistant.surfaces.web.text import markdown_literal
 
 EXAMPLES = ["waterproof jacket for my 6 year old under $40", "reading glasses for grandpa",
             "wireless headphones for the gym", "给我6岁的儿子买一件40美元以下的防水外套", "a birthday gift for a 5 year old"]
 AUTO_SEGMENT = "let Aisle infer"
 HISTORY_TURNS = 50  # chat turns kept on screen (the conversation itself lives in the Assistant)
+REFUSED = "A valid staff token is required."
 FEEDBACK_THANKS = {"up": "Thanks! 👍 noted.", "down": "Got it — we won't show that one again in this chat.",
                    "bought": "Great choice! 🛍️ noted."}
 
-
-def render_cards(items: list, reasons: dict[str, str] | None = None, turn_id: str = "",
-                 conversation_id: str = "") -> str:
-    """Product cards as HTML, every catalog value escaped; reasons when known, else a placeholder; each card
-    with thumbs up / down and "bought it" buttons (handled by CARD_JS)."""
-    if not items:
-        return "<p>Nothing in the catalog meets all of that. Try relaxing something, e.g. “forget the budget”.</p>"
-    esc = html.escape
-    cards = []
-    for item in items:
-        p = item.product
-        meta = " · ".join(esc(x) for x in (p.brand, p.color, p.size.replace("|", " / ")) if x)
-        rating = f"★ {p.rating:.1f} ({p.rating_count})" if p.rating is not None else ""
-        stock = "" if p.in_stock else " · <em>out of stock</em>"
-        image = (f'<img src="{esc(p.image_url)}" alt="" style="max-width:100%;border-radius:6px">'
-                 if p.image_url.startswith(("http://", "https://")) else "")
-        reason = (reasons or {}).get(p.id)
-        reason_html = (f'<div class="aisle-reason">{esc(reason)}</div>' if reason
-                       else '<div class="aisle-reason aisle-pending">Writing why this fits…</div>')
-        actions = ('<div class="aisle-actions"><button data-feedback="up" title="Good pick">👍</button>'
-                   '<button data-feedback="down" title="Not for me">👎</button>'
-                   '<button data-feedback="bought">Bought it</button><span class="aisle-fb"></span></div>')
-        cards.append(f'<div class="aisle-card" data-product-id="{esc(p.id)}" data-turn="{esc(turn_id)}" '
-                     f'data-conversation="{esc(conversation_id)}">{image}'
-                     f'<h4><span class="aisle-rank">{item.rank}</span>{esc(p.title)}</h4>'
-                     f'<div class="aisle-price">${p.price:,.2f}</div>'
-                     f'<div class="aisle-meta">{meta}</div><div class="aisle-meta">{rating}{stock}</div>'
-                     f'<div class="aisle-meta">{esc(p.id)}</div>{reason_html}{actions}</div>')
-    return f'<div class="aisle-cards">{"".join(cards)}</div>'
+Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
-def reply_text(rec) -> str:
-    """The assistant's chat line for a recommendation."""
-    if not rec.items:
-        return "I couldn't find anything that meets all of that. Try relaxing a constraint."
-    removed = sum(rec.filter_counts.values())
-    zh = rec.request.language == "zh"
-    if zh:
-        return f"为您找到 {len(rec.items)} 件商品" + (f"（已排除 {removed} 件不符合条件的商品）。" if removed else "。")
-    return f"Here are {len(rec.items)} picks" + (f" ({removed} products didn't meet your constraints)." if removed
-                                                  else ".")
+def staff_only(assistant: Assistant, refused: Callable[[], Any]) -> Callable[[Handler], Handler]:
+    """Guard a staff or admin handler whose first argument is the staff token: without a valid token it
+    answers `refused()` instead. `functools.wraps` keeps the handler's signature, which Gradio reads."""
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def guarded(token: str, *args: Any, **kwargs: Any) -> Any:
+            if not assistant.staff_allowed(token):
+                return refused()
+            return handler(token, *args, **kwargs)
+        return guarded  # type: ignore[return-value]
+    return decorate
 
 
 def build_app(assistant: Assistant):
@@ -153,10 +100,12 @@ def build_app(assistant: Assistant):
         assistant.reset_conversation((state or {}).get("conversation"))
         return [], {}, "", gr.update(choices=[], value=None), ""
 
+    def why_refused() -> str:
+        return json.dumps({"error": "a valid staff token is required" if assistant.settings.staff_token
+                           else "the staff view is off: no staff token is configured"})
+
+    @staff_only(assistant, why_refused)
     def staff_why(token: str, turn: str, product: str, mode: str) -> str:
-        if not assistant.staff_allowed(token):
-            return json.dumps({"error": "a valid staff token is required" if assistant.settings.staff_token
-                               else "the staff view is off: no staff token is configured"})
         product_id = resolve_product(assistant, product)
         try:
             trace = (assistant.why if mode == "why" else assistant.why_not)(turn.strip(), product_id)
@@ -167,9 +116,8 @@ def build_app(assistant: Assistant):
                 trace = {"error": str(err)}
         return json.dumps(trace, indent=2, ensure_ascii=False, default=str)
 
+    @staff_only(assistant, lambda: (gr.update(choices=[]), "<p>A valid staff token is required.</p>"))
     def staff_turns(token: str):
-        if not assistant.staff_allowed(token):
-            return gr.update(choices=[]), "<p>A valid staff token is required.</p>"
         turns = assistant.recent_turns(30)
         choices = [(f"{t.turn_id} — {t.message[:60]}", t.turn_id) for t in turns]
         feedback = assistant.shopper_data.recent(20)
@@ -178,13 +126,12 @@ def build_app(assistant: Assistant):
         return (gr.update(choices=choices, value=choices[0][1] if choices else None),
                 f"<table><tr><th>feedback</th><th>product</th><th>turn</th></tr>{rows}</table>")
 
+    @staff_only(assistant, lambda: (REFUSED, ""))
     def admin_rebuild(token: str, files, mapping_text: str, progress=gr.Progress()):
-        if not assistant.staff_allowed(token):
-            return "A valid staff token is required.", ""
         if not files:
             return "Upload one or more catalog files first.", ""
         try:
-            mapping = parse_mapping(mapping_text)
+            mapping = parse_field_map(mapping_text or "")
         except ValueError as err:
             return markdown_literal(str(err)), ""
         paths = [Path(f if isinstance(f, str) else f.name) for f in (files if isinstance(files, list) else [files])]
@@ -203,9 +150,8 @@ def build_app(assistant: Assistant):
         table = f"<table><tr><th>file</th><th>line</th><th>reason</th></tr>{rows}</table>" if rows else ""
         return markdown_literal(summary.format()), table
 
+    @staff_only(assistant, lambda: REFUSED)
     def admin_status(token: str) -> str:
-        if not assistant.staff_allowed(token):
-            return "A valid staff token is required."
         info = assistant.index_info()
         counts = info["counts"]
         return (f"**Index `{info['name']}`** — build `{info['build_id']}` ({info['built_at']}), "
@@ -213,32 +159,28 @@ def build_app(assistant: Assistant):
                 f"last build: {counts['loaded']} loaded, {counts['rejected']} rejected, {counts['re_embedded']} "
                 f"re-embedded, {counts['reused']} reused.")
 
+    @staff_only(assistant, lambda: gr.update(choices=[]))
     def admin_indexes(token: str):
-        if not assistant.staff_allowed(token):
-            return gr.update(choices=[])
         return gr.update(choices=assistant.available_indexes(), value=assistant.settings.index_name)
 
+    @staff_only(assistant, lambda: REFUSED)
     def admin_switch(token: str, name: str | None) -> str:
-        if not assistant.staff_allowed(token):
-            return "A valid staff token is required."
         try:
             assistant.switch_index(name or "")
         except Exception as err:
             return markdown_literal(f"Cannot switch: {err}")
         return markdown_literal(f"Now serving index {name}.")
 
+    @staff_only(assistant, lambda: REFUSED)
     def admin_rollback(token: str) -> str:
-        if not assistant.staff_allowed(token):
-            return "A valid staff token is required."
         try:
             build = assistant.rollback_index()
         except Exception as err:
             return markdown_literal(f"Cannot roll back: {err}")
         return f"Now serving the previous build `{build}`."
 
+    @staff_only(assistant, lambda: REFUSED)
     def admin_forget(token: str, customer: str) -> str:
-        if not assistant.staff_allowed(token):
-            return "A valid staff token is required."
         if not (customer or "").strip():
             return "Enter the customer's id as it appears in the store's logs."
         removed = assistant.forget_customer(customer.strip())
@@ -320,28 +262,6 @@ def build_app(assistant: Assistant):
     return app
 
 
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
-
-
-def markdown_literal(text: str) -> str:
-    """`text` shown as itself in a gr.Markdown: HTML escaped, Markdown syntax backslash-escaped, so a file's
-    header or an error message can never become a link, an image or a tag."""
-    return MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False)).replace("\n", "  \n")
-
-
-def parse_mapping(text: str) -> dict[str, str]:
-    """"title=ProductName, price=Price (INR)" -> {"title": "ProductName", "price": "Price (INR)"}."""
-    mapping = {}
-    for part in (text or "").split(","):
-        if not part.strip():
-            continue
-        field, sep, column = part.partition("=")
-        if not sep or not field.strip() or not column.strip():
-            raise ValueError(f"{part.strip()!r} is not FIELD=COLUMN (e.g. title=ProductName)")
-        mapping[field.strip()] = column.strip()
-    return mapping
-
-
 def resolve_product(assistant: Assistant, text: str) -> str:
     """A product id from an id or (part of) a title typed by staff."""
     text = (text or "").strip()
@@ -354,48 +274,3 @@ def resolve_product(assistant: Assistant, text: str) -> str:
         if lowered and lowered in product.title.lower():
             return product.id
     return text
-
-
-def serve(settings: Settings, catalogs: list[Path] | None = None, host: str = "127.0.0.1",
-          port: int = 7860) -> None:
-    """Index the given catalogs (or the demo store) if needed, then serve the app and the API."""
-    import uvicorn
-    from tqdm import tqdm
-
-    from assistant.surfaces.api import create_app
-
-    bar = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, desc="embedding catalog", unit="product", file=sys.stderr)
-        bar.update(done - bar.n)
-
-    if catalogs:
-        summary = Assistant(settings).rebuild_index(catalogs, progress=progress)
-        print(summary.report.format(limit=10))
-        print(summary.format())
-    elif settings.index_name == "demo":
-        summary = ensure_demo_index(settings, progress=progress)
-        if summary is not None:
-            print(summary.format())
-    if bar is not None:
-        bar.close()
-    from assistant.privacy.keys import DataKeyError, data_cipher, pseudonymizer
-    try:  # a bad key should stop the start, not fail shoppers' requests one by one
-        pseudonymizer(settings.state_dir)
-        data_cipher(settings.state_dir)
-    except (ValueError, DataKeyError) as err:
-        raise SystemExit(f"error: {err}") from None
-    assistant = Assistant(settings)
-    print(f"serving index '{settings.index_name}' ({len(assistant.index.products)} products)")
-    assistant.query_embedder()  # load the models before the first shopper waits for them
-    assistant.cf_model
-    assistant.check_published_on_a_schedule()  # damaged index or model files show in /api/health
-    if assistant.language_model() is None:
-        print(f"note: answering without the LLM stage ({assistant._lm_error})")
-    app = create_app(assistant)
-    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
-    print(f"Aisle is running: open http://{shown}:{port}  (API docs: http://{shown}:{port}/docs)")
-    uvicorn.run(app, host=host, port=port, log_level="warning")

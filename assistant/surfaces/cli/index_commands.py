@@ -1,0 +1,108 @@
+"""`aisle index ...`: build, inspect, list and roll back product indexes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from assistant.core.progress import ProgressBar
+from assistant.surfaces.cli.common import EXIT_FAILED, EXIT_SOME_REJECTED, field_map, settings_for
+
+
+@click.group()
+def index() -> None:
+    """Build, inspect and roll back product indexes."""
+
+
+@index.command("build")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", default=None, help="Index name (default: 'demo', or index_name in aisle.toml).")
+@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
+              help="Map a canonical field to a column of the file, e.g. --map title=ProductName. Repeatable.")
+@click.option("--embedder", type=click.Choice(["minilm", "use", "hashing"]), default=None,
+              help="Embedding model: minilm (English, default), use (multilingual), hashing (no model; tests).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the full validation report (every rejected row) to this JSON file.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def index_build(ctx: click.Context, files: tuple[Path, ...], name: str | None, maps: tuple[str, ...],
+                embedder: str | None, report_path: Path | None, quiet: bool) -> None:
+    """Build an index from catalog FILES (CSV, TSV, JSONL, Parquet; optionally .gz).
+
+    Only products whose text changed since the published build are re-embedded. Bad rows are
+    reported with file, line and reason; the good rows still load.
+
+    Exit status: 0 built; 3 built, some rows rejected; 1 failed (the previous index keeps serving).
+    """
+    from assistant.service.assistant import Assistant
+    from assistant.ingest.catalog import CatalogError
+    from assistant.index.embedding import EmbedderUnavailable
+    from assistant.index import IndexError_
+
+    settings = settings_for(ctx, index_name=name, embedder=embedder)
+    mapping = field_map(maps)
+    # Not left to `main`: a failed build also says that the previous index keeps serving.
+    try:
+        with ProgressBar("embedding", disable=quiet) as progress:
+            summary = Assistant(settings).rebuild_index(files, mapping=mapping, progress=progress)
+    except (CatalogError, EmbedderUnavailable, IndexError_, ValueError, OSError) as err:
+        click.echo(f"Error: {err}", err=True)
+        click.echo("Nothing was published; the previous index (if any) keeps serving.", err=True)
+        ctx.exit(EXIT_FAILED)
+    click.echo(summary.report.format(limit=20))
+    click.echo(summary.format())
+    if report_path is not None:
+        report_path.write_text(json.dumps(summary.report.to_dict(), indent=1, ensure_ascii=False), encoding="utf-8")
+        click.echo(f"full report written to {report_path}")
+    ctx.exit(EXIT_SOME_REJECTED if summary.rejected else 0)
+
+
+@index.command("info")
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the whole manifest as JSON.")
+@click.pass_context
+def index_info(ctx: click.Context, name: str | None, as_json: bool) -> None:
+    """Show what an index holds (default: the configured index)."""
+    from assistant.service.assistant import Assistant
+
+    manifest = Assistant(settings_for(ctx, index_name=name)).index_info()
+    if as_json:
+        click.echo(json.dumps(manifest, indent=2))
+        return
+    counts = manifest["counts"]
+    lines = [
+        f"name:        {manifest['name']}",
+        f"build:       {manifest['build_id']} (built {manifest['built_at']} in {manifest['build_seconds']} s)",
+        f"products:    {manifest['product_count']}",
+        f"embedder:    {manifest['embedder']['model_id']} ({manifest['embedder']['dim']}-d)",
+        f"index:       faiss {manifest['vector_index']['kind']}",
+        f"catalog:     {', '.join(manifest['source_files'])}",
+        f"hash:        {manifest['catalog_hash'][:16]}",
+        f"last build:  {counts['loaded']} loaded, {counts['rejected']} rejected, "
+        f"{counts['re_embedded']} re-embedded, {counts['reused']} reused, {counts['deleted']} dropped",
+    ]
+    click.echo("\n".join(lines))
+
+
+@index.command("list")
+@click.pass_context
+def index_list(ctx: click.Context) -> None:
+    """List the published indexes."""
+    from assistant.index import list_indexes
+
+    names = list_indexes(ctx.obj.index_dir)
+    click.echo("\n".join(names) if names else f"no index under {ctx.obj.index_dir}")
+
+
+@index.command("rollback")
+@click.argument("name", required=False)
+@click.pass_context
+def index_rollback(ctx: click.Context, name: str | None) -> None:
+    """Serve the build before the current one again."""
+    from assistant.index import rollback
+
+    settings = settings_for(ctx, index_name=name)
+    build = rollback(settings.index_dir, settings.index_name)
+    click.echo(f"index '{settings.index_name}' now serves build {build.name}")
