@@ -9,24 +9,23 @@ from __future__ import annotations
 
 import hmac
 import logging
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from assistant.core.errors import AisleError
 from assistant.core.config import FusionSettings, Settings, load_settings
 from assistant.index.embedding import Embedder, backend_for_model, make_embedder
-from assistant.index import BuildSummary, Progress, ProductIndex, build_index, published_path, read_manifest
-from assistant.ingest.catalog import CatalogReport, Product, catalog_hash, read_catalog
-from assistant.privacy.keys import DataKeyError
+from assistant.index import BuildSummary, Progress, ProductIndex
+from assistant.ingest.catalog import CatalogReport, Product, read_catalog
 from assistant.rank.attributes import ProductFeatures
+from assistant.service.publishing import ensure_demo_index, index_is_current, publish_products
 from assistant.service.served_index import ServedIndex
 from assistant.service.served_model import ServedModel, cf_model_dir, fit_demo_cf
 from assistant.service.sessions import Conversations
-from assistant.service.shopper_data import ShopperData, open_shopper_data, shopper_data_path
+from assistant.service.shopper_data import (STORE_ERRORS, ShopperData, StoreUnavailable, open_shopper_data,
+                                            shopper_data_path)
 from assistant.service.traces import TRACE_LIMIT, TurnRecord, TurnTraces, why, why_not
 from assistant.service.turn import (CF_POOL, MAX_QUERY_CHARS, LLMStage, Recommendation, TurnPipeline,
                                     write_reasons)
@@ -40,14 +39,6 @@ __all__ = ["Assistant", "SearchHit", "StoreUnavailable", "STORE_ERRORS", "Recomm
            "open_shopper_data", "ensure_demo_index"]
 
 log = logging.getLogger(__name__)
-
-# What a damaged, locked or full shopper-data store, or a wrong data key, raises.
-STORE_ERRORS = (sqlite3.Error, OSError, DataKeyError)
-
-
-class StoreUnavailable(AisleError, RuntimeError):
-    """Feedback could not be stored (the shopper-data store is damaged, locked, full, or the key is wrong)."""
-
 
 @dataclass(frozen=True)
 class SearchHit:
@@ -108,11 +99,7 @@ class Assistant:
     def publish_products(self, products: list[Product], report: CatalogReport,
                          progress: Progress | None = None) -> BuildSummary:
         """Embed what changed among already-validated products and publish a new build."""
-        embedder = make_embedder(self.settings.embedder, threads=self.settings.threads)
-        return build_index(products, report, embedder, self.settings.index_dir, self.settings.index_name,
-                           ann_threshold=self.settings.ann_threshold, batch_size=self.settings.batch_size,
-                           keep_builds=self.settings.keep_builds, progress=progress,
-                           threads=self.settings.threads)
+        return publish_products(self.settings, products, report, progress)
 
     def available_indexes(self) -> list[str]:
         """Names of the published indexes under the index folder."""
@@ -138,15 +125,7 @@ class Assistant:
 
     def index_is_current(self, products: list[Product]) -> bool:
         """True when the published index holds exactly these products, built by the configured embedder."""
-        folder = published_path(self.settings.index_dir, self.settings.index_name)
-        if folder is None:
-            return False
-        manifest = read_manifest(folder)
-        try:
-            same_embedder = backend_for_model(manifest["embedder"]["model_id"]) == self.settings.embedder
-        except (KeyError, ValueError):
-            return False
-        return same_embedder and manifest.get("catalog_hash") == catalog_hash(products)
+        return index_is_current(self.settings, products)
 
     def search(self, query: str, k: int = 10) -> list[SearchHit]:
         """Plain content search: the k products whose text is nearest to the query."""
@@ -432,14 +411,3 @@ def token_matches(configured: str, given: str | None) -> bool:
         return False
     # "surrogatepass": a lone surrogate (valid JSON, "\ud800") is a wrong token, not an encoding error
     return hmac.compare_digest(configured.encode("utf-8", "surrogatepass"), given.encode("utf-8", "surrogatepass"))
-
-
-def ensure_demo_index(settings: Settings, progress: Progress | None = None) -> BuildSummary | None:
-    """Build (or refresh) the demo store's index unless the published one already matches it."""
-    from assistant.demo import catalog_path
-
-    assistant = Assistant(settings)
-    products, report = read_catalog([catalog_path()])
-    if assistant.index_is_current(products):
-        return None
-    return assistant.publish_products(products, report, progress)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.core.config import Settings
+from assistant.core.errors import AisleError
 from assistant.privacy.pii import scrub
 from assistant.privacy.keys import DataCipher, DataKeyError
 
@@ -29,6 +30,14 @@ FILE_NAME = "shopper-data.sqlite"
 KINDS = ("up", "down", "bought")
 EVENT_FOR_KIND = {"up": "click", "bought": "purchase"}
 EXPIRE_EVERY_SECONDS = 3600.0
+# What a damaged, locked or full shopper-data store, or a wrong data key, raises.
+STORE_ERRORS = (sqlite3.Error, OSError, DataKeyError)
+
+
+class StoreUnavailable(AisleError, RuntimeError):
+    """Feedback could not be stored (the shopper-data store is damaged, locked, full, or the key is wrong)."""
+
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

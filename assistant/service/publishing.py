@@ -1,0 +1,40 @@
+"""Publishing a catalog as a new index build, and knowing when the published one is already current."""
+
+from __future__ import annotations
+
+from assistant.core.config import Settings
+from assistant.index import BuildSummary, Progress, build_index, published_path, read_manifest
+from assistant.index.embedding import backend_for_model, make_embedder
+from assistant.ingest.catalog import CatalogReport, Product, catalog_hash, read_catalog
+
+
+def publish_products(settings: Settings, products: list[Product], report: CatalogReport,
+                     progress: Progress | None = None) -> BuildSummary:
+    """Embed what changed among already-validated products and publish a new build of the configured index."""
+    embedder = make_embedder(settings.embedder, threads=settings.threads)
+    return build_index(products, report, embedder, settings.index_dir, settings.index_name,
+                       ann_threshold=settings.ann_threshold, batch_size=settings.batch_size,
+                       keep_builds=settings.keep_builds, progress=progress, threads=settings.threads)
+
+
+def index_is_current(settings: Settings, products: list[Product]) -> bool:
+    """True when the published index holds exactly these products, built by the configured embedder."""
+    folder = published_path(settings.index_dir, settings.index_name)
+    if folder is None:
+        return False
+    manifest = read_manifest(folder)
+    try:
+        same_embedder = backend_for_model(manifest["embedder"]["model_id"]) == settings.embedder
+    except (KeyError, ValueError):
+        return False
+    return same_embedder and manifest.get("catalog_hash") == catalog_hash(products)
+
+
+def ensure_demo_index(settings: Settings, progress: Progress | None = None) -> BuildSummary | None:
+    """Build (or refresh) the demo store's index unless the published one already matches it."""
+    from assistant.demo import catalog_path
+
+    products, report = read_catalog([catalog_path()])
+    if index_is_current(settings, products):
+        return None
+    return publish_products(settings, products, report, progress)
