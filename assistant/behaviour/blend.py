@@ -7,6 +7,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from assistant.core.scores import min_max_rows
 from assistant.behaviour.interactions import Interactions
 from assistant.behaviour.linear import EASE
 from assistant.behaviour.model import CFModel
@@ -32,9 +33,7 @@ class Blend(CFModel):
     def _scores(self, rows: sp.csr_matrix, users: np.ndarray, segments: Sequence[str]) -> np.ndarray:
         total = np.zeros((rows.shape[0], len(self.trained.items)), dtype=np.float32)
         for name, part in self.parts.items():
-            s = part._scores(rows, users, segments)
-            low, high = s.min(axis=1, keepdims=True), s.max(axis=1, keepdims=True)
-            total += self.params[name] * (s - low) / np.maximum(high - low, 1e-12)
+            total += self.params[name] * min_max_rows(part._scores(rows, users, segments))
         return total
 
     def _arrays(self) -> dict[str, np.ndarray]:

@@ -230,6 +230,11 @@ class Assistant:
                 self._lm_error = f"language model unavailable: {err}"
         return self._lm
 
+    @property
+    def language_model_problem(self) -> str | None:
+        """Why `language_model()` gave None (turned off, or failed to load); None when it did not."""
+        return self._lm_error
+
     def use_language_model(self, lm: Any) -> None:
         """Serve with this language model instead of loading the configured one (an embedding host's own)."""
         self._lm, self._lm_error = lm, None

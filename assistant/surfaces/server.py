@@ -97,7 +97,7 @@ def serve(settings: Settings, catalogs: list[Path] | None = None, host: str = "1
     assistant.cf_model
     assistant.check_published_on_a_schedule()  # damaged index or model files show in /api/health
     if assistant.language_model() is None:
-        print(f"note: answering without the LLM stage ({assistant._lm_error})")
+        print(f"note: answering without the LLM stage ({assistant.language_model_problem})")
     app = create_app(assistant)
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     print(f"Aisle is running: open http://{shown}:{port}  (API docs: http://{shown}:{port}/docs)")
