@@ -6,26 +6,20 @@ and a `LoadReport` collects every rejected row with file, line and reason.
 
 from __future__ import annotations
 
-import codecs
 import csv
-import gzip
-import io
 import json
 import re
-import zlib
 from dataclasses import asdict, dataclass, field
 from itertools import accumulate
 from pathlib import Path
-from typing import IO, Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from assistant.core.config import ReadLimits
-from assistant.core.errors import AisleError
+from assistant.ingest.errors import DataFileError
+from assistant.ingest.reading import capped_lines, decode_text, open_text
 
-_CHUNK = 1 << 20  # bytes read (and inflated) at a time: what a file costs in memory beyond one row
-
-
-class DataFileError(AisleError):
-    """A data file cannot be read at all (missing, unknown format, no usable columns)."""
+__all__ = ["DataFileError", "LoadReport", "Rejection", "decode_text", "format_of", "iter_mapped_rows", "iter_rows",
+           "json_depth_exceeds", "resolve_columns", "sniff_delimiter"]
 
 
 @dataclass(frozen=True)
@@ -107,108 +101,6 @@ def resolve_columns(columns: Iterable[str], synonyms: Mapping[str, tuple[str, ..
     return resolved
 
 
-class _CappedReader(io.RawIOBase):
-    """A file's bytes (inflated as they are read when it is gzipped) that stop with a DataFileError past
-    `limits.max_file_bytes`: a gzip bomb costs one chunk of memory and the time to inflate the limit."""
-
-    def __init__(self, path: Path, limits: ReadLimits) -> None:
-        self._path, self._limit, self._count = path, limits.max_file_bytes, 0
-        self._file = open(path, "rb")
-        self._source: IO[bytes] = gzip.GzipFile(fileobj=self._file) if path.suffix.lower() == ".gz" else self._file
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._count
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        """Only back to the start (the CSV reader rereads the sample it sniffed the delimiter from)."""
-        if (offset, whence) not in ((0, io.SEEK_SET), (0, io.SEEK_CUR)):
-            raise io.UnsupportedOperation("only seek(0) is supported")
-        if whence == io.SEEK_SET:
-            self._source.seek(0)
-            self._count = 0
-        return self._count
-
-    def readinto(self, buffer) -> int:  # type: ignore[override]
-        try:
-            count = self._source.readinto(buffer)
-        except (OSError, EOFError, zlib.error) as err:  # gzip.BadGzipFile is an OSError
-            raise DataFileError(f"{self._path}: not a readable gzip file ({err})") from None
-        self._count += count
-        if self._count > self._limit:
-            raise DataFileError(f"{self._path.name}: more than {self._limit:,} bytes"
-                                f"{' once decompressed' if self._source is not self._file else ''} "
-                                "(setting limits.max_file_bytes); the file is rejected")
-        return count
-
-    def close(self) -> None:
-        if self._source is not self._file:
-            self._source.close()
-        self._file.close()
-        super().close()
-
-
-def _open_bytes(path: Path, limits: ReadLimits) -> io.BufferedReader:
-    """The file's (decompressed) bytes as a stream, capped at `limits.max_file_bytes`."""
-    if path.stat().st_size > limits.max_file_bytes:
-        raise DataFileError(f"{path.name}: {path.stat().st_size:,} bytes, more than {limits.max_file_bytes:,} "
-                            "(setting limits.max_file_bytes); the file is rejected")
-    return io.BufferedReader(_CappedReader(path, limits), _CHUNK)
-
-
-def _text_encoding(path: Path, limits: ReadLimits) -> tuple[str, str | None]:
-    """The encoding `decode_text` would choose for the whole file, found in one streaming pass (which also
-    enforces limits.max_file_bytes before any row is read): UTF-16 by BOM, else UTF-8, else Windows-1252."""
-    with _open_bytes(path, limits) as stream:
-        head = stream.read(2)
-        if head in (b"\xff\xfe", b"\xfe\xff"):
-            while stream.read(_CHUNK):  # the size limit still holds
-                pass
-            return "utf-16", None
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        done = 0
-        chunk = head
-        while True:
-            try:
-                decoder.decode(chunk, final=not chunk)
-            except UnicodeDecodeError as err:
-                while stream.read(_CHUNK):
-                    pass
-                return "cp1252", f"not valid UTF-8 (byte {done + err.start}); read as Windows-1252"
-            if not chunk:
-                return "utf-8-sig", None
-            done += len(chunk)
-            chunk = stream.read(_CHUNK)
-
-
-def _open_text(path: Path, limits: ReadLimits, notes: list[str]) -> io.TextIOWrapper:
-    """The file as text, streamed (universal line ends kept, as csv wants them)."""
-    encoding, note = _text_encoding(path, limits)
-    if note:
-        notes.append(f"{path.name}: {note}")
-    return io.TextIOWrapper(_open_bytes(path, limits), encoding=encoding, errors="replace", newline="")
-
-
-def _lines(handle: io.TextIOWrapper, limit: int) -> Iterator[str | None]:
-    """Physical lines (end kept) of at most `limit` characters; None stands for a longer line, whose rest
-    is skipped without holding it."""
-    while True:
-        line = handle.readline(limit + 2)  # room for the limit and a \r\n
-        if not line:
-            return
-        if len(line.rstrip("\r\n")) <= limit:
-            yield line
-            continue
-        while line and not line.endswith(("\n", "\r")):
-            line = handle.readline(_CHUNK)
-        yield None
-
-
 def json_depth_exceeds(line: str, limit: int) -> bool:
     """Whether `line` nests [ and { deeper than `limit` (outside strings); cheap when it holds few brackets."""
     if line.count("[") + line.count("{") <= limit:
@@ -229,18 +121,6 @@ def format_of(path: Path) -> str:
         return "parquet"
     raise DataFileError(f"{path}: unknown file format {last or '(no extension)'!r}; "
                        "use .csv, .tsv, .jsonl or .parquet (optionally .gz)")
-
-
-def decode_text(data: bytes) -> tuple[str, str | None]:
-    """Bytes -> text. UTF-8 (with or without BOM) and UTF-16 with BOM are read as such;
-    anything else falls back to cp1252, and the returned note says so."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), None
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError as err:
-        note = f"not valid UTF-8 (byte {err.start}); read as Windows-1252"
-        return data.decode("cp1252", errors="replace"), note
 
 
 def sniff_delimiter(sample: str, default: str = ",") -> str:
@@ -273,7 +153,7 @@ def iter_rows(path: Path, notes: list[str], limits: ReadLimits | None = None
     if fmt == "parquet":
         yield from _iter_parquet(path, limits)
         return
-    with _open_text(path, limits, notes) as handle:
+    with open_text(path, limits, notes) as handle:
         if fmt == "jsonl":
             yield from _iter_jsonl(handle, limits)
         else:
@@ -282,7 +162,7 @@ def iter_rows(path: Path, notes: list[str], limits: ReadLimits | None = None
 
 def _iter_jsonl(handle: io.TextIOWrapper, limits: ReadLimits) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
     # Lines end at \n, \r or \r\n only (not U+2028, U+0085 ..., which JSON strings may hold raw).
-    for number, line in enumerate(_lines(handle, limits.max_row_chars), start=1):
+    for number, line in enumerate(capped_lines(handle, limits.max_row_chars), start=1):
         if line is None:
             yield number, None, f"row longer than {limits.max_row_chars:,} characters (setting limits.max_row_chars)"
             continue
@@ -320,7 +200,7 @@ def _iter_csv(handle: io.TextIOWrapper, path: Path, limits: ReadLimits
 
     def lines() -> Iterator[str]:
         # A CSV record may span lines, so a line past the limit cannot be skipped on its own: the file goes.
-        for physical, line in enumerate(_lines(handle, limits.max_row_chars), start=1):
+        for physical, line in enumerate(capped_lines(handle, limits.max_row_chars), start=1):
             if line is None:
                 raise DataFileError(f"{path.name}: line {physical} is longer than {limits.max_row_chars:,} "
                                     "characters (setting limits.max_row_chars); the file is rejected")
