@@ -12,6 +12,6 @@ from assistant.surfaces.server import serve
 if __name__ == "__main__":
     # serve() is quiet until the index build's progress bar and the "running" line: say what comes first.
     print("Starting Aisle: building the demo index if it is missing (~20 s the first time), then loading the "
-          "models (the first start converts the LLM once, ~50 s; later starts take seconds)...", flush=True)
+          "models...", flush=True)
     serve(load_settings(), host=os.environ.get("AISLE_HOST", "127.0.0.1"),
           port=int(os.environ.get("AISLE_PORT", "7860")))
