@@ -291,3 +291,32 @@ def test_odd_upload_names_get_a_clear_4xx_and_the_index_keeps_serving(live_serve
     assert 400 <= answer.status < 500 and answer.json()["detail"], answer.body
     after = live_server.request("GET", "/api/health").json()
     assert after["build"] == before["build"] and after["products"] == before["products"]
+
+
+def card_component_id(server: ServerProcess) -> int:
+    """The id of the product-cards HTML component, whose `card_feedback` server function the buttons call."""
+    config = server.request("GET", "/config").json()
+    return next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "aisle-cards")
+
+
+def test_card_button_feedback_is_refused_unless_that_turn_showed_that_product(live_server: ServerProcess) -> None:
+    first = live_server.request("POST", "/api/recommend", body={"message": "rain jacket", "reasons": False}).json()
+    other = live_server.request("POST", "/api/recommend", body={"message": "wool socks", "reasons": False}).json()
+    shown = first["items"][0]["product"]["id"]
+    not_shown = next(i["product"]["id"] for i in other["items"]
+                     if i["product"]["id"] not in {x["product"]["id"] for x in first["items"]})
+    component = card_component_id(live_server)
+
+    def press(kind: str, product: str, turn: str, conversation: str) -> str:
+        body = {"session_hash": "forger", "component_id": component, "fn_name": "card_feedback",
+                "data": json.dumps([kind, product, turn, conversation])}
+        answer = live_server.request("POST", "/gradio_api/component_server", body=body)
+        assert answer.status == 200, answer.body
+        return answer.json()
+
+    for forged in (["up", not_shown, first["turn_id"], first["conversation_id"]],  # not shown in this turn
+                   ["up", shown, first["turn_id"], other["conversation_id"]],  # someone else's conversation
+                   ["bought", shown, "0123456789ab", first["conversation_id"]],  # a made-up turn
+                   ["boughtx", shown, first["turn_id"], first["conversation_id"]]):  # no such kind
+        assert press(*forged).startswith("Could not record that"), forged
+    assert not press("up", shown, first["turn_id"], first["conversation_id"]).startswith("Could not")
