@@ -27,7 +27,7 @@ from assistant.ingest.catalog import Product
 from assistant.behaviour import CFModel, Interactions, build_interactions, make_cf_model
 from assistant.ingest.customers import InteractionLog
 from assistant.evaluation.metrics import RequestCase, Split, evaluate_requests, heldout_scores, leave_last_out, ndcg_at_k
-from assistant.understand.dialogue import Request
+from assistant.understand import Request
 from assistant.core.progress import progress_bar
 from assistant.rank.hybrid import cap_popular, popular_head, popularity_deciles
 from assistant.service.turn import without_popularity_cap
