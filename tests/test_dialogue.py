@@ -8,11 +8,9 @@ import time
 import pytest
 
 from assistant.demo import catalog_path
-from assistant.understand.dialogue import (
+from assistant.understand import (
     Conversation,
     Request,
-    _clean,
-    _Parser,
     load_vocabulary,
     merge_requests,
     parse_message,
@@ -21,7 +19,7 @@ from assistant.understand.dialogue import (
 
 def parse(text: str) -> Request:
     """Parse without the never-raise safety net, so a bug shows up as an exception."""
-    return _Parser(_clean(text), load_vocabulary()).run()
+    return parse_message(text, load_vocabulary(), strict=True)
 
 
 # ---------------------------------------------------------------------------- the two reference messages

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.understand.dialogue import Conversation
+from assistant.understand import Conversation
 from assistant.evaluation.metrics import default_requests_path, evaluate_requests, load_request_cases, ranking_modes
 
 pytestmark = pytest.mark.slow

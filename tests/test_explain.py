@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from assistant.ingest.catalog import Product, read_catalog
-from assistant.understand.dialogue import parse_message
-from assistant.reasons.explain import Reason, check_reason, explain, reason_prompts, template_reason
+from assistant.understand import parse_message
+from assistant.reasons import Reason, check_reason, explain, reason_prompts, template_reason
 from assistant.rank.attributes import AttributeScore
 from assistant.rank.breakdown import ScoreBreakdown
 from assistant.rank.hybrid import Candidate
@@ -291,7 +291,7 @@ def test_a_price_claim_must_be_the_products_price_not_the_budget() -> None:
 
 
 def test_reasons_speak_to_the_shopper() -> None:
-    from assistant.reasons.explain import clean_generation
+    from assistant.reasons import clean_generation
     assert clean_generation("This jacket suits the shopper's request because it is waterproof.") == \
         "This jacket suits your request because it is waterproof."
     assert clean_generation("这款外套符合购物者的需求。") == "这款外套符合您的需求。"

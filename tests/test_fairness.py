@@ -16,7 +16,7 @@ from assistant.surfaces.cli import main
 from assistant.behaviour import build_interactions
 from assistant.core.config import FusionSettings
 from assistant.ingest.customers import InteractionLog
-from assistant.understand.dialogue import Request
+from assistant.understand import Request
 from assistant.evaluation.metrics import default_requests_path, evaluate_model, leave_last_out
 from assistant.evaluation.fairness import (PLOTS, SegmentQuality, exposure, exposure_weight, gini, heldout_cf, lorenz,
                                 price_tiers, shares)

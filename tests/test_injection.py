@@ -23,8 +23,8 @@ import re
 import pytest
 
 from assistant.ingest.catalog import Product
-from assistant.understand.dialogue import parse_message
-from assistant.reasons.explain import explain
+from assistant.understand import parse_message
+from assistant.reasons import explain
 from assistant.rank.hybrid import Candidate
 from assistant.llm.prompts import quote
 from assistant.llm.rerank import product_card, rerank

@@ -213,7 +213,7 @@ def test_qwen_judges_yes_no_sensibly() -> None:
 
 @pytest.mark.slow
 def test_generate_with_a_shared_prefix_equals_whole_prompts(smollm2: llm.TransformersLM) -> None:
-    from assistant.reasons.explain import shared_prefix
+    from assistant.reasons import shared_prefix
 
     prompts = [smollm2.chat_prompt("You are a helpful shop assistant. Answer in one sentence.",
                                    f"Shopper: I need a gift.\nProduct: {item}\nWhy does it suit them?")

@@ -94,7 +94,7 @@ def test_the_package_and_its_data_come_from_the_fresh_environment(installed: Ins
               "from assistant.evaluation.metrics import default_requests_path\n"
               "from assistant.llm.prompts import PROMPTS_DIR, load_template\n"
               "from assistant.rank.segments import DEFAULT_FILE, load_segments\n"
-              "from assistant.understand.dialogue import load_vocabulary\n"
+              "from assistant.understand import load_vocabulary\n"
               "load_template('reason'), load_template('rerank'), load_segments(), load_vocabulary()\n"
               "print(json.dumps([assistant.__file__, str(DATA_DIR), str(default_requests_path()),\n"
               "                  str(PROMPTS_DIR), str(DEFAULT_FILE)]))\n")

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from assistant.ingest.catalog import CatalogError, Product, read_catalog, row_to_product
 from assistant.ingest.customers import read_events
-from assistant.understand.dialogue import Request, parse_message
+from assistant.understand import Request, parse_message
 from assistant.privacy.pii import scrub
 from assistant.privacy.keys import Pseudonymizer
 

@@ -11,7 +11,7 @@ from assistant.rank.attributes import (ProductFeatures, category_matches, fits_a
                                   score_product, size_system, smoothed_rating)
 from assistant.ingest.catalog import Product
 from assistant.core.config import FusionSettings
-from assistant.understand.dialogue import Request
+from assistant.understand import Request
 from assistant.core.scores import min_max
 from assistant.rank.hybrid import RankContext, diversify, fuse_rrf, fuse_weighted, hard_filters, rank
 from assistant.rank.segments import GENERAL, SegmentError, load_segments, resolve_segment

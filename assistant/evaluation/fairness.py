@@ -27,7 +27,7 @@ from assistant.evaluation.exposure import TIERS, exposure, exposure_weight, gini
 from assistant.evaluation.fairness_report import (PLOTS, SOURCES, CatalogGroups, FairnessReport, FairnessRun,
                                                   SegmentQuality)
 from assistant.evaluation.metrics import RequestCase, Split, evaluate_requests, heldout_scores, leave_last_out, ndcg_at_k
-from assistant.understand.dialogue import Request
+from assistant.understand import Request
 from assistant.core.progress import progress_bar
 from assistant.rank.hybrid import cap_popular, popular_head
 from assistant.service.turn import without_popularity_cap

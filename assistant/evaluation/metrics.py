@@ -289,7 +289,7 @@ def evaluate_requests(assistant, cases: Sequence[RequestCase], fusion, mode: str
                       k: int = 5, use_llm: bool = False) -> RequestSetResult:
     """Run every labelled conversation through `assistant` with the given fusion (and optionally the LLM
     rerank) and grade the last answer."""
-    from assistant.understand.dialogue import Conversation
+    from assistant.understand import Conversation
 
     segments = assistant.segments
     products = assistant.index.products

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from assistant.core.config import ReadLimits
+from assistant.ingest.columns import required_columns
 from assistant.ingest.tabular import DataFileError, LoadReport, Rejection, decode_text, iter_mapped_rows, sniff_delimiter
 from assistant.ingest.tabular import resolve_columns as _resolve_columns
 
@@ -277,7 +278,8 @@ def read_catalog(paths: Iterable[str | Path], mapping: Mapping[str, str] | None 
     first_seen: dict[str, str] = {}
 
     def resolve(path: Path, keys: tuple[str, ...], strict: bool) -> dict[str, str]:
-        return _checked_columns(path, list(keys), mapping, strict)
+        return required_columns(path, keys, COLUMN_SYNONYMS, mapping, ("id", "title", "price"), strict,
+                                "title=ProductName")
 
     for path, line, row, columns in iter_mapped_rows(paths, report, resolve, limits):
         try:
@@ -294,19 +296,6 @@ def read_catalog(paths: Iterable[str | Path], mapping: Mapping[str, str] | None 
         products.append(product)
     report.loaded = len(products)
     return products, report
-
-
-def _checked_columns(path: Path, names: list[str], mapping: Mapping[str, str] | None,
-                     strict: bool) -> dict[str, str]:
-    try:
-        columns = resolve_columns(names, mapping, missing_ok=not strict)
-    except CatalogError as err:
-        raise CatalogError(f"{path}: {err}") from None
-    missing = [f for f in ("id", "title", "price") if f not in columns]
-    if missing and strict:
-        raise CatalogError(f"{path}: no column for required field(s) {', '.join(missing)}; "
-                           f"columns are {', '.join(names[:30])}. Map them, e.g. --map title=ProductName")
-    return columns
 
 
 def catalog_hash(products: Iterable[Product]) -> str:

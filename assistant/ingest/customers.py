@@ -15,8 +15,8 @@ from typing import Any, Callable, Collection, Iterable, Mapping
 import numpy as np
 
 from assistant.core.config import ReadLimits
-from assistant.ingest.tabular import DataFileError, LoadReport, Rejection, iter_mapped_rows
-from assistant.ingest.tabular import resolve_columns as _resolve_columns
+from assistant.ingest.columns import required_columns
+from assistant.ingest.tabular import LoadReport, Rejection, iter_mapped_rows
 
 EVENT_TYPES = ("view", "click", "cart", "purchase", "rating")
 EVENT_SYNONYMS = {"add_to_cart": "cart", "addtocart": "cart", "add-to-cart": "cart", "buy": "purchase",
@@ -161,8 +161,8 @@ def read_events(paths: Iterable[str | Path], pseudonymize: Pseudonymize,
     skipped = 0
 
     def resolve(path: Path, keys: tuple[str, ...], strict: bool) -> dict[str, str]:
-        return _required(path, keys, EVENT_COLUMNS, mapping, ("customer_id", "product_id", "event", "timestamp"),
-                         strict)
+        return required_columns(path, keys, EVENT_COLUMNS, mapping,
+                                ("customer_id", "product_id", "event", "timestamp"), strict, "customer_id=UserID")
 
     for path, line, row, columns in iter_mapped_rows(paths, report, resolve, limits):
         try:
@@ -196,7 +196,7 @@ def read_customers(paths: Iterable[str | Path], pseudonymize: Pseudonymize,
     where: dict[str, str] = {}
 
     def resolve(path: Path, keys: tuple[str, ...], strict: bool) -> dict[str, str]:
-        return _required(path, keys, CUSTOMER_COLUMNS, mapping, ("customer_id",), strict)
+        return required_columns(path, keys, CUSTOMER_COLUMNS, mapping, ("customer_id",), strict, "customer_id=UserID")
 
     for path, line, row, columns in iter_mapped_rows(paths, report, resolve, limits):
         values = {name: _text(row.get(source)) for name, source in columns.items()}
@@ -217,18 +217,3 @@ def read_customers(paths: Iterable[str | Path], pseudonymize: Pseudonymize,
                                              values.get("household", ""))
     report.loaded = len(profiles)
     return profiles, report
-
-
-def _required(path: Path, keys: tuple[str, ...], synonyms: Mapping[str, tuple[str, ...]],
-              mapping: Mapping[str, str] | None, required: tuple[str, ...], strict: bool) -> dict[str, str]:
-    """Resolve columns; in strict mode (CSV, Parquet) a missing required column fails the file, otherwise
-    (JSONL) each row without it is rejected on its own."""
-    try:
-        columns = _resolve_columns(keys, synonyms, mapping, missing_ok=not strict)
-    except DataFileError as err:
-        raise DataFileError(f"{path}: {err}") from None
-    missing = [f for f in required if f not in columns]
-    if missing and strict:
-        raise DataFileError(f"{path}: no column for required field(s) {', '.join(missing)}; columns are "
-                            f"{', '.join(keys[:30])}. Map them, e.g. --map customer_id=UserID")
-    return columns

@@ -12,7 +12,7 @@ from typing import Sequence
 from assistant.core.scores import min_max
 from assistant.ingest.catalog import Product
 from assistant.rank.breakdown import RerankScore
-from assistant.understand.dialogue import Request
+from assistant.understand import Request
 from assistant.llm.prompts import Template, load_template, quote, quote_shopper
 
 _MARK = "\u2063PRODUCT\u2063"  # an invisible separator no tokenizer merges with data

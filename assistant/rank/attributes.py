@@ -23,7 +23,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from assistant.ingest.catalog import Product
-from assistant.understand.dialogue import Request
+from assistant.understand import Request
 from assistant.rank.segments import ATTRIBUTE_TERMS, Segment
 
 RATING_PRIOR = 3.8

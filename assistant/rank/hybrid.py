@@ -15,7 +15,7 @@ from assistant.rank.attributes import (INCOMPATIBLE_AUDIENCES, AttributeScore, P
 from assistant.core.scores import min_max
 from assistant.ingest.catalog import Product
 from assistant.core.config import FusionSettings
-from assistant.understand.dialogue import Request
+from assistant.understand import Request
 from assistant.rank.breakdown import ScoreBreakdown
 from assistant.rank.segments import Segment
 

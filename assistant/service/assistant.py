@@ -32,7 +32,7 @@ from assistant.service.turn import (CF_POOL, MAX_QUERY_CHARS, LLMStage, Recommen
 
 if TYPE_CHECKING:
     from assistant.behaviour import CFModel
-    from assistant.understand.dialogue import Conversation
+    from assistant.understand import Conversation
 
 __all__ = ["Assistant", "SearchHit", "StoreUnavailable", "STORE_ERRORS", "Recommendation", "TurnRecord",
            "CF_POOL", "TRACE_LIMIT", "token_matches", "cf_model_dir", "fit_demo_cf", "shopper_data_path",
@@ -257,7 +257,7 @@ class Assistant:
         and record the trace. `reasons=True` also writes the one-line reasons (else call `explain`).
 
         `fusion` overrides the configured score fusion and `use_llm` the LLM rerank (evaluation compares)."""
-        from assistant.understand.dialogue import Conversation
+        from assistant.understand import Conversation
 
         conversation = conversation if conversation is not None else Conversation()
         cf = self.cf_model

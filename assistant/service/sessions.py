@@ -6,7 +6,7 @@ import threading
 import uuid
 from collections import OrderedDict
 
-from assistant.understand.dialogue import Conversation
+from assistant.understand import Conversation
 
 CONVERSATION_LIMIT = 1_000  # open chat conversations kept in memory
 

@@ -12,7 +12,7 @@ import numpy as np
 from assistant.index import ProductIndex
 from assistant.ingest.catalog import Product
 from assistant.rank.hybrid import RankResult
-from assistant.understand.dialogue import Request
+from assistant.understand import Request
 
 TRACE_LIMIT = 500  # recent turns kept for staff "why" questions
 

@@ -22,7 +22,7 @@ from assistant.rank.breakdown import ReasonNote
 from assistant.rank.hybrid import Candidate, RankContext, RankResult, rank
 from assistant.rank.segments import Segment, resolve_segment
 from assistant.service.traces import TurnRecord
-from assistant.understand.dialogue import Conversation, Request
+from assistant.understand import Conversation, Request
 
 if TYPE_CHECKING:
     from assistant.behaviour import CFModel
@@ -203,7 +203,7 @@ def write_reasons(record: TurnRecord, lm: Any, max_new_tokens: int, lm_note: str
     """One-line reasons for a turn's shown products ({product id: reason}), LLM-written where they pass the
     grounding check, else built from the score breakdown; kept in the breakdowns and noted in the trace.
     Written once per turn."""
-    from assistant.reasons.explain import explain
+    from assistant.reasons import explain
 
     candidates = record.result.candidates
     if candidates and candidates[0].breakdown.reason is not None:

@@ -76,7 +76,7 @@ def chat(ctx: click.Context, segment: str | None, customer: str | None, k: int) 
     """A multi-turn chat in the terminal. Refine with "make it blue", "cheaper", "show me more";
     type "why N" to see why item N was recommended, "quit" to leave."""
     from assistant.service.assistant import Assistant
-    from assistant.understand.dialogue import Conversation
+    from assistant.understand import Conversation
 
     assistant = Assistant(ctx.obj)
     conversation = Conversation()

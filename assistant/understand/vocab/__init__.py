@@ -1,1 +1,1 @@
-"""Vocabulary files for `assistant.understand.dialogue.parse_message`, one TOML file per language (en.toml, zh.toml)."""
+"""Vocabulary files for `assistant.understand.parse_message`, one TOML file per language (en.toml, zh.toml)."""

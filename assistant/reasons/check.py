@@ -1,0 +1,199 @@
+"""The grounding check: `check_reason` rejects a sentence that states what the product data does not.
+
+A number that is not the product's (price, sizes, rating, review count) or the request's (budget, age), a
+colour, brand, material or audience the product does not have, another shown product's title, a link,
+instruction-like text, contact details, an echo of the prompt, or the wrong language.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Sequence
+
+from assistant.core.text import count_cjk
+from assistant.ingest.catalog import Product
+from assistant.reasons.lexicon import (AUDIENCE_ALLOWED, AUDIENCE_WORDS, COLOR_NEAR, MATERIALS_EN, MATERIALS_ZH,
+                                       OPEN_AUDIENCES, ZH_MATERIAL_FALSE, lexicon, word_patterns)
+from assistant.understand import Request
+
+MAX_WORDS = 40
+MAX_CJK_CHARS = 80
+MIN_WORDS = 4
+MIN_CJK_CHARS = 6
+SMALL_NUMBERS = frozenset(range(0, 3))  # "0 fuss", "1 of our picks", "2 colours" are ordinals, not claims
+
+_NUMBER_RE = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?|\d+(?:\.\d+)?")
+URL_RE = re.compile(r"https?://|\bwww\.|\b[\w.+-]+@[\w-]+\.[\w.]+|\b[\w-]+\.(?:com|net|org|io|info|biz|example|cn|"
+                     r"xyz|ru|co|ly|me)\b|\]\(|<a\s|href", re.IGNORECASE)
+INSTRUCTION_RE = re.compile(
+    r"\bignor(?:e|es|ed|ing)\b|\binstructions?\b|\bsystem\b|\bprompts?\b|\bas an ai\b|\blanguage model\b|"
+    r"\bdisregard|\bjailbreak|\bassistant\s*:|\buser\s*:|\banswer\s*:|<\|?im_(?:start|end)|\[/?inst\]|"
+    r"忽略|指令|系统|提示词|无视", re.IGNORECASE)
+_ECHO_RE = re.compile(r"shoppers?'?s?'? request\s*[:：«]|product data|the answer is|\bone sentence\b|^#|\*\*|请只|产品数据|购物者的请求",
+                      re.IGNORECASE)
+# A reason is about the product, never about the shopper's contact details (scrubbed to [email], [phone], …
+# before the prompt, but a small model still echoed "邮箱" from "邮箱 [email]").
+_CONTACT_RE = re.compile(r"\[(?:email|phone|card|id|address)\]|\be-?mail|\bphone number|\bcard number|"
+                         r"\bhome address|\b(?:call|text|e-?mail|ring|reach|contact|message)\s+me\b|"
+                         r"邮箱|邮件|电话号码|手机号|卡号|身份证|地址|联系我|打给我", re.IGNORECASE)
+_FORBIDDEN = ((URL_RE, "contains a link or address"), (INSTRUCTION_RE, "instruction-like text"),
+              (_CONTACT_RE, "mentions contact details"), (_ECHO_RE, "echoes the prompt"))
+YES_NO = {"yes", "no", "是", "否", "是的", "不是", "对", "不"}
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'“(])|(?<=[。！？])")
+
+
+def _own_text(product: Product) -> str:
+    """Everything the product says about itself, lower-cased (a word found here is grounded)."""
+    return " ".join([product.title, product.category, product.brand, product.color, product.audience,
+                     " ".join(product.tags), product.description, product.size.replace("|", " ")]).lower()
+
+
+_PRICE_CLAIM = re.compile(r"(?:价格(?:为|是)?|售价(?:为|是)?|只需|仅需|仅售|\bcosts?\b|\bpriced at\b|\bprice (?:is|of)\b|"
+                          r"\bonly\b)\s*(?:US)?\$?\s*(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)", re.IGNORECASE)
+
+
+def _numbers_in(text: str) -> set[float]:
+    return {float(m.replace(",", "")) for m in _NUMBER_RE.findall(text)}
+
+
+def _allowed_numbers(product: Product, request: Request) -> set[float]:
+    allowed = set(float(n) for n in SMALL_NUMBERS)
+    # The price as written or rounded up ("under $25" for $24.99), never rounded down; budgets as given.
+    allowed |= {round(product.price, 2), float(math.ceil(product.price))}
+    for value in (request.price_max, request.price_min, request.price_target):
+        if value is not None:
+            allowed |= {round(value, 2), float(round(value))}
+    if product.rating is not None:
+        allowed |= {round(product.rating, 1), round(product.rating, 2), 5.0, float(round(product.rating))}
+        allowed.add(float(product.rating_count))
+    if request.age_years is not None:
+        allowed.add(float(request.age_years))
+    allowed |= _numbers_in(product.size.replace("|", " ").replace("-", " "))
+    allowed |= _numbers_in(product.title + " " + product.description + " " + " ".join(product.tags))
+    allowed |= _numbers_in(" ".join(request.sizes).replace("-", " "))
+    allowed |= _numbers_in(request.text)
+    return allowed
+
+
+def _count_sentences(text: str) -> int:
+    parts = [p for p in SENTENCE_END.split(text.strip()) if p.strip(" .!?。！？")]
+    return max(len(parts), 1)
+
+
+def _distinctive_runs(title: str, own: str) -> list[str]:
+    """The other product's title, and its three-word runs that the product's own text does not contain."""
+    name = title.split(" - ")[0].strip().lower()
+    runs = [title.lower(), name] if len(name) >= 6 else [title.lower()]
+    words = re.findall(r"[\w'&]+", name)
+    for i in range(len(words) - 2):
+        run = " ".join(words[i:i + 3])
+        if run not in own:
+            runs.append(run)
+    return [r for r in dict.fromkeys(runs) if r and r not in own]
+
+
+
+def check_reason(text: str, product: Product, request: Request, others: Sequence[Product] = ()) -> str | None:
+    """None when `text` is a grounded one-line reason for `product`; else the first failure, in words."""
+    stripped = (text or "").strip()
+    if not stripped:
+        return "empty text"
+    lower = stripped.lower()
+    if lower.strip(" .!?。！？,，\"'") in YES_NO:
+        return f"a bare answer {stripped!r}, not a reason"
+    for pattern, what in _FORBIDDEN:
+        found = pattern.search(stripped)
+        if found:
+            return f"{what} ({found.group(0)!r})"
+    if stripped.endswith(("?", "？")):
+        return "a question, not a reason"
+
+    cjk = count_cjk(stripped)
+    latin_words = re.findall(r"[A-Za-z][A-Za-z'-]*", stripped)
+    if re.search("[\u3040-\u30ff\uac00-\ud7af]", stripped):  # kana or hangul: Japanese or Korean
+        return "wrong language: Japanese or Korean script"
+    if request.language == "zh":
+        if cjk == 0:
+            return "wrong language: a Chinese request needs a Chinese sentence"
+        if len(latin_words) > cjk:
+            return "wrong language: mostly Latin text for a Chinese request"
+    else:
+        if cjk > 0 and cjk >= len(latin_words):
+            return "wrong language: an English request needs an English sentence"
+    if (cjk < MIN_CJK_CHARS) if request.language == "zh" else (len(latin_words) < MIN_WORDS):
+        return "too short to be a reason"
+    if cjk > MAX_CJK_CHARS:
+        return f"too long: {cjk} Chinese characters (at most {MAX_CJK_CHARS})"
+    words = len(latin_words) + len(re.findall(r"\d+(?:[.,]\d+)*", stripped))
+    if words > MAX_WORDS:
+        return f"too long: {words} words (at most {MAX_WORDS})"
+    if _count_sentences(stripped) > 1:
+        return "more than one sentence"
+
+    own = _own_text(product)
+    allowed = _allowed_numbers(product, request)
+    for match in _NUMBER_RE.finditer(stripped):
+        value = float(match.group(0).replace(",", ""))
+        if not any(abs(value - a) < 0.005 for a in allowed):
+            return f"number {match.group(0)} is not among the product's or the request's numbers"
+
+    prices = {round(product.price, 2), float(math.ceil(product.price))}
+    for match in _PRICE_CLAIM.finditer(stripped):  # "costs $40" must be this product's price, not the budget
+        value = float(match.group(1).replace(",", ""))
+        if not any(abs(value - p) < 0.005 for p in prices):
+            return f"says the price is {match.group(1)} but it is {product.price:.2f}"
+    lex = lexicon()
+    patterns = word_patterns()
+    product_color = product.color.lower()
+    color_text = lower
+    for phrase in lex.color_ignore:
+        color_text = color_text.replace(phrase, " ")
+    for match in patterns["color"].finditer(color_text):
+        word = match.group(0)
+        canonical = lex.colors.get(re.sub(r"[\s-]+", " ", word.lower()), lex.colors.get(word.lower()))
+        if canonical is None or canonical == product_color or word.lower() in own:
+            continue
+        if canonical in COLOR_NEAR.get(product_color, ()):
+            continue
+        return f"colour {word!r} is not the product's colour ({product.color or 'none'})"
+
+    brands = list(lex.brands) + [o.brand for o in others if o.brand]
+    for brand in dict.fromkeys(brands):
+        if not brand or brand.lower() == product.brand.lower() or brand.lower() in own:
+            continue
+        variants = {brand, brand.replace("&", "and"), brand.replace(" & ", "&")}
+        if any(re.search(rf"(?<![\w]){re.escape(v)}(?![\w])", stripped) for v in variants):
+            return f"brand {brand!r} is not the product's brand ({product.brand or 'none'})"
+
+    for match in patterns["material_en"].finditer(lower):
+        word = match.group(0).lower()
+        root = MATERIALS_EN.get(re.sub(r"[\s-]+", " ", word), word)
+        if root not in own and word not in own:
+            return f"material {word!r} is not in the product's description"
+    zh_text = ZH_MATERIAL_FALSE.sub(" ", stripped)
+    for match in patterns["material_zh"].finditer(zh_text):
+        word = match.group(0)
+        if MATERIALS_ZH[word] not in own:
+            return f"material {word!r} is not in the product's description"
+
+    fits = set(AUDIENCE_ALLOWED.get(product.audience.lower(), AUDIENCE_ALLOWED[""]))
+    fits.add(product.audience.lower())
+    if product.audience.lower() in OPEN_AUDIENCES and request.audience:
+        fits.add(request.audience)
+    for match in patterns["audience"].finditer(lower):
+        word = match.group(0).lower()
+        group = AUDIENCE_WORDS.get(re.sub(r"[\s-]+", " ", word), AUDIENCE_WORDS.get(word))
+        if group is None or group in fits or re.search(rf"(?<![\w]){re.escape(word)}(?![\w])", own):
+            continue
+        if word in request.text.lower():  # the shopper's own word for who it is for ("宝宝" for a 3-year-old)
+            continue
+        return f"audience {match.group(0)!r} does not fit the product's audience ({product.audience or 'none'})"
+
+    for other in others:
+        if other.id == product.id:
+            continue
+        for run in _distinctive_runs(other.title, own):
+            if run in lower:
+                return f"mentions another product ({other.title!r})"
+    return None

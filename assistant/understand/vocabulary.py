@@ -1,0 +1,115 @@
+"""The words the parser knows (`Vocabulary`), loaded from the per-language TOML files under `vocab/`."""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from assistant.understand.patterns import Patterns
+from assistant.understand.request import LANGUAGES
+
+@dataclass(frozen=True, eq=False)
+class Vocabulary:
+    """The words the parser knows, merged over languages. Build with `load_vocabulary`."""
+
+    languages: tuple[str, ...]
+    colors: dict[str, str]
+    color_ignore: tuple[str, ...]
+    sizes: dict[str, str]
+    size_words: dict[str, str]
+    size_known: frozenset[str]
+    numbers: dict[str, int]
+    ordinals: dict[str, int]
+    audience: dict[str, str]
+    audience_weak: dict[str, str]
+    segments: dict[str, tuple[str, float]]
+    categories: dict[str, tuple[str, ...]]
+    brands: dict[str, str]  # lower-case alias -> brand name as written in the catalog
+    exclude_terms: dict[str, str]
+    negation: tuple[str, ...]
+    negation_fillers: tuple[str, ...]
+    budget: dict[str, tuple[str, ...]]
+    operations: dict[str, tuple[str, ...]]
+    clear: dict[str, str]
+    age: dict[str, tuple[str, ...]]
+    filler: tuple[str, ...]
+    stopwords: frozenset[str]
+    gloss: dict[str, str]
+    brand_names: tuple[str, ...] = ()  # every brand as written, in file order
+
+    @functools.cached_property
+    def patterns(self) -> Patterns:
+        """The compiled regular expressions (built once per vocabulary)."""
+        return Patterns(self)
+
+
+def load_vocabulary(languages: Iterable[str] = LANGUAGES) -> Vocabulary:
+    """Load and merge the vocabulary files of `languages` (cached)."""
+    if isinstance(languages, str):
+        languages = (languages,)
+    languages = tuple(languages)
+    unknown = [lang for lang in languages if lang not in LANGUAGES]
+    if unknown or not languages:
+        raise ValueError(f"languages: unknown or empty {list(languages)!r}; available: {', '.join(LANGUAGES)}")
+    return _load_vocabulary(languages)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_vocabulary(languages: tuple[str, ...]) -> Vocabulary:
+    tables: dict[str, Any] = {}
+    for lang in languages:
+        with resources.files("assistant.understand.vocab").joinpath(f"{lang}.toml").open("rb") as fh:
+            data = tomllib.load(fh)
+        for name, table in data.items():
+            merged = tables.setdefault(name, {})
+            for key, value in table.items():
+                if isinstance(value, list) and isinstance(merged.get(key), list):
+                    merged[key] = merged[key] + value
+                else:
+                    merged[key] = value
+
+    def get(name: str) -> dict[str, Any]:
+        return {str(k).lower(): v for k, v in tables.get(name, {}).items()}
+
+    def lists(name: str) -> dict[str, tuple[str, ...]]:
+        return {k: tuple(str(x).lower() for x in v) for k, v in tables.get(name, {}).items()}
+
+    brands: dict[str, str] = {}
+    brand_table = tables.get("brands", {})
+    brand_names = brand_table.get("catalog", []) + brand_table.get("other", [])
+    for name in brand_names:
+        for alias in {name.lower(), name.lower().replace("&", "and"), name.lower().replace(" & ", "&")}:
+            brands.setdefault(alias, name)
+    filler = tables.get("filler", {})
+    negation = tables.get("negation", {})
+    return Vocabulary(
+        languages=languages,
+        colors=get("colors"),
+        color_ignore=tuple(t.lower() for t in tables.get("color_ignore", {}).get("terms", [])),
+        sizes=get("sizes"),
+        size_words=get("size_words"),
+        size_known=frozenset(tables.get("size_known", {}).get("values", [])),
+        numbers={k: int(v) for k, v in get("numbers").items()},
+        ordinals={k: int(v) for k, v in get("ordinals").items()},
+        audience=get("audience"),
+        audience_weak=get("audience_weak"),
+        segments={k: (str(v[0]), float(v[1])) for k, v in get("segments").items()},
+        categories={k: tuple(v) for k, v in get("categories").items()},
+        brands=brands,
+        exclude_terms=get("exclude_terms"),
+        negation=tuple(t.lower() for t in negation.get("terms", [])),
+        negation_fillers=tuple(t.lower() for t in negation.get("fillers", [])),
+        budget=lists("budget"),
+        operations=lists("operations"),
+        clear=get("clear"),
+        age=lists("age"),
+        filler=tuple(t.lower() for t in filler.get("phrases", [])),
+        stopwords=frozenset(t.lower() for t in filler.get("stopwords", [])),
+        gloss=get("gloss"),
+        brand_names=tuple(dict.fromkeys(str(name) for name in brand_names)),
+    )
+
