@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from assistant.ingest.catalog import Product
 from assistant.core.config import FusionSettings
 from assistant.understand import Request
 from assistant.core.scores import min_max
+from assistant.llm import LanguageModel
 from assistant.rank.hybrid import RankContext, diversify, fuse_rrf, fuse_weighted, hard_filters, rank
 from assistant.rank.segments import GENERAL, SegmentError, load_segments, resolve_segment
 
@@ -199,3 +201,37 @@ def test_nothing_allowed_gives_an_empty_answer_not_an_error() -> None:
     context = RankContext(PRODUCTS, FEATURES, VECTORS, content(0.1, 0.2, 0.3, 0.4, 0.5, 0.6), {"k1": 1.0})
     result = rank(context, Request(price_max=1.0), GENERAL, k=5)
     assert result.candidates == [] and result.allowed == 0
+
+
+class PrefersSocksLM(LanguageModel):
+    """A tiny deterministic judge: "Yes" for a product card that says socks, "No" otherwise."""
+
+    model_id = "prefers-socks"
+
+    def chat_prompt(self, system: str, user: str) -> str:
+        return f"{system}\n{user}"
+
+    def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "") -> list[str]:
+        return [""] * len(prompts)
+
+    def next_token_scores(self, prefix: str, suffixes: Sequence[str], options: Sequence[str]) -> np.ndarray:
+        return np.array([[4.0, 0.0] if "sock" in s.lower() else [0.0, 4.0] for s in suffixes], dtype=np.float32)
+
+
+def test_llm_rerank_records_its_scores_in_the_breakdown_of_every_candidate() -> None:
+    from assistant.llm.rerank import rerank
+
+    context = RankContext(PRODUCTS, FEATURES, VECTORS, content(0.9, 0.8, 0.85, 0.95, 0.7, 0.1), {})
+    ranked = rank(context, Request(need="rain jacket"), GENERAL, k=4).candidates
+    outcome = rerank(PrefersSocksLM(), Request(need="rain jacket"), "General", ranked, top_n=3, weight=1.0)
+    judged, rest = outcome.candidates[:3], outcome.candidates[3:]
+    assert [c.rank for c in outcome.candidates] == [1, 2, 3, 4]
+    for c in judged:
+        shown = c.breakdown.to_dict()
+        assert {"llm_yes", "hybrid_normalised", "final", "rank_after_rerank"} <= set(shown)
+        assert shown["rank_after_rerank"] == c.rank
+    assert [c.breakdown.rerank.final for c in judged] == sorted((c.breakdown.rerank.final for c in judged),
+                                                                   reverse=True)
+    for c in rest:  # below the judged head: the new rank only
+        shown = c.breakdown.to_dict()
+        assert "llm_yes" not in shown and shown["rank_after_rerank"] == c.rank

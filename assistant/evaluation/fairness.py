@@ -105,14 +105,18 @@ def heldout_hybrid(assistant: "Assistant", model: CFModel, data: Interactions, t
         users = [users[int(i)] for i in np.linspace(0, len(users) - 1, shoppers)]
     popularity = data.item_popularity()
     head = popular_head([p.id for p in index.products], popularity)
+    request = Request()
+    content: dict[str, np.ndarray] = {}
     ndcgs: dict[float | None, list[float]] = {cap: [] for cap in settings}
     labels: list[str] = []
     for user in progress_bar(users, progress, "hybrid, held-out shoppers", "shopper"):
         row = data.user_index[user]
         segment = assistant.segments.get(data.segments[row], GENERAL)
         seen = {data.items[i] for i in data.matrix[row].indices}
-        result = pipeline.rank_request(Request(), segment, pseudonym=user, k=k,
-                                       fusion=without_popularity_cap(fusion), exclude=seen)
+        if segment.key not in content:  # the same request for every shopper: its content once per segment
+            content[segment.key] = pipeline.content_scores(request, segment.description, None)
+        result = pipeline.rank_request(request, segment, pseudonym=user, k=k, fusion=without_popularity_cap(fusion),
+                                       exclude=seen, content=content[segment.key])
         chosen = [c.product.id for c in result.candidates]
         picked = set(chosen)
         order = [*chosen, *(pid for pid, _ in result.pool if pid not in picked)]

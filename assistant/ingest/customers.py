@@ -1,6 +1,6 @@
 """Interaction logs (view, click, cart, purchase, rating) and customer profiles.
 
-Customer ids are pseudonymised as rows are read (see privacy.py): nothing after this module ever
+Customer ids are pseudonymised as rows are read (see assistant/privacy/keys.py): nothing after this module ever
 sees a raw customer id. Bad and duplicate rows are reported with file, line and reason.
 """
 

@@ -91,7 +91,7 @@ def rerank(lm, request: Request, segment_name: str, candidates: Sequence, top_n:
                                   history=quote_shopper(history, 300) or "none")
     scores = lm.next_token_scores(prefix, [product_card(c.product) + suffix for c in head], ["Yes", "No"])
     llm = {c.product.id: yes_probability(float(s[0]), float(s[1])) for c, s in zip(head, scores)}
-    hybrid = min_max({c.product.id: c.score for c in head})
+    hybrid = min_max({c.product.id: c.score for c in head})  # (a spread under 1e-12 counts as equal)
     for c in head:
         yes = llm[c.product.id]
         c.breakdown.rerank = RerankScore(round(yes, 4), round(hybrid[c.product.id], 4),
@@ -99,7 +99,6 @@ def rerank(lm, request: Request, segment_name: str, candidates: Sequence, top_n:
     head.sort(key=lambda c: -c.breakdown.rerank.final)
     ordered = head + tail
     for rank, c in enumerate(ordered, start=1):
-        if c.breakdown.rerank is not None:
-            c.breakdown.rerank.rank_after_rerank = rank
+        c.breakdown.rank_after_rerank = rank
         c.rank = rank
     return RerankOutcome(ordered, llm, time.perf_counter() - started)

@@ -16,7 +16,6 @@ class RerankScore:
     llm_yes: float
     hybrid_normalised: float
     final: float
-    rank_after_rerank: int = 0
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,8 @@ class ScoreBreakdown:
     rank_before_diversity: int
     cf_evidence: str = ""  # the shopper's own items that make the CF model propose it
     popularity_cap: str = ""  # set when the popularity cap held it back
-    rerank: RerankScore | None = None
+    rerank: RerankScore | None = None  # only the top N the LLM judged
+    rank_after_rerank: int | None = None  # every candidate of a reranked list
     reason: ReasonNote | None = None
 
     @classmethod
@@ -65,7 +65,9 @@ class ScoreBreakdown:
             out["popularity_cap"] = self.popularity_cap
         if self.rerank is not None:
             out.update(llm_yes=self.rerank.llm_yes, hybrid_normalised=self.rerank.hybrid_normalised,
-                       final=self.rerank.final, rank_after_rerank=self.rerank.rank_after_rerank)
+                       final=self.rerank.final)
+        if self.rank_after_rerank is not None:
+            out["rank_after_rerank"] = self.rank_after_rerank
         if self.reason is not None:
             out.update(reason=self.reason.text, reason_source=self.reason.source, reason_check=self.reason.check)
         return out

@@ -64,6 +64,7 @@ class Assistant:
         self._model = ServedModel(self.settings, self._forgotten)
         self.traces = TurnTraces()
         self.conversations = Conversations()
+        self._switch_lock = threading.Lock()  # one switch of the served index at a time
         self._checked_at = 0.0  # when the published files were last re-checked (time.monotonic)
         self._check_lock = threading.Lock()
         self._segments: dict | None = None
@@ -110,9 +111,10 @@ class Assistant:
         """Serve another published index (its behavioural model too, when it has one)."""
         from assistant.index import load_index
         index = load_index(self.settings.index_dir, name)  # refuse a missing or damaged index
-        self.settings = replace(self.settings, index_name=name)
-        self._served = ServedIndex(self.settings.index_dir, name, index)
-        self._model = ServedModel(self.settings, self._forgotten)
+        with self._switch_lock:
+            settings = replace(self.settings, index_name=name)
+            self.settings, self._served, self._model = (settings, ServedIndex(settings.index_dir, name, index),
+                                                        ServedModel(settings, self._forgotten))
 
     def rollback_index(self) -> str:
         """Serve the previous build of the configured index again; returns its build id."""

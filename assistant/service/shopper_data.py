@@ -1,7 +1,7 @@
 """What the assistant keeps about shoppers — feedback and a log of chat turns — encrypted at rest.
 
 One SQLite file, `state_dir/shopper-data.sqlite`. In the clear are only what retention, forgetting and
-per-conversation lookups need: the time, the customer's pseudonym (privacy.py; "" for an anonymous
+per-conversation lookups need: the time, the customer's pseudonym (privacy/keys.py; "" for an anonymous
 shopper), a keyed tag of the conversation id, and whether the row is feedback or a turn. Everything else
 (product, kind of feedback, turn id, segment, shown products, message text) is sealed by
 `privacy.DataCipher`. Message text is kept only when the store turns `log_messages` on, and then scrubbed

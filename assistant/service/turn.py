@@ -131,9 +131,11 @@ class TurnPipeline:
 
     def rank_request(self, request: Request, segment: Segment, pseudonym: str | None = None,
                      like_id: str | None = None, k: int = 5, fusion: FusionSettings | None = None,
-                     exclude: Collection[str] = ()) -> RankResult:
-        """Candidates from content, CF and the segment's priors, ranked by the hybrid (no LLM)."""
-        content = self.content_scores(request, segment.description, like_id)
+                     exclude: Collection[str] = (), content: np.ndarray | None = None) -> RankResult:
+        """Candidates from content, CF and the segment's priors, ranked by the hybrid (no LLM). `content`:
+        this request's `content_scores`, when the caller already has them (many shoppers, one request)."""
+        if content is None:
+            content = self.content_scores(request, segment.description, like_id)
         cf_scores: dict[str, float] = {}
         affinity: dict[str, float] = {}
         cf = self.cf

@@ -18,11 +18,19 @@ class _CurrentStderr(logging.StreamHandler):
         pass
 
 
+class _OperatorFormat(logging.Formatter):
+    """`warning: <message>` / `error: <message>` for problems, the bare message for progress notes."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return f"{record.levelname.lower()}: {text}" if record.levelno >= logging.WARNING else text
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     """Send the `assistant` loggers' records at `level` and above to stderr as plain messages. Idempotent."""
     logger = logging.getLogger("assistant")
     logger.setLevel(level)
     if not any(isinstance(h, _CurrentStderr) for h in logger.handlers):
         handler = _CurrentStderr()
-        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.setFormatter(_OperatorFormat("%(message)s"))
         logger.addHandler(handler)

@@ -95,7 +95,7 @@ def eval_cf(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path,
         raise click.BadParameter(f"unknown model(s) {', '.join(unknown)}", param_hint="--models")
     log, segments = read_logs(settings, events, customers, maps)
     if log.report.rejected:
-        logger.warning(log.report.format(limit=10))
+        logger.info(log.report.format(limit=10))
     results = evaluate_cf(log, segments, names, k)
     if as_json:
         click.echo(json.dumps({"k": k, "events": len(log), "results": [r.to_dict() for r in results]}, indent=2))
@@ -196,7 +196,7 @@ def eval_fairness(ctx: click.Context, events: tuple[Path, ...], customers: tuple
             ensure_demo_index(settings, progress)
     log, segments = read_logs(settings, events, customers, maps)
     if log.report.rejected:
-        logger.warning(log.report.format(limit=10))
+        logger.info(log.report.format(limit=10))
     report = evaluate_fairness(Assistant(settings), log, segments, cases, k, request_k, list(caps),
                                hybrid_shoppers, progress=not quiet)
     plots = report.plot(out)
