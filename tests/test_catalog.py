@@ -393,20 +393,24 @@ def test_csv_validation_messages(tmp_path, bad_row, reason):
     assert report.rows_read == 3 and report.loaded == 2 and report.rejected == 1
 
 
-def test_field_limits_description_and_extra_column(tmp_path):
+def test_field_limits_reject_an_extra_column_and_cut_a_long_description(tmp_path):
+    words = ("word " * 4_000).strip()  # 19,999 characters, as real catalogs have
     text = "\n".join([
         "id,title,price,description,notes",
         "A1,Ok,1,short,fine",
-        f"A2,Long desc,1,{'d' * 10_001},",
+        f"A2,Long desc,1,{words},",
         f"A3,Long note,1,,{'n' * 1_001}",
         f"A4,Edge,1,{'d' * 10_000},{'n' * 1_000}",
+        f"A5,One long word,1,{'d' * 10_001},",
     ]) + "\n"
     products, report = load(tmp_path, "lim.csv", text)
-    assert ids(products) == ["A1", "A4"]
-    assert rejections(report) == {
-        3: "field 'description' is 10,001 characters long (limit 10,000)",
-        4: "field 'notes' is 1,001 characters long (limit 1,000)",
-    }
+    assert ids(products) == ["A1", "A2", "A4", "A5"]  # a long description is never a reason to reject
+    assert rejections(report) == {4: "field 'notes' is 1,001 characters long (limit 1,000)"}
+    by_id = {p.id: p for p in products}
+    assert len(by_id["A2"].description) <= 10_000 and by_id["A2"].description.endswith("word")  # at a space
+    assert words.startswith(by_id["A2"].description)
+    assert by_id["A4"].description == "d" * 10_000 and by_id["A5"].description == "d" * 10_000
+    assert report.notes == ["2 description(s) longer than 10,000 characters were cut to 10,000"]
 
 
 def test_duplicate_id_across_files_names_first_location(tmp_path):

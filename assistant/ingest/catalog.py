@@ -47,8 +47,11 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 # Longest value a field may hold before the row is rejected as absurd.
-FIELD_LIMITS = {"id": 128, "title": 300, "description": 10_000, "tags": 2_000}
+FIELD_LIMITS = {"id": 128, "title": 300, "tags": 2_000}
 DEFAULT_FIELD_LIMIT = 1_000
+# A longer description is cut to this many characters (at a word boundary), never a reason to reject a
+# product: real catalogs hold 20,000-character descriptions, and only the start is embedded or quoted anyway.
+DESCRIPTION_CHARS = 10_000
 LIST_SEPARATORS = re.compile(r"\s*[|;]\s*")
 TAG_SEPARATORS = re.compile(r"\s*[|;,]\s*")
 TRUE_WORDS = {"1", "true", "yes", "y", "t", "in stock", "instock", "available"}
@@ -209,10 +212,21 @@ def _as_text(value: Any) -> str:
 # ---------------------------------------------------------------------------- rows → products
 
 
+def cut_description(text: str, limit: int = DESCRIPTION_CHARS) -> str:
+    """`text` cut to at most `limit` characters, at the last space before the limit when there is one."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return cut[:space] if space > limit // 2 else cut
+
+
 def row_to_product(row: Mapping[str, Any], columns: Mapping[str, str]) -> Product:
     """Validate one raw row into a Product; ValueError names the first problem found."""
     get = {canonical: row.get(source) for canonical, source in columns.items()}
     for name, value in list(get.items()) + [(k, v) for k, v in row.items() if k not in columns.values()]:
+        if name == "description":
+            continue  # cut below, not rejected
         text = _as_text(value)
         limit = FIELD_LIMITS.get(name, DEFAULT_FIELD_LIMIT)
         if len(text) > limit:
@@ -256,7 +270,7 @@ def row_to_product(row: Mapping[str, Any], columns: Mapping[str, str]) -> Produc
                   if k is not None and k not in used and _as_text(v)}
     return Product(
         id=product_id, title=title, price=round(price, 2),
-        description=" ".join(_as_text(get.get("description")).split()),
+        description=cut_description(" ".join(_as_text(get.get("description")).split())),
         category=_as_text(get.get("category")), brand=_as_text(get.get("brand")),
         color=_as_text(get.get("color")), size=_as_text(get.get("size")),
         audience=_as_text(get.get("audience")).lower(), tags=tags, rating=rating,
@@ -276,6 +290,7 @@ def read_catalog(paths: Iterable[str | Path], mapping: Mapping[str, str] | None 
     report = CatalogReport()
     products: list[Product] = []
     first_seen: dict[str, str] = {}
+    cut = 0  # descriptions cut to DESCRIPTION_CHARS
 
     def resolve(path: Path, keys: tuple[str, ...], strict: bool) -> dict[str, str]:
         return required_columns(path, keys, COLUMN_SYNONYMS, mapping, ("id", "title", "price"), strict,
@@ -294,6 +309,12 @@ def read_catalog(paths: Iterable[str | Path], mapping: Mapping[str, str] | None 
             continue
         first_seen[product.id] = where
         products.append(product)
+        raw = _as_text(row.get(columns["description"])) if "description" in columns else ""
+        if len(raw) > DESCRIPTION_CHARS and len(" ".join(raw.split())) > DESCRIPTION_CHARS:
+            cut += 1
+    if cut:
+        report.notes.append(f"{cut} description(s) longer than {DESCRIPTION_CHARS:,} characters were cut to "
+                            f"{DESCRIPTION_CHARS:,}")
     report.loaded = len(products)
     return products, report
 
