@@ -136,6 +136,11 @@ COLORS = [
     ("藏青色毛衣", ("navy",), ()),
     ("不要红色", (), ("red",)),
     ("不要黑色的耳机", (), ("black",)),
+    ("有没有红色的？", ("red",), ()),  # A-not-A questions ask for the colour (有没有 = "do you have")
+    ("有无蓝色", ("blue",), ()),
+    ("是不是黑色的", ("black",), ()),
+    ("要不要红色的", ("red",), ()),
+    ("我不要红色的，有没有蓝色的", ("blue",), ("red",)),
     ("blue-light filtering reading glasses", (), ()),
 ]
 

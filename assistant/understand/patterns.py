@@ -72,6 +72,15 @@ def _alt(terms: Iterable[str], left: bool = True, right: bool = True, plurals: b
     return "(?:" + "|".join(parts) + ")" if parts else _NEVER
 
 
+def negation_alt(terms: Iterable[str], questions: dict[str, str]) -> str:
+    """Alternation of the negation terms; one that follows its question word ("有" before "没有": 有没有,
+    "是" before "不是": 是不是) is a yes/no question, not a negation, so it does not match there."""
+    guarded = [f"(?<!{re.escape(questions[t])}){re.escape(t)}" for t in sorted(questions, key=len, reverse=True)
+               if t in terms]
+    plain = _alt(t for t in terms if t not in questions)
+    return "(?:" + "|".join(guarded + [plain]) + ")" if guarded else plain
+
+
 class Patterns:
     """All compiled expressions of one vocabulary."""
 
@@ -79,7 +88,7 @@ class Patterns:
         c = re.compile
         b = v.budget
         self.brand = c(_alt(v.brands))
-        neg = _alt(v.negation)
+        neg = negation_alt(v.negation, v.negation_questions)
         fill = _alt(v.negation_fillers)
         joiner = rf"\s*(?:,|/|&|(?<![{_AN}])(?:or|and|nor)(?![{_AN}])|或者|或|和|、)\s*"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -40,6 +40,8 @@ class Vocabulary:
     stopwords: frozenset[str]
     gloss: dict[str, str]
     brand_names: tuple[str, ...] = ()  # every brand as written, in file order
+    # negation term -> the word that, just before it, makes a yes/no question instead ("有没有红色的" asks for red)
+    negation_questions: dict[str, str] = field(default_factory=dict)
 
     @functools.cached_property
     def patterns(self) -> Patterns:
@@ -103,6 +105,7 @@ def _load_vocabulary(languages: tuple[str, ...]) -> Vocabulary:
         exclude_terms=get("exclude_terms"),
         negation=tuple(t.lower() for t in negation.get("terms", [])),
         negation_fillers=tuple(t.lower() for t in negation.get("fillers", [])),
+        negation_questions={str(k).lower(): str(v).lower() for k, v in negation.get("questions", {}).items()},
         budget=lists("budget"),
         operations=lists("operations"),
         clear=get("clear"),
