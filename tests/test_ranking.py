@@ -235,3 +235,19 @@ def test_llm_rerank_records_its_scores_in_the_breakdown_of_every_candidate() -> 
     for c in rest:  # below the judged head: the new rank only
         shown = c.breakdown.to_dict()
         assert "llm_yes" not in shown and shown["rank_after_rerank"] == c.rank
+
+
+def test_equal_prices_carry_no_order_so_catalog_order_never_ranks() -> None:
+    same = [Product(f"p{i}", f"Plain Mug {i}", 12.0, category="Kitchen > Mugs") for i in range(5)]
+    features = ProductFeatures.build(same)
+    assert set(features.price_percentile.tolist()) == {0.5}  # one shared rank, not the file's order
+    vectors = np.ones((5, 4), dtype=np.float32) / 2.0
+    flat = np.full(5, 0.5, dtype=np.float32)
+
+    def ranked(products: list[Product]) -> list[str]:
+        context = RankContext(products, ProductFeatures.build(products), vectors, flat, {})
+        return ids(rank(context, Request(need="mug"), GENERAL, k=5))
+
+    assert ranked(same) == ranked(same[::-1])
+    mixed = ProductFeatures.build([*same[:2], Product("c", "Cheap Mug", 5.0, category="Kitchen > Mugs")])
+    assert mixed.price_percentile.tolist() == [0.75, 0.75, 0.0]

@@ -93,6 +93,17 @@ def smoothed_rating(rating: float | None, count: int) -> float:
     return (rating * count + RATING_PRIOR * RATING_PRIOR_COUNT) / (count + RATING_PRIOR_COUNT)
 
 
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """0-based ranks of `values`, equal values sharing the mean of their ranks ([5, 1, 5] -> [1.5, 0, 1.5])."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(ordered)) + 1] if len(values) else np.array([], dtype=int)
+    ends = np.r_[starts[1:], len(values)] if len(values) else np.array([], dtype=int)
+    ranks = np.empty(len(values))
+    ranks[order] = np.repeat((starts + ends - 1) / 2.0, ends - starts)
+    return ranks
+
+
 @dataclass(frozen=True)
 class ProductFeatures:
     """Per-product values the ranker needs, computed once per index."""
@@ -110,9 +121,9 @@ class ProductFeatures:
         for i, p in enumerate(products):
             by_category.setdefault(p.category, []).append(i)
         for rows in by_category.values():
-            order = np.argsort(prices[rows], kind="stable")
-            ranks = np.empty(len(rows))
-            ranks[order] = np.arange(len(rows))
+            # Equal prices share one (average) rank: a tie says nothing, so it must not order products by
+            # their place in the catalog file.
+            ranks = average_ranks(prices[rows])
             percentile[rows] = ranks / max(len(rows) - 1, 1)
         return cls(percentile,
                    np.array([smoothed_rating(p.rating, p.rating_count) for p in products]),
