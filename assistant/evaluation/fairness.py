@@ -30,7 +30,6 @@ from assistant.evaluation.metrics import RequestCase, Split, evaluate_requests, 
 from assistant.understand import Request
 from assistant.core.progress import progress_bar
 from assistant.rank.hybrid import cap_popular, popular_head
-from assistant.service.turn import without_popularity_cap
 from assistant.rank.segments import GENERAL
 
 if TYPE_CHECKING:
@@ -115,8 +114,9 @@ def heldout_hybrid(assistant: "Assistant", model: CFModel, data: Interactions, t
         seen = {data.items[i] for i in data.matrix[row].indices}
         if segment.key not in content:  # the same request for every shopper: its content once per segment
             content[segment.key] = pipeline.content_scores(request, segment.description, None)
-        result = pipeline.rank_request(request, segment, pseudonym=user, k=k, fusion=without_popularity_cap(fusion),
-                                       exclude=seen, content=content[segment.key])
+        result = pipeline.rank_request(request, segment, pseudonym=user, k=k,
+                                       fusion=replace(fusion, max_popular_share=None), exclude=seen,
+                                       content=content[segment.key])
         chosen = [c.product.id for c in result.candidates]
         picked = set(chosen)
         order = [*chosen, *(pid for pid, _ in result.pool if pid not in picked)]

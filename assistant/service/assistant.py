@@ -28,7 +28,7 @@ from assistant.service.shopper_data import (STORE_ERRORS, ShopperData, StoreUnav
                                             shopper_data_path)
 from assistant.service.traces import TRACE_LIMIT, TurnRecord, TurnTraces, why, why_not
 from assistant.service.turn import (CF_POOL, MAX_QUERY_CHARS, LLMStage, Recommendation, TurnPipeline,
-                                    write_reasons)
+                                    write_reasons, written_reasons)
 
 if TYPE_CHECKING:
     from assistant.behaviour import CFModel
@@ -279,10 +279,9 @@ class Assistant:
     def explain(self, turn_id: str) -> dict[str, str]:
         """One-line reasons for a turn's shown products ({product id: reason}), LLM-written where they
         pass the grounding check, else built from the score breakdown; recorded in the trace."""
-        record = self.turn(turn_id)
-        if record.result.candidates and record.result.candidates[0].breakdown.reason is not None:
-            return write_reasons(record, None, 0)
-        return write_reasons(record, self.language_model(), self.settings.reason_tokens, self._lm_error or "")
+        record = self.turn(turn_id)  # reasons already written need no language model loaded
+        return written_reasons(record) or write_reasons(record, self.language_model(), self.settings.reason_tokens,
+                                                        self._lm_error or "")
 
     # ------------------------------------------------------------------ chat sessions and feedback
 

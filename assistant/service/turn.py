@@ -201,6 +201,14 @@ class TurnPipeline:
                 candidate.breakdown.cf_evidence = cf.evidence(history, candidate.product.id).text(titles)
 
 
+def written_reasons(record: TurnRecord) -> dict[str, str] | None:
+    """The turn's reasons ({product id: reason}) when they have been written, else None."""
+    candidates = record.result.candidates
+    if candidates and candidates[0].breakdown.reason is not None:
+        return {c.product.id: c.breakdown.reason.text for c in candidates}
+    return None
+
+
 def write_reasons(record: TurnRecord, lm: Any, max_new_tokens: int, lm_note: str = "") -> dict[str, str]:
     """One-line reasons for a turn's shown products ({product id: reason}), LLM-written where they pass the
     grounding check, else built from the score breakdown; kept in the breakdowns and noted in the trace.
@@ -208,19 +216,15 @@ def write_reasons(record: TurnRecord, lm: Any, max_new_tokens: int, lm_note: str
     from assistant.reasons import explain
 
     candidates = record.result.candidates
-    if candidates and candidates[0].breakdown.reason is not None:
-        return {c.product.id: c.breakdown.reason.text for c in candidates}
+    written = written_reasons(record)
+    if written is not None:
+        return written
     started = time.perf_counter()
     reasons = explain(lm, record.request, candidates, max_new_tokens)
     for candidate, reason in zip(candidates, reasons):
         candidate.breakdown.reason = ReasonNote(reason.text, reason.source, reason.check)
-    written = sum(r.source == "llm" for r in reasons)
-    record.stages["reasons"] = (f"{written} of {len(reasons)} written by the LLM and grounded, "
-                                f"{len(reasons) - written} from templates, {time.perf_counter() - started:.2f} s"
+    by_llm = sum(r.source == "llm" for r in reasons)
+    record.stages["reasons"] = (f"{by_llm} of {len(reasons)} written by the LLM and grounded, "
+                                f"{len(reasons) - by_llm} from templates, {time.perf_counter() - started:.2f} s"
                                 + ("" if lm is not None else f" ({lm_note})"))
     return {c.product.id: c.breakdown.reason.text for c in candidates}
-
-
-def without_popularity_cap(fusion: FusionSettings) -> FusionSettings:
-    """The fusion with the popularity cap off (evaluations re-cap the same pool themselves)."""
-    return replace(fusion, max_popular_share=None)

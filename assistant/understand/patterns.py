@@ -75,7 +75,8 @@ def _alt(terms: Iterable[str], left: bool = True, right: bool = True, plurals: b
 def negation_alt(terms: Iterable[str], questions: dict[str, str]) -> str:
     """Alternation of the negation terms; one that follows its question word ("有" before "没有": 有没有,
     "是" before "不是": 是不是) is a yes/no question, not a negation, so it does not match there."""
-    guarded = [f"(?<!{re.escape(questions[t])}){re.escape(t)}" for t in sorted(questions, key=len, reverse=True)
+    terms = tuple(terms)
+    guarded = [f"(?<!{re.escape(questions[t])}){_alt([t])}" for t in sorted(questions, key=len, reverse=True)
                if t in terms]
     plain = _alt(t for t in terms if t not in questions)
     return "(?:" + "|".join(guarded + [plain]) + ")" if guarded else plain

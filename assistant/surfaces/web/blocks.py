@@ -77,24 +77,27 @@ def build_app(assistant: Assistant):
             reasons = {i.product.id: f"(no reason: {err})" for i in rec.items}
         yield history, state, render_cards(rec.items, reasons, rec.turn_id, conversation_id), gr.update(), ""
 
+    def record(conversation_id: str, turn_id: str, product_id: str, kind: str) -> str:
+        """Store one feedback through the assistant's checks; the shopper's answer either way."""
+        try:
+            assistant.record_feedback(conversation_id, turn_id, product_id, kind)
+        except (KeyError, ValueError, StoreUnavailable) as err:
+            return f"Could not record that: {err}"
+        return FEEDBACK_THANKS[kind]
+
     def card_feedback(payload: str) -> str:
         """Called from a card's button in the browser with JSON [kind, product id, turn id, conversation id]."""
         try:
             kind, product_id, turn_id, conversation_id = (str(v) for v in json.loads(payload))
-            assistant.record_feedback(conversation_id[:64], turn_id[:64], product_id[:128], kind)
-        except (KeyError, ValueError, TypeError, StoreUnavailable) as err:
+        except (ValueError, TypeError) as err:
             return f"Could not record that: {err}"
-        return FEEDBACK_THANKS[kind]
+        return record(conversation_id[:64], turn_id[:64], product_id[:128], kind)
 
     def give_feedback(kind: str, choice: str | None, state: dict) -> str:
         if not choice or not state or not state.get("turn"):
             return "Pick a product above first."
         product_id = choice.rsplit("[", 1)[-1].rstrip("]")
-        try:
-            assistant.record_feedback(state["conversation"], state["turn"], product_id, kind)
-        except (KeyError, ValueError, StoreUnavailable) as err:
-            return f"Could not record that: {err}"
-        return FEEDBACK_THANKS[kind]
+        return record(state.get("conversation", ""), state["turn"], product_id, kind)
 
     def start_over(state: dict):
         assistant.reset_conversation((state or {}).get("conversation"))
