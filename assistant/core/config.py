@@ -137,6 +137,9 @@ class Settings:
     # Score fusion of the hybrid ranker (see docs/ranking.md for how it was chosen).
     fusion: FusionSettings = field(default_factory=lambda: FusionSettings())
     column_map: dict[StrictStr, StrictStr] = field(default_factory=dict)
+    # The store's currency (an ISO code such as "INR", or a symbol such as "₹"); empty: the one the catalog
+    # names (a price column "Price (INR)", or prices written "₹1,299"), else USD. Prices show in it everywhere.
+    currency: StrictStr = ""
     # Bounds on catalog and log files ([limits] table, or AISLE_LIMITS__MAX_ROWS ...; docs/catalog.md).
     limits: ReadLimits = field(default_factory=lambda: ReadLimits())
 

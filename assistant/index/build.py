@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -30,7 +30,8 @@ from assistant.index.builds import BuildObserver, builds_dir, check_name, prune,
 from assistant.index.embedding import Embedder
 from assistant.index.errors import IndexCorrupt, IndexDiskFull, IndexError_
 from assistant.index.load import load_build
-from assistant.index.manifest import FORMAT_VERSION, MANIFEST, PRODUCTS, REPORT, VECTORS, library_versions
+from assistant.index.manifest import (FORMAT_VERSION, MANIFEST, PRODUCTS, REPORT, VECTORS, check_extra_name,
+                                      library_versions)
 from assistant.index.vector_index import build_vector_index, choose_kind
 
 Progress = Callable[[int, int], None]
@@ -61,11 +62,13 @@ class BuildSummary:
 def build_index(products: Sequence[Product], report: CatalogReport, embedder: Embedder, root: Path,
                 name: str, ann_threshold: int = 50_000, batch_size: int = 64, keep_builds: int = 3,
                 progress: Progress | None = None, threads: int | None = None,
-                observer: BuildObserver | None = None) -> BuildSummary:
+                observer: BuildObserver | None = None, extra_files: Mapping[str, bytes] | None = None) -> BuildSummary:
     """Embed `products` (reusing unchanged vectors of the published index), build and publish.
 
     `progress(done, total)` is called as products are embedded; `observer.phase(name, path)` before each
-    step (see `BuildObserver`). Raises ValueError on an empty catalog, IndexDiskFull on a full disk.
+    step (see `BuildObserver`). `extra_files` (name -> bytes, e.g. the store profile) are written into the
+    build beside the index files and checksummed with them. Raises ValueError on an empty catalog,
+    IndexDiskFull on a full disk.
     """
     if not products:
         raise ValueError("no products to index: every row was rejected or the catalog is empty")
@@ -116,6 +119,10 @@ def build_index(products: Sequence[Product], report: CatalogReport, embedder: Em
             write_durably(tmp / REPORT, json.dumps(report.to_dict(), ensure_ascii=False, indent=1).encode())
             track.phase("write vector index", tmp)
             written = [PRODUCTS, VECTORS, REPORT] + vindex.save(tmp)
+            for extra, data in (extra_files or {}).items():
+                track.phase("write", tmp / check_extra_name(extra))
+                write_durably(tmp / extra, data)
+                written.append(extra)
             seconds = time.perf_counter() - started
             manifest = {
                 "format_version": FORMAT_VERSION,
@@ -131,6 +138,7 @@ def build_index(products: Sequence[Product], report: CatalogReport, embedder: Em
                 "counts": {"loaded": len(products), "rejected": report.rejected,
                            "re_embedded": len(todo), "reused": reused, "deleted": deleted},
                 "library_versions": library_versions(),
+                "extra_files": sorted(extra_files or {}),
             }
             track.phase("checksums", tmp)
             manifest["files"] = checksums(tmp, written)

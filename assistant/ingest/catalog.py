@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from assistant.core.config import ReadLimits
+from assistant.core.money import detect_currency
 from assistant.ingest.columns import required_columns
 from assistant.ingest.tabular import DataFileError, LoadReport, Rejection, decode_text, iter_mapped_rows, sniff_delimiter
 from assistant.ingest.tabular import resolve_columns as _resolve_columns
@@ -291,12 +292,17 @@ def read_catalog(paths: Iterable[str | Path], mapping: Mapping[str, str] | None 
     products: list[Product] = []
     first_seen: dict[str, str] = {}
     cut = 0  # descriptions cut to DESCRIPTION_CHARS
+    price_columns: dict[str, None] = {}
+    price_samples: list[str] = []
 
     def resolve(path: Path, keys: tuple[str, ...], strict: bool) -> dict[str, str]:
         return required_columns(path, keys, COLUMN_SYNONYMS, mapping, ("id", "title", "price"), strict,
                                 "title=ProductName")
 
     for path, line, row, columns in iter_mapped_rows(paths, report, resolve, limits):
+        price_columns.setdefault(columns["price"], None)
+        if len(price_samples) < 500:
+            price_samples.append(_as_text(row.get(columns["price"])))
         try:
             product = row_to_product(row, columns)
         except ValueError as err:
@@ -316,6 +322,7 @@ def read_catalog(paths: Iterable[str | Path], mapping: Mapping[str, str] | None 
         report.notes.append(f"{cut} description(s) longer than {DESCRIPTION_CHARS:,} characters were cut to "
                             f"{DESCRIPTION_CHARS:,}")
     report.loaded = len(products)
+    report.currency = detect_currency(price_columns, price_samples)
     return products, report
 
 

@@ -44,6 +44,7 @@ class LoadReport:
     loaded: int = 0
     rejections: list[Rejection] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    currency: str | None = None  # the currency the file names (price column name or price values), if any
 
     @property
     def rejected(self) -> int:
@@ -52,7 +53,7 @@ class LoadReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "noun": self.noun, "files": self.files, "rows_read": self.rows_read, "loaded": self.loaded,
-            "rejected": self.rejected, "notes": self.notes,
+            "rejected": self.rejected, "notes": self.notes, "currency": self.currency,
             "rejections": [asdict(r) for r in self.rejections],
         }
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from assistant.ingest.catalog import Product
 from assistant.understand import Request
+from assistant.understand.store import StoreProfile
 from assistant.rank.segments import ATTRIBUTE_TERMS, Segment
 
 RATING_PRIOR = 3.8
@@ -31,19 +32,29 @@ RATING_PRIOR_COUNT = 10
 _AGE_RANGE = re.compile(r"^(\d{1,2})-(\d{1,2})Y$", re.IGNORECASE)
 _LETTER = {"XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL", "3XL"}
 
-# Audiences a product must not have when the shopper explicitly shops for someone ("unisex" always fits).
+# Audiences a product must not have when the shopper explicitly shops for someone ("unisex" always fits; a
+# product whose audience is unknown is never removed). Audiences are the canonical ones (understand/store.py).
+_ADULTS = {"women", "men", "seniors", "adults"}
+_CHILDREN = {"kids", "boys", "girls", "baby"}
 INCOMPATIBLE_AUDIENCES = {
-    "kids": {"women", "men", "seniors", "adults"},
-    "baby": {"women", "men", "seniors", "adults"},
-    "seniors": {"kids", "baby"},
-    "women": {"men", "kids", "baby"},
-    "men": {"women", "kids", "baby"},
+    "kids": _ADULTS,
+    "boys": _ADULTS | {"girls"},
+    "girls": _ADULTS | {"boys"},
+    "baby": _ADULTS,
+    "seniors": _CHILDREN,
+    "adults": _CHILDREN,
+    "women": _CHILDREN | {"men"},
+    "men": _CHILDREN | {"women"},
 }
 # How well a product's audience fits the one asked for (1 when equal; missing pairs 0.2).
 AUDIENCE_FIT = {
     ("kids", "unisex"): 0.4, ("baby", "kids"): 0.5, ("baby", "unisex"): 0.3, ("kids", "baby"): 0.3,
+    ("kids", "boys"): 0.8, ("kids", "girls"): 0.8, ("boys", "kids"): 0.8, ("girls", "kids"): 0.8,
+    ("boys", "unisex"): 0.4, ("girls", "unisex"): 0.4, ("boys", "baby"): 0.3, ("girls", "baby"): 0.3,
+    ("baby", "boys"): 0.4, ("baby", "girls"): 0.4,
     ("seniors", "adults"): 0.6, ("seniors", "unisex"): 0.6, ("women", "adults"): 0.7, ("women", "unisex"): 0.7,
-    ("men", "adults"): 0.7, ("men", "unisex"): 0.7,
+    ("men", "adults"): 0.7, ("men", "unisex"): 0.7, ("adults", "women"): 0.8, ("adults", "men"): 0.8,
+    ("adults", "unisex"): 0.8, ("adults", "seniors"): 0.6, ("seniors", "women"): 0.5, ("seniors", "men"): 0.5,
 }
 
 
@@ -112,9 +123,12 @@ class ProductFeatures:
     rating: np.ndarray  # smoothed stars, 1..5
     tags: list[frozenset[str]]
     text: list[str]  # lower-cased title + tags + description, for exclusions
+    audience: list[str]  # the canonical audience of each product ("" when unknown), see understand/store.py
 
     @classmethod
-    def build(cls, products: Sequence[Product]) -> "ProductFeatures":
+    def build(cls, products: Sequence[Product], profile: StoreProfile | None = None) -> "ProductFeatures":
+        """Features of a catalog; `profile` maps its audience values onto the canonical ones (without one,
+        a value is taken as written, lower-cased)."""
         prices = np.array([p.price for p in products], dtype=np.float64)
         percentile = np.zeros(len(products))
         by_category: dict[str, list[int]] = {}
@@ -128,7 +142,9 @@ class ProductFeatures:
         return cls(percentile,
                    np.array([smoothed_rating(p.rating, p.rating_count) for p in products]),
                    [frozenset(t.lower() for t in p.tags) for p in products],
-                   [" ".join([p.title, " ".join(p.tags), p.description]).lower() for p in products])
+                   [" ".join([p.title, " ".join(p.tags), p.description]).lower() for p in products],
+                   [profile.audience_of(p.audience) if profile is not None else p.audience.lower()
+                    for p in products])
 
 
 @dataclass(frozen=True)
@@ -157,11 +173,21 @@ def price_fit(price: float, percentile: float, request: Request, sensitivity: fl
 
 def audience_fit(product_audience: str, request: Request, segment: Segment) -> float:
     """1 for the audience asked for; partial for compatible ones; else the segment's audience fit."""
+    if request.audience and not product_audience:
+        return 0.5  # the catalog does not say who it is for
     if request.audience:
         if product_audience == request.audience:
             return 1.0
         return AUDIENCE_FIT.get((request.audience, product_audience), 0.2)
     return segment.audiences.get(product_audience, 0.5 if not segment.audiences else 0.3)
+
+
+def color_fit(color: str, request: Request) -> float:
+    """1 for a colour value the request accepts (grounded values, else the colours as written), else 0."""
+    if not color:
+        return 0.0
+    wanted = set(request.color_values) or {c.lower() for c in request.colors}
+    return 1.0 if color.lower() in wanted else 0.0
 
 
 def size_fit(product: Product, request: Request) -> float:
@@ -182,8 +208,8 @@ def score_product(product: Product, index: int, features: ProductFeatures, reque
     values = {
         "price_fit": price_fit(product.price, float(features.price_percentile[index]), request,
                                segment.price_sensitivity),
-        "audience_match": audience_fit(product.audience, request, segment),
-        "color_match": 1.0 if product.color and product.color.lower() in {c.lower() for c in request.colors} else 0.0,
+        "audience_match": audience_fit(features.audience[index], request, segment),
+        "color_match": color_fit(product.color, request),
         "size_match": size_fit(product, request),
         "brand_affinity": 1.0 if product.brand.lower() in asked_brands else
         float(brand_affinity.get(product.brand, 0.0)),

@@ -12,6 +12,7 @@ import numpy as np
 
 from assistant.rank.attributes import (INCOMPATIBLE_AUDIENCES, AttributeScore, ProductFeatures, fits_age, score_product,
                          size_system)
+from assistant.core.money import format_price
 from assistant.core.scores import min_max
 from assistant.ingest.catalog import Product
 from assistant.core.config import FusionSettings
@@ -101,15 +102,16 @@ def hard_filters(products: Sequence[Product], features: ProductFeatures, request
         low = request.price_min if request.price_min is not None else -np.inf
         high = request.price_max if request.price_max is not None else np.inf
         apply("budget", (prices >= low) & (prices <= high),
-              lambda p: f"price ${p.price:,.2f} is outside {_budget_text(request)}")
+              lambda p: f"price {format_price(p.price, request.currency)} is outside {_budget_text(request)}")
     if request.in_stock_only:
         apply("in stock", np.array([p.in_stock for p in products]), lambda p: "out of stock")
     if request.colors:
-        wanted = {c.lower() for c in request.colors}
+        wanted = set(request.color_values) or {c.lower() for c in request.colors}
+        asked = " or ".join(request.colors)
         apply("colour", np.array([p.color.lower() in wanted for p in products]),
-              lambda p: f"colour {p.color} is not {' or '.join(sorted(wanted))}")
+              lambda p: f"colour {p.color or '(none given)'} is not {asked}")
     if request.exclude_colors:
-        unwanted = {c.lower() for c in request.exclude_colors}
+        unwanted = set(request.exclude_color_values) or {c.lower() for c in request.exclude_colors}
         apply("excluded colour", np.array([p.color.lower() not in unwanted for p in products]),
               lambda p: f"colour {p.color} was excluded")
     if request.sizes:
@@ -126,7 +128,7 @@ def hard_filters(products: Sequence[Product], features: ProductFeatures, request
               lambda p: f"no size for a {age}-year-old ({', '.join(p.sizes)})")
     if request.audience in INCOMPATIBLE_AUDIENCES:
         bad = INCOMPATIBLE_AUDIENCES[request.audience]
-        apply("audience", np.array([p.audience not in bad for p in products]),
+        apply("audience", np.array([audience not in bad for audience in features.audience]),
               lambda p: f"made for {p.audience}, the shopper asked for {request.audience}")
     if request.exclude_brands:
         unwanted_brands = {b.lower() for b in request.exclude_brands}
@@ -140,11 +142,12 @@ def hard_filters(products: Sequence[Product], features: ProductFeatures, request
 
 
 def _budget_text(request: Request) -> str:
-    if request.price_min is not None and request.price_max is not None:
-        return f"${request.price_min:,.2f}–${request.price_max:,.2f}"
-    if request.price_max is not None:
-        return f"the budget of ${request.price_max:,.2f}"
-    return f"the minimum of ${request.price_min:,.2f}"
+    low, high = request.price_min, request.price_max
+    if low is not None and high is not None:
+        return f"{format_price(low, request.currency)}–{format_price(high, request.currency)}"
+    if high is not None:
+        return f"the budget of {format_price(high, request.currency)}"
+    return f"the minimum of {format_price(low, request.currency)}"
 
 
 # ---------------------------------------------------------------------------- fusion

@@ -33,6 +33,7 @@ from assistant.service.turn import (CF_POOL, MAX_QUERY_CHARS, LLMStage, Recommen
 if TYPE_CHECKING:
     from assistant.behaviour import CFModel
     from assistant.understand import Conversation
+    from assistant.understand.store import StoreProfile
 
 __all__ = ["Assistant", "SearchHit", "StoreUnavailable", "STORE_ERRORS", "Recommendation", "TurnRecord",
            "CF_POOL", "TRACE_LIMIT", "token_matches", "cf_model_dir", "fit_demo_cf", "shopper_data_path",
@@ -60,7 +61,8 @@ class Assistant:
 
         threadpool_limits(limits=1, user_api="blas")  # see assistant/__init__.py: BLAS threads fight torch's
         self.settings = settings or load_settings()
-        self._served = ServedIndex(self.settings.index_dir, self.settings.index_name)
+        self._served = ServedIndex(self.settings.index_dir, self.settings.index_name,
+                                   currency=self.settings.currency)
         self._model = ServedModel(self.settings, self._forgotten)
         self.traces = TurnTraces()
         self.conversations = Conversations()
@@ -113,7 +115,8 @@ class Assistant:
         index = load_index(self.settings.index_dir, name)  # refuse a missing or damaged index
         with self._switch_lock:
             settings = replace(self.settings, index_name=name)
-            self.settings, self._served, self._model = (settings, ServedIndex(settings.index_dir, name, index),
+            self.settings, self._served, self._model = (settings, ServedIndex(settings.index_dir, name, index,
+                                                                                      settings.currency),
                                                         ServedModel(settings, self._forgotten))
 
     def rollback_index(self) -> str:
@@ -212,6 +215,10 @@ class Assistant:
             self._segments = load_segments(self.settings.segments_file)
         return self._segments
 
+    def store_profile(self, index: ProductIndex | None = None) -> "StoreProfile":
+        """What the served catalog (or `index`'s) holds: colour families, brands, audiences, currency..."""
+        return self._served.profile(index)
+
     def features(self, index: ProductIndex | None = None) -> ProductFeatures:
         """Per-product ranking features of an index (default: the served one), computed once per build."""
         return self._served.features(index)
@@ -250,7 +257,8 @@ class Assistant:
         llm = LLMStage(lm, self.settings.rerank_top_n, self.settings.llm_weight,
                        self._lm_error if lm is None and self._lm_error else "")
         return TurnPipeline(index, self.features(index), self.segments, self.query_embedder(),
-                            cf if cf is not None else self.cf_model, self.settings.fusion, llm, notes)
+                            cf if cf is not None else self.cf_model, self.settings.fusion, llm, notes,
+                            self.store_profile(index))
 
     def recommend(self, message: str, conversation: "Conversation | None" = None, segment: str | None = None,
                   customer: str | None = None, k: int = 5, fusion: "FusionSettings | None" = None,

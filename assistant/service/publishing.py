@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 from assistant.core.config import Settings
-from assistant.index import BuildSummary, Progress, build_index, published_path, read_manifest
+from assistant.core.money import normalise_currency
+from assistant.index import BuildSummary, Progress, ProductIndex, build_index, published_path, read_manifest
 from assistant.index.embedding import backend_for_model, make_embedder
 from assistant.ingest.catalog import CatalogReport, Product, catalog_hash, read_catalog
+from assistant.understand.store import PROFILE_FILE, StoreProfile, build_profile
 
 
 def publish_products(settings: Settings, products: list[Product], report: CatalogReport,
                      progress: Progress | None = None) -> BuildSummary:
     """Embed what changed among already-validated products and publish a new build of the configured index."""
     embedder = make_embedder(settings.embedder, threads=settings.threads)
+    profile = build_profile(products, settings.currency, report.currency)
     return build_index(products, report, embedder, settings.index_dir, settings.index_name,
                        ann_threshold=settings.ann_threshold, batch_size=settings.batch_size,
-                       keep_builds=settings.keep_builds, progress=progress, threads=settings.threads)
+                       keep_builds=settings.keep_builds, progress=progress, threads=settings.threads,
+                       extra_files={PROFILE_FILE: profile.to_json()})
 
 
 def index_is_current(settings: Settings, products: list[Product]) -> bool:
@@ -38,3 +45,14 @@ def ensure_demo_index(settings: Settings, progress: Progress | None = None) -> B
     if index_is_current(settings, products):
         return None
     return publish_products(settings, products, report, progress)
+
+
+def store_profile(index: ProductIndex, currency: str = "") -> StoreProfile:
+    """The store profile of an index build: the one built with it, else (a build older than profiles)
+    built from its products now. A `currency` setting wins over the one the profile holds."""
+    data = index.extra_file(PROFILE_FILE)
+    profile = StoreProfile.from_dict(json.loads(data)) if data is not None else build_profile(index.products)
+    chosen = normalise_currency(currency)
+    if chosen and chosen != profile.currency:
+        profile = replace(profile, currency=chosen, currency_source="setting")
+    return profile

@@ -11,6 +11,8 @@ from typing import Any
 from assistant.index import (IndexCorrupt, ProductIndex, check_build, load_serving_index, published_path,
                                    read_manifest)
 from assistant.rank.attributes import ProductFeatures
+from assistant.service.publishing import store_profile
+from assistant.understand.store import StoreProfile
 
 log = logging.getLogger(__name__)
 
@@ -18,13 +20,15 @@ log = logging.getLogger(__name__)
 class ServedIndex:
     """One named index under `index_dir`, as served."""
 
-    def __init__(self, index_dir: Path, name: str, loaded: ProductIndex | None = None) -> None:
+    def __init__(self, index_dir: Path, name: str, loaded: ProductIndex | None = None, currency: str = "") -> None:
         self.index_dir, self.name = Path(index_dir), name
         self._index = loaded
         self._served_for: Path | None = loaded.path if loaded is not None else None
         self.warning: str | None = None  # the published build is damaged and an earlier one serves
         self._lock = threading.Lock()
         self._features: tuple[Path, ProductFeatures] | None = None
+        self._profile: tuple[Path, StoreProfile] | None = None
+        self.currency = currency  # the store's currency setting ("" = the catalog's)
 
     @property
     def index(self) -> ProductIndex:
@@ -45,7 +49,15 @@ class ServedIndex:
         index = index or self.index
         cached = self._features
         if cached is None or cached[0] != index.path:
-            cached = self._features = (index.path, ProductFeatures.build(index.products))
+            cached = self._features = (index.path, ProductFeatures.build(index.products, self.profile(index)))
+        return cached[1]
+
+    def profile(self, index: ProductIndex | None = None) -> StoreProfile:
+        """The store profile of an index (default: the served one), read once per build."""
+        index = index or self.index
+        cached = self._profile
+        if cached is None or cached[0] != index.path:
+            cached = self._profile = (index.path, store_profile(index, self.currency))
         return cached[1]
 
     def manifest(self) -> dict[str, Any]:

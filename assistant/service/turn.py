@@ -23,6 +23,8 @@ from assistant.rank.hybrid import Candidate, RankContext, RankResult, rank
 from assistant.rank.segments import Segment, resolve_segment
 from assistant.service.traces import TurnRecord
 from assistant.understand import Conversation, Request
+from assistant.understand.grounding import ground
+from assistant.understand.store import StoreProfile, build_profile, store_vocabulary
 
 if TYPE_CHECKING:
     from assistant.behaviour import CFModel
@@ -104,8 +106,10 @@ class TurnPipeline:
 
     def __init__(self, index: ProductIndex, features: ProductFeatures, segments: Mapping[str, Segment],
                  embedder: Embedder, cf: "CFModel | None" = None, fusion: FusionSettings = FusionSettings(),
-                 llm: LLMStage = LLMStage(), notes: Mapping[str, str] | None = None) -> None:
+                 llm: LLMStage = LLMStage(), notes: Mapping[str, str] | None = None,
+                 profile: StoreProfile | None = None) -> None:
         self.index, self.features, self.segments, self.embedder = index, features, segments, embedder
+        self.profile = profile or build_profile(index.products)
         self.cf, self.fusion, self.llm = cf, fusion, llm
         self.notes = dict(notes or {})  # stage notes every trace carries (e.g. a damaged CF model)
 
@@ -155,8 +159,9 @@ class TurnPipeline:
         """Answer one message of a conversation; returns the turn's record (its trace)."""
         # Personal data never enters the conversation state, so no trace, log or prompt can hold it.
         shown_message = scrub(str(message or "")[:MAX_MESSAGE_CHARS])
-        turn = conversation.add(without_labels(shown_message))
-        request = conversation.state
+        vocab = store_vocabulary(self.profile)
+        turn = conversation.add(without_labels(shown_message), vocab)
+        request = ground(conversation.state, self.profile, vocab)
         k = max(1, min(int(k), 50))
         chosen, source = resolve_segment(dict(self.segments), segment, self.profile_segment(pseudonym),
                                          request.segment_hint, request.segment_confidence)

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from assistant.understand.parser import parse_message, unique
-from assistant.understand.request import CHEAPER_FACTOR, Request, Turn
+from assistant.understand.request import CHEAPER_FACTOR, CHILD_AUDIENCES, Request, Turn
 from assistant.understand.vocabulary import Vocabulary
 
 _TOPIC_FIELDS = ("need", "need_original", "categories", "colors", "exclude_colors", "sizes", "brands",
@@ -75,8 +75,11 @@ def merge_requests(state: Request, parsed: Request, shown_prices: Iterable[float
             s[name] = getattr(parsed, name)
     if parsed.segment_hint:
         s["segment_confidence"] = parsed.segment_confidence
-    if parsed.audience and parsed.audience not in ("kids", "baby") and parsed.age_years is None:
+    if parsed.audience and parsed.audience not in CHILD_AUDIENCES and parsed.age_years is None:
         s["age_years"] = None
+    if parsed.audience and state.audience and not parsed.sizes and \
+            (parsed.audience in CHILD_AUDIENCES) != (state.audience in CHILD_AUDIENCES):
+        s["sizes"] = ()  # "for my daughter instead": an adult's size does not fit a child (nor the reverse)
     if parsed.price_max is not None and parsed.price_min is None and (state.price_min or 0) > parsed.price_max:
         s["price_min"] = None
     if parsed.price_min is not None and parsed.price_max is None and state.price_max is not None \
@@ -119,9 +122,10 @@ class Conversation:
         self._vocab = vocab
         self._topic_start = 0  # index of the first turn of the current topic
 
-    def add(self, message: str) -> Turn:
-        """Parse `message`, merge it into the state and record it as a new turn (ids t1, t2, ...)."""
-        parsed = parse_message(message, self._vocab)
+    def add(self, message: str, vocab: Vocabulary | None = None) -> Turn:
+        """Parse `message` (with `vocab`, e.g. the served store's, else the conversation's own), merge it into
+        the state and record it as a new turn (ids t1, t2, ...)."""
+        parsed = parse_message(message, vocab or self._vocab)
         prices = next((t.shown_prices for t in reversed(self.turns) if t.shown_prices), [])
         if "all" in parsed.clear or starts_new_topic(self.state, parsed):
             self._topic_start = len(self.turns)

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from assistant.core.text import CJK, LATIN_RE, SPACES_RE, count_cjk, has_cjk
-from assistant.understand.request import MAX_CHARS, MAX_PRICE, Request
+from assistant.understand.request import CHILD_AUDIENCES, MAX_CHARS, MAX_PRICE, Request
 from assistant.understand.vocabulary import Vocabulary, load_vocabulary
 
 _HTML_TAG = re.compile(r"<[^<>]{0,200}>")
@@ -87,6 +87,7 @@ class _Parser:
         self.text = text
         self.work = _Work(text.lower())
         self.f: dict[str, Any] = {}
+        self.brand_words: list[str] = []
 
     def amount(self, text: str) -> float | None:
         m = self.p.number.search(text)
@@ -217,7 +218,11 @@ class _Parser:
         # Brands first: "Moonbeam Baby", "Bluebell Press", "Acorn Kids" must not count as audience or colour.
         exclude_brands = [v.brands.get(SPACES_RE.sub(" ", b.group(0)))
                           for m in work.take(p.brand_neg) for b in p.brand.finditer(m.group(0))]
-        brands = [v.brands.get(SPACES_RE.sub(" ", m.group(0))) for m in work.take(p.brand)]
+        brand_matches = work.take(p.brand)
+        brands = [v.brands.get(SPACES_RE.sub(" ", m.group(0))) for m in brand_matches]
+        # A brand (or model) word the shopper typed stays in the search text: "fitbit charge" is about Fitbit.
+        self.brand_words = [typed if typed.isascii() else (brand or "") for typed, brand in
+                            ((SPACES_RE.sub(" ", m.group(0)), b) for m, b in zip(brand_matches, brands))]
         f["exclude_brands"] = unique(exclude_brands)
         f["brands"] = tuple(b for b in unique(brands) if b not in f["exclude_brands"])
         f["clear"] = unique(p.clear_map.get(SPACES_RE.sub(" ", m.group(0))) for m in work.take(p.clear, self.not_followed_by_exception))
@@ -249,14 +254,14 @@ class _Parser:
             audience = p.weak_map.get(weak[0].group(0))
         f.pop("_age_audience", None)
         f["audience"] = audience
-        if audience in ("kids", "baby"):
+        if audience in CHILD_AUDIENCES:
             segments.append(("parents_young_kids", 0.8 if audience == "baby" else 0.75))
         elif audience == "seniors":
             segments.append(("retirees", 0.5))
         if segments:
             # Strongest cue wins; a grandchild cue (retirees, 0.6) beats the derived parents cue only if stronger.
             best = max(segments, key=lambda s: s[1])
-            if any(s[0] == "retirees" and s[1] >= 0.6 for s in segments) and audience in ("kids", "baby"):
+            if any(s[0] == "retirees" and s[1] >= 0.6 for s in segments) and audience in CHILD_AUDIENCES:
                 best = max((s for s in segments if s[0] == "retirees"), key=lambda s: s[1])
             f["segment_hint"], f["segment_confidence"] = best
 
@@ -279,7 +284,7 @@ class _Parser:
                 w = m.group("w").strip("'-")
                 if w and w not in v.stopwords:
                     words.append(w)
-        f["need"] = SPACES_RE.sub(" ", " ".join(words)).strip()
+        f["need"] = SPACES_RE.sub(" ", " ".join(self.brand_words + words)).strip()
         if cjk_need and f["language"] == "zh":
             work.take(p.filler)
             original = re.sub(rf"[^\w{CJK}'\-]+", " ", work.s)

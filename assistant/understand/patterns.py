@@ -27,7 +27,7 @@ def _variants(term: str, plurals: bool = False) -> set[str]:
         for t in list(out):
             if t[-1:].isascii() and t[-1:].isalpha() and not t.endswith("s"):
                 out.add(t[:-1] + "ies" if t.endswith("y") and t[-2:-1] not in "aeiou" else t + "s")
-            if t.endswith(("sh", "ch", "x")):
+            if t.endswith(("sh", "ch", "x", "ss")):
                 out.add(t + "es")
     return {t for t in out if t}
 

@@ -8,7 +8,10 @@ from typing import Any
 MAX_CHARS = 2_000  # longer messages are cut to this many characters
 LANGUAGES = ("en", "zh")
 MAX_PRICE = 10_000_000.0  # larger amounts are not budgets
-CHEAPER_FACTOR = 0.8  # "cheaper": new price_max = 0.8 × the current one (or the median shown price)
+CHEAPER_FACTOR = 0.8
+# The canonical audiences (a catalog's own values are mapped onto them, see understand/store.py):
+# baby; kids, and within it boys and girls; adults, and within it women and men; seniors; unisex.
+CHILD_AUDIENCES = ("kids", "boys", "girls", "baby")  # "cheaper": new price_max = 0.8 × the current one (or the median shown price)
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class Request:
     exclude_colors: tuple[str, ...] = ()
     sizes: tuple[str, ...] = ()  # canonical catalog sizes, e.g. ("M",), ("6-7Y",), ("9",)
     age_years: int | None = None  # a child's age when the message names one (0 for babies in months)
-    audience: str | None = None  # kids, baby, women, men, seniors
+    audience: str | None = None  # baby, kids, boys, girls, adults, women, men, seniors (see CHILD_AUDIENCES)
     categories: tuple[str, ...] = ()  # category cues: a top level, a full path or a leaf ("Outerwear")
     brands: tuple[str, ...] = ()
     exclude_brands: tuple[str, ...] = ()
@@ -45,6 +48,11 @@ class Request:
     like_position: int | None = None  # "something like the second one" -> 2; "the last one" -> -1
     clear: tuple[str, ...] = ()  # fields to forget: "price", "colors", "sizes", "brands", "all"
     need_original: str = ""  # the untranslated need of a Chinese message, e.g. "防水外套"
+    # Set by grounding the request in the served catalog (understand/grounding.py), not by the parser:
+    color_values: tuple[str, ...] = ()  # the catalog's colour values (lower-case) that `colors` accept
+    exclude_color_values: tuple[str, ...] = ()  # ... and those `exclude_colors` remove
+    currency: str = ""  # the store's currency (ISO code); "" = USD
+    grounding: tuple[str, ...] = ()  # what the catalog could not support as asked, in plain words
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict without empty values (what staff see); an age of 0 is kept."""

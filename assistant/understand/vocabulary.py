@@ -17,7 +17,8 @@ class Vocabulary:
     """The words the parser knows, merged over languages. Build with `load_vocabulary`."""
 
     languages: tuple[str, ...]
-    colors: dict[str, str]
+    colors: dict[str, str]  # phrase -> shade
+    color_families: dict[str, str]  # shade -> family (a shade not listed is its own family)
     color_ignore: tuple[str, ...]
     sizes: dict[str, str]
     size_words: dict[str, str]
@@ -28,7 +29,7 @@ class Vocabulary:
     audience_weak: dict[str, str]
     segments: dict[str, tuple[str, float]]
     categories: dict[str, tuple[str, ...]]
-    brands: dict[str, str]  # lower-case alias -> brand name as written in the catalog
+    brands: dict[str, str]  # lower-case alias -> brand name as written (the store's brands and well-known ones)
     exclude_terms: dict[str, str]
     negation: tuple[str, ...]
     negation_fillers: tuple[str, ...]
@@ -42,6 +43,12 @@ class Vocabulary:
     brand_names: tuple[str, ...] = ()  # every brand as written, in file order
     # negation term -> the word that, just before it, makes a yes/no question instead ("有没有红色的" asks for red)
     negation_questions: dict[str, str] = field(default_factory=dict)
+
+    brand_aliases: dict[str, str] = field(default_factory=dict)  # other names of well-known brands -> brand
+
+    def color_family(self, shade: str) -> str:
+        """The family of a shade ("navy" -> "blue"; "blue" -> "blue")."""
+        return self.color_families.get(shade, shade)
 
     @functools.cached_property
     def patterns(self) -> Patterns:
@@ -82,7 +89,7 @@ def _load_vocabulary(languages: tuple[str, ...]) -> Vocabulary:
 
     brands: dict[str, str] = {}
     brand_table = tables.get("brands", {})
-    brand_names = brand_table.get("catalog", []) + brand_table.get("other", [])
+    brand_names = list(brand_table.get("known", []))
     for name in brand_names:
         for alias in {name.lower(), name.lower().replace("&", "and"), name.lower().replace(" & ", "&")}:
             brands.setdefault(alias, name)
@@ -91,16 +98,17 @@ def _load_vocabulary(languages: tuple[str, ...]) -> Vocabulary:
     return Vocabulary(
         languages=languages,
         colors=get("colors"),
+        color_families=get("color_families"),
         color_ignore=tuple(t.lower() for t in tables.get("color_ignore", {}).get("terms", [])),
         sizes=get("sizes"),
         size_words=get("size_words"),
-        size_known=frozenset(tables.get("size_known", {}).get("values", [])),
+        size_known=frozenset(),  # a store's own sizes (see assistant/understand/store.py)
         numbers={k: int(v) for k, v in get("numbers").items()},
         ordinals={k: int(v) for k, v in get("ordinals").items()},
         audience=get("audience"),
         audience_weak=get("audience_weak"),
         segments={k: (str(v[0]), float(v[1])) for k, v in get("segments").items()},
-        categories={k: tuple(v) for k, v in get("categories").items()},
+        categories={},  # a store's own category cues (see assistant/understand/store.py)
         brands=brands,
         exclude_terms=get("exclude_terms"),
         negation=tuple(t.lower() for t in negation.get("terms", [])),
@@ -114,5 +122,6 @@ def _load_vocabulary(languages: tuple[str, ...]) -> Vocabulary:
         stopwords=frozenset(t.lower() for t in filler.get("stopwords", [])),
         gloss=get("gloss"),
         brand_names=tuple(dict.fromkeys(str(name) for name in brand_names)),
+        brand_aliases={str(k).lower(): str(v) for k, v in tables.get("brand_aliases", {}).items()},
     )
 

@@ -1,0 +1,299 @@
+"""The store profile: what the served catalog lets the parser understand, built from the catalog itself.
+
+Nothing here knows any one store. From the products it reads the colour values (grouped into colour families
+with the vocabulary's colour words: "Navy Blue", "navy" and "Blue" are all the blue family), the brands (with
+the known aliases of those brands, e.g. 耐克 for Nike), the audiences (mapped onto the canonical ones: baby,
+kids / boys / girls, adults / women / men, seniors, unisex), the sizes, the category cues (the head nouns of
+titles and the category leaves they fall in), phrases in which a colour word names a product ("coffee
+grinder", "eye cream"), the catalog's languages and currency, and how well each attribute is filled.
+`store_vocabulary` turns a profile into the `Vocabulary` the parser reads that store's messages with.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Iterable, Sequence
+
+from assistant.core.money import DEFAULT_CURRENCY, normalise_currency
+from assistant.core.text import count_cjk
+from assistant.ingest.catalog import Product
+from assistant.understand.request import LANGUAGES
+from assistant.understand.vocabulary import Vocabulary, load_vocabulary
+
+PROFILE_FILE = "profile.json"
+PROFILE_VERSION = 1
+# An attribute filled for fewer products than this share is never a hard filter: filtering on it would
+# remove every product that simply does not say (a catalog with no colour column has no "brown" items).
+MIN_FILL = 0.5
+CUE_MIN_PRODUCTS = 3  # a title head noun names a category when at least this many titles end with it...
+CUE_MIN_SHARE = 0.6  # ...and this share of them are in one category leaf (two leaves: together 0.8)
+MAX_PHRASES = 5_000
+ATTRIBUTES = ("title", "description", "category", "brand", "color", "size", "audience", "tags", "rating",
+              "image_url")
+CANONICAL_AUDIENCES = ("baby", "kids", "boys", "girls", "adults", "women", "men", "seniors", "unisex")
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+_TITLE_TAIL = re.compile(r"\s*(?:\(.*|\[.*|[-–—|,:/].*)$")  # "Rain Jacket - Navy (Kids)" -> "Rain Jacket"
+
+
+@dataclass(frozen=True)
+class StoreProfile:
+    """What one catalog holds, as the parser and the ranker need it (saved as profile.json with the index)."""
+
+    product_count: int
+    currency: str = DEFAULT_CURRENCY
+    currency_source: str = "default"  # "setting", "catalog" (column name or price values) or "default"
+    languages: tuple[str, ...] = ("en",)
+    fill: dict[str, float] = field(default_factory=dict)  # attribute -> share of products with a value
+    colors: dict[str, list[str]] = field(default_factory=dict)  # catalog value -> [shade, family]
+    color_counts: dict[str, int] = field(default_factory=dict)  # family -> products
+    brands: tuple[str, ...] = ()  # as written in the catalog, most products first
+    brand_aliases: dict[str, str] = field(default_factory=dict)  # alias (lower) -> a brand of this store
+    audiences: dict[str, str] = field(default_factory=dict)  # catalog value -> canonical audience
+    sizes: tuple[str, ...] = ()
+    categories: dict[str, int] = field(default_factory=dict)  # category path -> products, most first
+    category_cues: dict[str, list[str]] = field(default_factory=dict)  # head noun -> category leaves
+    color_phrases: tuple[str, ...] = ()  # phrases with a colour word that name a product, not a colour
+    version: int = PROFILE_VERSION
+
+    def filled(self, attribute: str) -> bool:
+        """Whether an attribute is filled well enough to filter on (see MIN_FILL)."""
+        return self.fill.get(attribute, 0.0) >= MIN_FILL
+
+    def color_family(self, value: str) -> str | None:
+        """The colour family of a catalog colour value; None when the value names no known colour."""
+        entry = self.colors.get(value) or self.colors.get(value.strip().lower())
+        return entry[1] if entry else None
+
+    def values_for_color(self, shade: str, family: str) -> tuple[tuple[str, ...], bool]:
+        """The catalog colour values (lower-case) a shade asks for, and whether the family stood in for it:
+        a family word ("blue") takes the whole family; a shade ("navy") takes its own values, or the
+        family's when the store has none of that shade."""
+        exact = tuple(v for v, (s, _) in self.colors.items() if s == shade)
+        if shade != family and exact:
+            return exact, False
+        return tuple(v for v, (_, f) in self.colors.items() if f == family), shade != family
+
+    def audience_of(self, value: str) -> str:
+        """The canonical audience of a catalog audience value ("" when it names none)."""
+        return self.audiences.get(value, "") if value else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for name in ("languages", "brands", "sizes", "color_phrases"):
+            data[name] = list(data[name])
+        return data
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "StoreProfile":
+        names = cls.__dataclass_fields__
+        values = {k: v for k, v in data.items() if k in names}
+        for name in ("languages", "brands", "sizes", "color_phrases"):
+            values[name] = tuple(values.get(name) or ())
+        return cls(**values)
+
+    def summary(self) -> dict[str, Any]:
+        """The profile in short, for `aisle index info` and the Admin tab."""
+        return {
+            "products": self.product_count, "currency": f"{self.currency} ({self.currency_source})",
+            "languages": list(self.languages),
+            "filled": {k: f"{v:.0%}" for k, v in self.fill.items()},
+            "colour families": dict(sorted(self.color_counts.items(), key=lambda kv: -kv[1])),
+            "brands": f"{len(self.brands)}: " + ", ".join(self.brands[:12]) + (" ..." if len(self.brands) > 12 else ""),
+            "audiences": dict(sorted(self.audiences.items())),
+            "sizes": f"{len(self.sizes)}: " + ", ".join(self.sizes[:20]) + (" ..." if len(self.sizes) > 20 else ""),
+            "categories": f"{len(self.categories)}: " + ", ".join(list(self.categories)[:8])
+                          + (" ..." if len(self.categories) > 8 else ""),
+            "category cues": len(self.category_cues),
+            "product phrases with colour words": len(self.color_phrases),
+        }
+
+
+def _color_of(value: str, vocab: Vocabulary) -> tuple[str, str] | None:
+    """(shade, family) of a catalog colour value: its longest colour phrase ("Navy Blue" -> navy, blue)."""
+    text = " ".join(value.lower().replace("-", " ").split())
+    if not text:
+        return None
+    found = [m for m in vocab.patterns.color.finditer(text)]
+    if not found:
+        return None
+    best = max(found, key=lambda m: len(m.group(0)))
+    shade = vocab.patterns.color_map.get(" ".join(best.group(0).split()))
+    return (shade, vocab.color_family(shade)) if shade else None
+
+
+def _audience_of(value: str, vocab: Vocabulary) -> str:
+    text = value.strip().lower()
+    if text in CANONICAL_AUDIENCES:
+        return text
+    matches = list(vocab.patterns.audience.finditer(text))
+    if not matches:
+        return ""
+    word = re.sub(r"(?:'s|s'|')$", "", max(matches, key=lambda m: len(m.group(0))).group(0))
+    return vocab.patterns.audience_map.get(word) or vocab.patterns.audience_map.get(word + "s", "")
+
+
+def head_nouns(title: str) -> tuple[str, ...]:
+    """The last word and the last two words of a title's main part, singular ("Kids Waterproof Rain
+    Jackets - Navy" -> ("jacket", "rain jacket"))."""
+    main = _TITLE_TAIL.sub("", title) or title
+    words = _WORD.findall(main.lower())
+    if not words:
+        return ()
+    last = _singular(words[-1])
+    return (last, f"{words[-2]} {last}") if len(words) > 1 else (last,)
+
+
+def _singular(word: str) -> str:
+    if word.endswith("sses"):
+        return word[:-2]
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _dominant(counts: Counter[str]) -> list[str]:
+    """The one value holding CUE_MIN_SHARE of the counts, or two holding 0.8 together; else none."""
+    total = sum(counts.values())
+    top = counts.most_common(2)
+    if top[0][1] / total >= CUE_MIN_SHARE:
+        return [top[0][0]]
+    if len(top) > 1 and (top[0][1] + top[1][1]) / total >= 0.8:
+        return [top[0][0], top[1][0]]
+    return []
+
+
+def _category_cues(products: Sequence[Product]) -> dict[str, list[str]]:
+    """Title head noun -> the category leaves (else the top-level category) most products so titled are in."""
+    leaves: dict[str, Counter[str]] = defaultdict(Counter)
+    tops: dict[str, Counter[str]] = defaultdict(Counter)
+    for p in products:
+        for word in head_nouns(p.title):
+            if len(word) > 2 and p.category_path:
+                leaves[word][p.category_path[-1]] += 1
+                tops[word][p.category_path[0]] += 1
+    cues: dict[str, list[str]] = {}
+    # The category names themselves: "Toys", "Rain Gear", "Large Print" are this store's own words.
+    for path in {p.category_path for p in products if p.category_path}:
+        for part in {path[0], path[-1]}:
+            name = " ".join(_singular(w) for w in _WORD.findall(part.lower()))
+            if len(name) > 2:
+                cues.setdefault(name, [])
+                if part not in cues[name]:
+                    cues[name].append(part)
+    for word, counts in leaves.items():
+        if sum(counts.values()) >= CUE_MIN_PRODUCTS:
+            found = _dominant(counts) or _dominant(tops[word])
+            if found and word not in cues:
+                cues[word] = found
+    return dict(sorted(cues.items()))
+
+
+def _color_phrases(products: Sequence[Product], vocab: Vocabulary, families: list[str | None]) -> tuple[str, ...]:
+    """Phrases of titles holding a colour word where most such products are not that colour: two-word ones
+    ("coffee grinder" in a store whose grinders are black), and the colour word alone when most titles
+    that hold it are not of its colour ("coffee" where it names coffee makers, "golden" in book titles)."""
+    single = {t: shade for t, shade in vocab.patterns.color_map.items() if " " not in t}
+    seen: Counter[str] = Counter()
+    agree: Counter[str] = Counter()
+    word_seen: Counter[str] = Counter()
+    word_agree: Counter[str] = Counter()
+    for p, family in zip(products, families):
+        words = _WORD.findall(p.title.lower())
+        for i, w in enumerate(words):
+            shade = single.get(w)
+            if shade is None:
+                continue
+            word_seen[w] += 1
+            word_agree[w] += family == vocab.color_family(shade)
+            for phrase in (f"{w} {words[i + 1]}" if i + 1 < len(words) else "",
+                           f"{words[i - 1]} {w}" if i else ""):
+                if not phrase or phrase in vocab.patterns.color_map:
+                    continue
+                seen[phrase] += 1
+                agree[phrase] += family == vocab.color_family(shade)
+    product_words = [w for w, n in word_seen.most_common() if n >= 3 and word_agree[w] / n < 0.3]
+    product_phrases = [ph for ph, n in seen.most_common() if agree[ph] / n < 0.5]
+    return tuple(product_words + product_phrases[:MAX_PHRASES])
+
+
+def _languages(products: Sequence[Product]) -> tuple[str, ...]:
+    cjk = sum(1 for p in products if count_cjk(p.title) * 2 >= max(len(p.title.replace(" ", "")), 1))
+    share = cjk / max(len(products), 1)
+    if share >= 0.5:
+        return ("zh", "en") if share < 0.9 else ("zh",)
+    return ("en", "zh") if share >= 0.1 else ("en",)
+
+
+def build_profile(products: Sequence[Product], currency: str | None = None, catalog_currency: str | None = None,
+                  vocab: Vocabulary | None = None) -> StoreProfile:
+    """Profile a catalog. `currency` is the store's setting (wins); `catalog_currency` what the file named."""
+    vocab = vocab or load_vocabulary(LANGUAGES)
+    n = max(len(products), 1)
+    fill = {name: round(sum(1 for p in products if getattr(p, name) not in ("", (), None)) / n, 4)
+            for name in ATTRIBUTES}
+    colors: dict[str, list[str]] = {}
+    for value in sorted({p.color for p in products if p.color}):
+        found = _color_of(value, vocab)
+        if found:
+            colors[value.lower()] = list(found)
+    families = [colors[p.color.lower()][1] if p.color and p.color.lower() in colors else None for p in products]
+    brand_counts = Counter(p.brand for p in products if p.brand)
+    brands = tuple(b for b, _ in brand_counts.most_common())
+    lower = {b.lower(): b for b in brands}
+    aliases = {alias: lower[brand.lower()] for alias, brand in vocab.brand_aliases.items() if brand.lower() in lower}
+    audiences = {value: _audience_of(value, vocab) for value in sorted({p.audience for p in products if p.audience})}
+    size_counts = Counter(s for p in products for s in p.sizes)
+    chosen = normalise_currency(currency)
+    found_currency = normalise_currency(catalog_currency)
+    return StoreProfile(
+        product_count=len(products),
+        currency=chosen or found_currency or DEFAULT_CURRENCY,
+        currency_source="setting" if chosen else "catalog" if found_currency else "default",
+        languages=_languages(products),
+        fill=fill,
+        colors=colors,
+        color_counts=dict(Counter(f for f in families if f)),
+        brands=brands,
+        brand_aliases=aliases,
+        audiences=audiences,
+        sizes=tuple(s for s, _ in size_counts.most_common()),
+        categories=dict(Counter(p.category for p in products if p.category).most_common()),
+        category_cues=_category_cues(products),
+        color_phrases=_color_phrases(products, vocab, families) if fill["color"] else (),
+    )
+
+
+def store_vocabulary(profile: StoreProfile, languages: Iterable[str] = LANGUAGES) -> Vocabulary:
+    """The vocabulary for messages to this store: the language's words plus the store's brands, sizes and
+    category cues; colour words only where the store's colours can be filtered on, and never inside a
+    phrase that names one of its products."""
+    languages = tuple(languages)
+    cache = profile.__dict__.setdefault("_vocabularies", {})  # one per profile object and languages
+    if languages not in cache:
+        cache[languages] = _store_vocabulary(profile, languages)
+    return cache[languages]
+
+
+def _store_vocabulary(profile: StoreProfile, languages: tuple[str, ...]) -> Vocabulary:
+    base = load_vocabulary(languages)
+    brands = dict(base.brands)
+    for name in profile.brands:
+        for alias in {name.lower(), name.lower().replace("&", "and"), name.lower().replace(" & ", "&")}:
+            brands[alias] = name
+    brands.update(profile.brand_aliases)
+    families = {family for _, family in profile.colors.values()}
+    colors = ({phrase: shade for phrase, shade in base.colors.items() if base.color_family(shade) in families}
+              if profile.filled("color") else {})
+    cues = {word: tuple(leaves) for word, leaves in profile.category_cues.items()}
+    return replace(base, brands=brands, colors=colors,
+                   color_ignore=base.color_ignore + profile.color_phrases,
+                   size_known=frozenset(profile.sizes), categories=cues,
+                   brand_names=tuple(dict.fromkeys(profile.brands + base.brand_names)))
