@@ -3,7 +3,7 @@ stage, read by traces, the API, the CLI and the web app through one `to_dict`.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.rank.attributes import AttributeScore
@@ -44,6 +44,7 @@ class ScoreBreakdown:
     rerank: RerankScore | None = None  # only the top N the LLM judged
     rank_after_rerank: int | None = None  # every candidate of a reranked list
     reason: ReasonNote | None = None
+    relaxes: list[str] = field(default_factory=list)  # an alternative: the constraints it does not meet
 
     @classmethod
     def unscored(cls) -> "ScoreBreakdown":
@@ -61,6 +62,8 @@ class ScoreBreakdown:
             "cf_score": self.cf_score, "cf": self.cf, "cf_evidence": self.cf_evidence,
             "attributes": self.attributes.to_dict(), "fused": self.fused,
             "rank_before_diversity": self.rank_before_diversity}
+        if self.relaxes:
+            out["relaxes"] = list(self.relaxes)
         if self.popularity_cap:
             out["popularity_cap"] = self.popularity_cap
         if self.rerank is not None:

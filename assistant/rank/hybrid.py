@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Collection, Mapping, Sequence
+from typing import Callable, Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from assistant.ingest.catalog import Product
 from assistant.core.config import FusionSettings
 from assistant.understand import Request
 from assistant.rank.breakdown import ScoreBreakdown
+from assistant.rank.relax import alternatives
 from assistant.rank.segments import Segment
 
 RRF_K = 60
@@ -51,6 +52,17 @@ class RankResult:
     fusion: FusionSettings
     content_scores: np.ndarray  # similarity of every catalog product to the query (for "why not")
     k: int = 5
+    matched: int = -1  # how many of `candidates` meet every constraint (the rest are marked alternatives)
+    relevance_floor: float | None = None  # the least content similarity of a related product
+
+    def __post_init__(self) -> None:
+        if self.matched < 0:
+            self.matched = len(self.candidates)
+
+    @property
+    def relaxed(self) -> list[str]:
+        """What the shown alternatives relax, each once, in order."""
+        return list(dict.fromkeys(r for c in self.candidates for r in c.breakdown.relaxes))
 
 
 @dataclass(frozen=True)
@@ -71,73 +83,112 @@ class RankContext:
     brand_affinity: Mapping[str, float] | None = None
     popularity: Mapping[str, float] | None = None
     excluded_ids: Collection[str] = frozenset()
+    relevance_floor: float | None = None  # products less similar to a stated need are not related to it
 
 
 # ---------------------------------------------------------------------------- hard filters
 
 
-def hard_filters(products: Sequence[Product], features: ProductFeatures, request: Request,
-                 excluded_ids: set[str] = frozenset()) -> tuple[np.ndarray, dict[str, int], dict[str, str]]:
-    """Apply every hard constraint; returns (allowed mask, removed count per filter, blocked reasons).
+@dataclass(frozen=True)
+class Check:
+    """One hard constraint over the catalog: which products pass it, why one failed (for staff) and what
+    a shopper is told when a failing product is shown as an alternative ("$156.99, over your $80")."""
 
-    A product is blamed on the first filter it fails, in the order below.
-    """
-    n = len(products)
-    allowed = np.ones(n, dtype=bool)
-    counts: dict[str, int] = {}
-    blocked: dict[str, str] = {}
+    name: str
+    keep: np.ndarray  # bool per product
+    reason: Callable[[Product], str]
+    label: Callable[[Product], str]
+    relaxable: bool = True  # "already shown or declined" is never relaxed
 
-    def apply(name: str, keep: np.ndarray, reason) -> None:
-        newly = allowed & ~keep
-        counts[name] = int(newly.sum())
-        for i in np.flatnonzero(newly):
-            blocked[products[i].id] = f"{name}: {reason(products[i])}"
-        allowed[:] &= keep
+
+def constraint_checks(products: Sequence[Product], features: ProductFeatures, request: Request,
+                      excluded_ids: Collection[str] = frozenset()) -> list[Check]:
+    """The hard constraints of a request, in the order a product is blamed for the first it fails."""
+    checks: list[Check] = []
+    zh = request.language == "zh"
+    money = lambda value: format_price(value, request.currency)  # noqa: E731
 
     if excluded_ids:
-        apply("already shown or declined", np.array([p.id not in excluded_ids for p in products]),
-              lambda p: "shown earlier in this conversation or declined")
+        checks.append(Check("already shown or declined", np.array([p.id not in excluded_ids for p in products]),
+                            lambda p: "shown earlier in this conversation or declined", lambda p: "", False))
     prices = np.array([p.price for p in products])
     if request.price_min is not None or request.price_max is not None:
         low = request.price_min if request.price_min is not None else -np.inf
         high = request.price_max if request.price_max is not None else np.inf
-        apply("budget", (prices >= low) & (prices <= high),
-              lambda p: f"price {format_price(p.price, request.currency)} is outside {_budget_text(request)}")
+
+        def over(p: Product) -> str:
+            if request.price_max is not None and p.price > request.price_max:
+                return (f"{money(p.price)}，超出您的{money(request.price_max)}预算" if zh else
+                        f"{money(p.price)}, over your {money(request.price_max)}")
+            return (f"{money(p.price)}，低于您的{money(request.price_min)}" if zh else
+                    f"{money(p.price)}, under your {money(request.price_min)} minimum")
+        checks.append(Check("budget", (prices >= low) & (prices <= high),
+                            lambda p: f"price {money(p.price)} is outside {_budget_text(request)}", over))
     if request.in_stock_only:
-        apply("in stock", np.array([p.in_stock for p in products]), lambda p: "out of stock")
+        checks.append(Check("in stock", np.array([p.in_stock for p in products]), lambda p: "out of stock",
+                            lambda p: "缺货" if zh else "out of stock"))
     if request.colors:
         wanted = set(request.color_values) or {c.lower() for c in request.colors}
         asked = " or ".join(request.colors)
-        apply("colour", np.array([p.color.lower() in wanted for p in products]),
-              lambda p: f"colour {p.color or '(none given)'} is not {asked}")
+        checks.append(Check("colour", np.array([p.color.lower() in wanted for p in products]),
+                            lambda p: f"colour {p.color or '(none given)'} is not {asked}",
+                            lambda p: (f"{p.color or '颜色未标明'}，不是{asked}" if zh else
+                                       f"{p.color or 'colour not given'}, not {asked}")))
     if request.exclude_colors:
         unwanted = set(request.exclude_color_values) or {c.lower() for c in request.exclude_colors}
-        apply("excluded colour", np.array([p.color.lower() not in unwanted for p in products]),
-              lambda p: f"colour {p.color} was excluded")
+        checks.append(Check("excluded colour", np.array([p.color.lower() not in unwanted for p in products]),
+                            lambda p: f"colour {p.color} was excluded",
+                            lambda p: f"{p.color}（您不要的颜色）" if zh else f"{p.color}, a colour you ruled out"))
     if request.sizes:
         wanted_sizes = {s.upper() for s in request.sizes}
-        apply("size", np.array([bool({s.upper() for s in p.sizes} & wanted_sizes) for p in products]),
-              lambda p: f"sizes {', '.join(p.sizes) or '(none)'} do not include {' or '.join(sorted(wanted_sizes))}")
+        sizes_text = " or ".join(sorted(wanted_sizes))
+        checks.append(Check("size", np.array([bool({s.upper() for s in p.sizes} & wanted_sizes) for p in products]),
+                            lambda p: f"sizes {', '.join(p.sizes) or '(none)'} do not include {sizes_text}",
+                            lambda p: f"没有{sizes_text}码" if zh else f"no size {sizes_text}"))
     if request.age_years is not None:
         age = request.age_years
 
         def fits(p: Product) -> bool:
             ranges = [s for s in p.sizes if size_system(s) == "kids_age"]
             return not ranges or any(fits_age(s, age) for s in ranges)
-        apply("age", np.array([fits(p) for p in products]),
-              lambda p: f"no size for a {age}-year-old ({', '.join(p.sizes)})")
+        checks.append(Check("age", np.array([fits(p) for p in products]),
+                            lambda p: f"no size for a {age}-year-old ({', '.join(p.sizes)})",
+                            lambda p: f"没有{age}岁的尺码" if zh else f"no size for a {age}-year-old"))
     if request.audience in INCOMPATIBLE_AUDIENCES:
         bad = INCOMPATIBLE_AUDIENCES[request.audience]
-        apply("audience", np.array([audience not in bad for audience in features.audience]),
-              lambda p: f"made for {p.audience}, the shopper asked for {request.audience}")
+        checks.append(Check("audience", np.array([audience not in bad for audience in features.audience]),
+                            lambda p: f"made for {p.audience}, the shopper asked for {request.audience}",
+                            lambda p: (f"适用于{p.audience}" if zh else f"made for {p.audience}")))
     if request.exclude_brands:
         unwanted_brands = {b.lower() for b in request.exclude_brands}
-        apply("excluded brand", np.array([p.brand.lower() not in unwanted_brands for p in products]),
-              lambda p: f"brand {p.brand} was excluded")
+        checks.append(Check("excluded brand", np.array([p.brand.lower() not in unwanted_brands for p in products]),
+                            lambda p: f"brand {p.brand} was excluded",
+                            lambda p: f"{p.brand}（您不要的品牌）" if zh else f"{p.brand}, a brand you ruled out"))
     if request.exclude_terms:
         terms = [t.lower() for t in request.exclude_terms if t.strip()]  # substring: "leather" also hits "faux leather"
-        apply("excluded term", np.array([not any(term in text for term in terms) for text in features.text]),
-              lambda p: f"mentions {', '.join(request.exclude_terms)}")
+        checks.append(Check("excluded term", np.array([not any(term in text for term in terms) for text in features.text]),
+                            lambda p: f"mentions {', '.join(request.exclude_terms)}",
+                            lambda p: (f"含有{'、'.join(request.exclude_terms)}" if zh else
+                                       f"mentions {', '.join(request.exclude_terms)}")))
+    return checks
+
+
+def hard_filters(products: Sequence[Product], features: ProductFeatures, request: Request,
+                 excluded_ids: Collection[str] = frozenset(),
+                 checks: Sequence[Check] | None = None) -> tuple[np.ndarray, dict[str, int], dict[str, str]]:
+    """Apply every hard constraint; returns (allowed mask, removed count per filter, blocked reasons).
+
+    A product is blamed on the first filter it fails, in the order of `constraint_checks`.
+    """
+    allowed = np.ones(len(products), dtype=bool)
+    counts: dict[str, int] = {}
+    blocked: dict[str, str] = {}
+    for check in checks if checks is not None else constraint_checks(products, features, request, excluded_ids):
+        newly = allowed & ~check.keep
+        counts[check.name] = int(newly.sum())
+        for i in np.flatnonzero(newly):
+            blocked[products[i].id] = f"{check.name}: {check.reason(products[i])}"
+        allowed &= check.keep
     return allowed, counts, blocked
 
 
@@ -252,7 +303,13 @@ def rank(context: RankContext, request: Request, segment: Segment, fusion: Fusio
     products, features, vectors = context.products, context.features, context.vectors
     content_scores, cf_scores, popularity = context.content_scores, context.cf_scores, context.popularity
     excluded_ids = set(context.excluded_ids)
-    allowed, counts, blocked = hard_filters(products, features, request, excluded_ids)
+    checks = constraint_checks(products, features, request, excluded_ids)
+    allowed, counts, blocked = hard_filters(products, features, request, checks=checks)
+    related = np.ones(len(products), dtype=bool)
+    if context.relevance_floor is not None:
+        related = np.isfinite(content_scores) & (content_scores >= context.relevance_floor)
+        counts["not related to the request"] = int((allowed & ~related).sum())
+        allowed = allowed & related
     positions = {p.id: i for i, p in enumerate(products)}
     allowed_idx = np.flatnonzero(allowed)
 
@@ -313,6 +370,12 @@ def rank(context: RankContext, request: Request, segment: Segment, fusion: Fusio
                                            f"{popular_limit(fusion.max_popular_share, k)} in {k}")
     candidates = [Candidate(products[positions[pid]], fused.get(pid, 0.0), rank_, details[pid])
                   for rank_, pid in enumerate(chosen, start=1)]
+    matched = len(candidates)
+    for i, relaxes in alternatives(products, checks, related, content_scores, set(chosen), k - matched):
+        breakdown = ScoreBreakdown.unscored()
+        breakdown.content_similarity = round(float(content_scores[i]), 4)
+        breakdown.relaxes = relaxes
+        candidates.append(Candidate(products[i], 0.0, len(candidates) + 1, breakdown))
     return RankResult(candidates, counts, blocked, int(allowed.sum()),
                       [(pid, round(fused.get(pid, 0.0), 4)) for pid in order], details, segment.key, fusion,
-                      content_scores, k)
+                      content_scores, k, matched, context.relevance_floor)

@@ -7,7 +7,6 @@ and the turn itself (`TurnPipeline`); what is left here is who may do what, and 
 
 from __future__ import annotations
 
-import hmac
 import logging
 import threading
 import time
@@ -27,6 +26,7 @@ from assistant.service.sessions import Conversations
 from assistant.service.shopper_data import (STORE_ERRORS, ShopperData, StoreUnavailable, open_shopper_data,
                                             shopper_data_path)
 from assistant.service.traces import TRACE_LIMIT, TurnRecord, TurnTraces, why, why_not
+from assistant.service.tokens import token_matches
 from assistant.service.turn import (CF_POOL, MAX_QUERY_CHARS, LLMStage, Recommendation, TurnPipeline,
                                     write_reasons, written_reasons)
 
@@ -417,11 +417,3 @@ class Assistant:
     def why_not(self, turn_id: str, product_id: str) -> dict[str, Any]:
         """Which stage kept a product out of a turn's answer, and why."""
         return why_not(self.turn(turn_id), self.index, product_id)
-
-
-def token_matches(configured: str, given: str | None) -> bool:
-    """Constant-time comparison; an empty configured token matches nothing."""
-    if not configured or not isinstance(given, str):
-        return False
-    # "surrogatepass": a lone surrogate (valid JSON, "\ud800") is a wrong token, not an encoding error
-    return hmac.compare_digest(configured.encode("utf-8", "surrogatepass"), given.encode("utf-8", "surrogatepass"))

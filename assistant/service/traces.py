@@ -30,6 +30,8 @@ class TurnRecord:
     stages: dict[str, str] = field(default_factory=dict)  # stage -> note (e.g. "llm: skipped ...")
     customer: str | None = None  # pseudonym
     conversation_id: str = ""
+    clarify: str | None = None  # the question asked (no recognisable need, or a vague one)
+    suggestions: list[str] = field(default_factory=list)
 
 
 class TurnTraces:

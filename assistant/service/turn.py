@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Collection, Mapping
 
 import numpy as np
@@ -20,10 +20,13 @@ from assistant.privacy.pii import scrub, without_labels
 from assistant.rank.attributes import ProductFeatures
 from assistant.rank.breakdown import ReasonNote
 from assistant.rank.hybrid import Candidate, RankContext, RankResult, rank
+from assistant.rank.relax import relevance_floor
+from assistant.service.answers import clarifying_question, suggestions, summary
 from assistant.rank.segments import Segment, resolve_segment
 from assistant.service.traces import TurnRecord
 from assistant.understand import Conversation, Request
 from assistant.understand.grounding import ground
+from assistant.understand.screening import constraint_fields, is_unrecognised, is_vague
 from assistant.understand.store import StoreProfile, build_profile, store_vocabulary
 
 if TYPE_CHECKING:
@@ -44,19 +47,28 @@ class Recommendation:
     request: Request
     segment: str
     segment_source: str
-    items: list[Candidate]  # best first
+    items: list[Candidate]  # best first: the exact matches, then the marked alternatives
     filter_counts: dict[str, int]
+    matched: int = 0  # how many of `items` meet every constraint
+    relaxed: list[str] = field(default_factory=list)  # what the alternatives do not meet, each once
+    clarify: str | None = None  # a question for the shopper (nothing recognisable, or a vague need)
+    suggestions: list[str] = field(default_factory=list)  # things to suggest with the question
 
     def to_dict(self) -> dict[str, Any]:
         return {"turn_id": self.turn_id, "segment": self.segment, "segment_source": self.segment_source,
                 "request": self.request.to_dict(), "filters": self.filter_counts,
+                "matched": self.matched, "relaxed": list(self.relaxed), "clarify": self.clarify,
+                "suggestions": list(self.suggestions), "summary": summary(self),
                 "items": [{"rank": c.rank, "score": round(c.score, 4), "product": c.product.to_dict(),
+                           "match": not c.breakdown.relaxes, "relaxes": list(c.breakdown.relaxes),
                            "breakdown": c.breakdown.to_dict()} for c in self.items]}
 
     @classmethod
     def of(cls, record: TurnRecord) -> "Recommendation":
-        return cls(record.turn_id, record.request, record.segment, record.segment_source,
-                   record.result.candidates, record.result.filter_counts)
+        result = record.result
+        return cls(record.turn_id, record.request, record.segment, record.segment_source, result.candidates,
+                   result.filter_counts, min(result.matched, len(result.candidates)), result.relaxed,
+                   record.clarify, list(record.suggestions))
 
 
 @dataclass(frozen=True)
@@ -150,7 +162,7 @@ class TurnPipeline:
             affinity = brand_affinity(self.index, cf, pseudonym)
         context = RankContext(self.index.products, self.features, self.index.vectors, content, cf_scores,
                               affinity, cf.trained.item_popularity() if cf is not None else None,
-                              frozenset(exclude))
+                              frozenset(exclude), relevance_floor(content, request))
         return rank(context, request, segment, fusion or self.fusion, k)
 
     def run(self, message: str, conversation: Conversation, segment: str | None = None,
@@ -160,11 +172,20 @@ class TurnPipeline:
         # Personal data never enters the conversation state, so no trace, log or prompt can hold it.
         shown_message = scrub(str(message or "")[:MAX_MESSAGE_CHARS])
         vocab = store_vocabulary(self.profile)
-        turn = conversation.add(without_labels(shown_message), vocab)
+        turn = conversation.add(without_labels(shown_message), vocab, lambda r: is_unrecognised(r, self.profile))
         request = ground(conversation.state, self.profile, vocab)
         k = max(1, min(int(k), 50))
         chosen, source = resolve_segment(dict(self.segments), segment, self.profile_segment(pseudonym),
                                          request.segment_hint, request.segment_confidence)
+        if turn.unrecognised or not (request.need or request.need_original or constraint_fields(request)):
+            # Nothing to go on: ask, and show nothing rather than five confident guesses.
+            question = clarifying_question(replace(request, language=turn.parsed.language), self.profile, False)
+            empty = RankResult([], {}, {}, 0, [], {}, chosen.key, fusion or self.fusion,
+                               np.full(len(self.index.products), -np.inf, dtype=np.float32), k, 0)
+            conversation.record_shown(turn.turn_id, [])
+            return TurnRecord(uuid.uuid4().hex[:12], shown_message, request, chosen.key, source, empty,
+                              {**self.notes, "understanding": "no recognisable need: asked a clarifying question"},
+                              pseudonym, clarify=question, suggestions=suggestions(self.profile))
         like_id = conversation.like_product_id()
         lm = self.llm.model
         pool_k = max(k, self.llm.rerank_top_n) if lm is not None else k
@@ -175,8 +196,11 @@ class TurnPipeline:
         result.candidates = result.candidates[:k]
         self._add_cf_evidence(result, like_id, pseudonym)
         conversation.record_shown(turn.turn_id, [(c.product.id, c.product.price) for c in result.candidates])
-        return TurnRecord(uuid.uuid4().hex[:12], shown_message, request, chosen.key, source, result, stages,
-                          pseudonym)
+        record = TurnRecord(uuid.uuid4().hex[:12], shown_message, request, chosen.key, source, result, stages,
+                            pseudonym)
+        if is_vague(request, turn.message):
+            record.clarify = clarifying_question(request, self.profile, True)
+        return record
 
     def _rerank(self, result: RankResult, request: Request, segment: Segment, conversation: Conversation) -> str:
         lm = self.llm.model

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -122,15 +122,21 @@ class Conversation:
         self._vocab = vocab
         self._topic_start = 0  # index of the first turn of the current topic
 
-    def add(self, message: str, vocab: Vocabulary | None = None) -> Turn:
+    def add(self, message: str, vocab: Vocabulary | None = None,
+            screen: Callable[[Request], bool] | None = None) -> Turn:
         """Parse `message` (with `vocab`, e.g. the served store's, else the conversation's own), merge it into
-        the state and record it as a new turn (ids t1, t2, ...)."""
+        the state and record it as a new turn (ids t1, t2, ...). When `screen` says the parsed message holds
+        no recognisable need, it changes nothing in the state (the turn is marked `unrecognised`)."""
         parsed = parse_message(message, vocab or self._vocab)
+        unrecognised = screen is not None and screen(parsed)
+        if unrecognised:
+            parsed = Request(text=parsed.text, language=parsed.language)
         prices = next((t.shown_prices for t in reversed(self.turns) if t.shown_prices), [])
         if "all" in parsed.clear or starts_new_topic(self.state, parsed):
             self._topic_start = len(self.turns)
         self.state = merge_requests(self.state, parsed, prices)
-        turn = Turn(turn_id=f"t{len(self.turns) + 1}", message=parsed.text, parsed=parsed, state=self.state)
+        turn = Turn(turn_id=f"t{len(self.turns) + 1}", message=parsed.text, parsed=parsed, state=self.state,
+                    unrecognised=unrecognised)
         self.turns.append(turn)
         return turn
 

@@ -76,6 +76,7 @@ class Turn:
     state: Request
     shown: list[str] = field(default_factory=list)  # product ids, in the order shown
     shown_prices: list[float] = field(default_factory=list)  # their prices, same order
+    unrecognised: bool = False  # the message held no need the store could serve (it changed nothing)
 
     def to_dict(self) -> dict[str, Any]:
         return {"turn_id": self.turn_id, "message": self.message, "parsed": self.parsed.to_dict(),

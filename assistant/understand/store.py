@@ -56,6 +56,8 @@ class StoreProfile:
     categories: dict[str, int] = field(default_factory=dict)  # category path -> products, most first
     category_cues: dict[str, list[str]] = field(default_factory=dict)  # head noun -> category leaves
     color_phrases: tuple[str, ...] = ()  # phrases with a colour word that name a product, not a colour
+    words: tuple[str, ...] = ()  # the catalog's own words (titles, categories, brands, tags), lower-case
+    cjk_chars: str = ""  # the Chinese characters its titles use
     version: int = PROFILE_VERSION
 
     def filled(self, attribute: str) -> bool:
@@ -76,13 +78,20 @@ class StoreProfile:
             return exact, False
         return tuple(v for v, (_, f) in self.colors.items() if f == family), shade != family
 
+    def knows(self, word: str) -> bool:
+        """Whether a word (lower-case) is one of the catalog's own, as written or singular."""
+        known = self.__dict__.get("_known")
+        if known is None:
+            known = self.__dict__["_known"] = frozenset(self.words)
+        return word in known or _singular(word) in known
+
     def audience_of(self, value: str) -> str:
         """The canonical audience of a catalog audience value ("" when it names none)."""
         return self.audiences.get(value, "") if value else ""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for name in ("languages", "brands", "sizes", "color_phrases"):
+        for name in ("languages", "brands", "sizes", "color_phrases", "words"):
             data[name] = list(data[name])
         return data
 
@@ -93,7 +102,7 @@ class StoreProfile:
     def from_dict(cls, data: dict[str, Any]) -> "StoreProfile":
         names = cls.__dataclass_fields__
         values = {k: v for k, v in data.items() if k in names}
-        for name in ("languages", "brands", "sizes", "color_phrases"):
+        for name in ("languages", "brands", "sizes", "color_phrases", "words"):
             values[name] = tuple(values.get(name) or ())
         return cls(**values)
 
@@ -224,6 +233,16 @@ def _color_phrases(products: Sequence[Product], vocab: Vocabulary, families: lis
     return tuple(product_words + product_phrases[:MAX_PHRASES])
 
 
+def _catalog_words(products: Sequence[Product]) -> tuple[str, ...]:
+    words: set[str] = set()
+    for p in products:
+        text = " ".join((p.title, p.category, p.brand, " ".join(p.tags), p.color, p.audience)).lower()
+        for word in _WORD.findall(text):
+            if len(word) > 1 and word.isascii():
+                words.add(_singular(word))
+    return tuple(sorted(words))
+
+
 def _languages(products: Sequence[Product]) -> tuple[str, ...]:
     cjk = sum(1 for p in products if count_cjk(p.title) * 2 >= max(len(p.title.replace(" ", "")), 1))
     share = cjk / max(len(products), 1)
@@ -268,6 +287,8 @@ def build_profile(products: Sequence[Product], currency: str | None = None, cata
         categories=dict(Counter(p.category for p in products if p.category).most_common()),
         category_cues=_category_cues(products),
         color_phrases=_color_phrases(products, vocab, families) if fill["color"] else (),
+        words=_catalog_words(products),
+        cjk_chars="".join(sorted({ch for p in products for ch in p.title if count_cjk(ch)})),
     )
 
 

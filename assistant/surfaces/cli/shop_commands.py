@@ -6,6 +6,8 @@ import json
 
 import click
 
+from assistant.core.money import format_price
+from assistant.service.answers import summary
 from assistant.surfaces.cli.common import settings_for
 
 
@@ -19,7 +21,9 @@ def search(ctx: click.Context, query: str, k: int, name: str | None, as_json: bo
     """Content search: products whose text is nearest to QUERY."""
     from assistant.service.assistant import Assistant
 
-    hits = Assistant(settings_for(ctx, index_name=name)).search(query, k)
+    assistant = Assistant(settings_for(ctx, index_name=name))
+    hits = assistant.search(query, k)
+    currency = assistant.store_profile().currency if hits else ""
     if as_json:
         click.echo(json.dumps([h.to_dict() for h in hits], indent=2, ensure_ascii=False))
         return
@@ -28,7 +32,8 @@ def search(ctx: click.Context, query: str, k: int, name: str | None, as_json: bo
     for hit in hits:
         p = hit.product
         details = ", ".join(x for x in (p.category, p.brand, p.color, p.audience) if x)
-        click.echo(f"{hit.rank:>2}. {p.title} — ${p.price:,.2f} [{p.id}] ({details}) score {hit.score:.3f}")
+        click.echo(f"{hit.rank:>2}. {p.title} — {format_price(p.price, currency)} [{p.id}] ({details}) "
+                   f"score {hit.score:.3f}")
 
 
 def print_recommendation(rec, as_json: bool) -> None:
@@ -39,13 +44,14 @@ def print_recommendation(rec, as_json: bool) -> None:
     removed = ", ".join(f"{name} -{count}" for name, count in rec.filter_counts.items() if count)
     click.echo(f"[turn {rec.turn_id} · segment {rec.segment} ({rec.segment_source})"
                f"{' · filters: ' + removed if removed else ''}]")
-    if not rec.items:
-        click.echo("Nothing in the catalog meets all of that. Try relaxing a constraint (e.g. 'forget the budget').")
+    click.echo(summary(rec))
     for c in rec.items:
         p = c.product
         details = ", ".join(x for x in (p.brand, p.color, p.size.replace("|", "/")) if x)
         reason = c.breakdown.reason.text if c.breakdown.reason else ""
-        click.echo(f"{c.rank}. {p.title} — ${p.price:,.2f} [{p.id}] ({details})" + (f"\n   {reason}" if reason else ""))
+        relaxes = f"\n   not an exact match: {'; '.join(c.breakdown.relaxes)}" if c.breakdown.relaxes else ""
+        click.echo(f"{c.rank}. {p.title} — {format_price(p.price, rec.request.currency)} [{p.id}] ({details})"
+                   + relaxes + (f"\n   {reason}" if reason else ""))
 
 
 @click.command()

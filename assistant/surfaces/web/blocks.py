@@ -69,13 +69,13 @@ def build_app(assistant: Assistant):
         state.update(conversation=conversation_id, turn=rec.turn_id, items=[i.product.id for i in rec.items],
                      history=history[-2 * HISTORY_TURNS:])
         choices = [f"{i.rank}. {i.product.title} [{i.product.id}]" for i in rec.items]
-        yield (history, state, render_cards(rec.items, None, rec.turn_id, conversation_id),
+        yield (history, state, render_cards(rec.items, None, rec.turn_id, conversation_id, rec.request.currency),
                gr.update(choices=choices, value=None), "")
         try:
             reasons = assistant.explain(rec.turn_id)
         except Exception as err:
             reasons = {i.product.id: f"(no reason: {err})" for i in rec.items}
-        yield history, state, render_cards(rec.items, reasons, rec.turn_id, conversation_id), gr.update(), ""
+        yield history, state, render_cards(rec.items, reasons, rec.turn_id, conversation_id, rec.request.currency), gr.update(), ""
 
     def record(conversation_id: str, turn_id: str, product_id: str, kind: str) -> str:
         """Store one feedback through the assistant's checks; the shopper's answer either way."""

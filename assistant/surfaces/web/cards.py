@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 
+from assistant.core.money import format_price
+
 CSS = """
 .aisle-cards {display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: 12px;}
 .aisle-card {border: 1px solid #d0d7de; border-radius: 10px; padding: 12px; background: #fff; color: #111;}
@@ -14,6 +16,7 @@ CSS = """
 .aisle-meta {color: #555; font-size: 0.85rem; margin: 4px 0;}
 .aisle-reason {font-size: 0.9rem; margin-top: 8px; font-style: italic;}
 .aisle-pending {color: #888;}
+.aisle-relax {color: #a40; font-size: 0.85rem; margin: 4px 0;}
 .aisle-actions {margin-top: 8px; display: flex; gap: 6px; align-items: center; flex-wrap: wrap;}
 .aisle-actions button {border: 1px solid #d0d7de; border-radius: 6px; background: #f6f8fa; padding: 2px 8px;
                        cursor: pointer;}
@@ -34,7 +37,7 @@ element.addEventListener('click', (event) => {
 """
 
 def render_cards(items: list, reasons: dict[str, str] | None = None, turn_id: str = "",
-                 conversation_id: str = "") -> str:
+                 conversation_id: str = "", currency: str = "") -> str:
     """Product cards as HTML, every catalog value escaped; reasons when known, else a placeholder; each card
     with thumbs up / down and "bought it" buttons (handled by CARD_JS)."""
     if not items:
@@ -48,6 +51,8 @@ def render_cards(items: list, reasons: dict[str, str] | None = None, turn_id: st
         stock = "" if p.in_stock else " · <em>out of stock</em>"
         image = (f'<img src="{esc(p.image_url)}" alt="" style="max-width:100%;border-radius:6px">'
                  if p.image_url.startswith(("http://", "https://")) else "")
+        relaxed = item.breakdown.relaxes
+        relaxes = (f'<div class="aisle-relax">Not an exact match: {esc("; ".join(relaxed))}</div>' if relaxed else "")
         reason = (reasons or {}).get(p.id)
         reason_html = (f'<div class="aisle-reason">{esc(reason)}</div>' if reason
                        else '<div class="aisle-reason aisle-pending">Writing why this fits…</div>')
@@ -57,19 +62,13 @@ def render_cards(items: list, reasons: dict[str, str] | None = None, turn_id: st
         cards.append(f'<div class="aisle-card" data-product-id="{esc(p.id)}" data-turn="{esc(turn_id)}" '
                      f'data-conversation="{esc(conversation_id)}">{image}'
                      f'<h4><span class="aisle-rank">{item.rank}</span>{esc(p.title)}</h4>'
-                     f'<div class="aisle-price">${p.price:,.2f}</div>'
+                     f'<div class="aisle-price">{esc(format_price(p.price, currency))}</div>{relaxes}'
                      f'<div class="aisle-meta">{meta}</div><div class="aisle-meta">{rating}{stock}</div>'
                      f'<div class="aisle-meta">{esc(p.id)}</div>{reason_html}{actions}</div>')
     return f'<div class="aisle-cards">{"".join(cards)}</div>'
 
 
 def reply_text(rec) -> str:
-    """The assistant's chat line for a recommendation."""
-    if not rec.items:
-        return "I couldn't find anything that meets all of that. Try relaxing a constraint."
-    removed = sum(rec.filter_counts.values())
-    zh = rec.request.language == "zh"
-    if zh:
-        return f"为您找到 {len(rec.items)} 件商品" + (f"（已排除 {removed} 件不符合条件的商品）。" if removed else "。")
-    return f"Here are {len(rec.items)} picks" + (f" ({removed} products didn't meet your constraints)." if removed
-                                                  else ".")
+    """The assistant's chat line for a recommendation (see `assistant.service.answers.summary`)."""
+    from assistant.service.answers import summary
+    return summary(rec)

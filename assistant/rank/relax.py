@@ -1,0 +1,53 @@
+"""Honest lists: which products are related to a stated need at all (a relevance floor on content
+similarity), and, when fewer than k products meet every constraint, the closest alternatives, each marked
+with what it relaxes ("navy, not blue", "$156.99, over your $80") — never unrelated products as padding."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from assistant.ingest.catalog import Product
+from assistant.understand import Request
+
+# A product is related to a stated need when its content similarity is within RELEVANCE_MARGIN of the best
+# product's in the whole catalog and at least MIN_SIMILARITY (chosen on the labelled sets: docs/ranking.md).
+RELEVANCE_MARGIN = 0.2
+MIN_SIMILARITY = 0.15
+
+
+def states_a_need(request: Request) -> bool:
+    """Whether the request names what it is for (a need or a category), so unrelated products can be told."""
+    return bool(request.need or request.need_original or request.categories)
+
+
+def relevance_floor(content_scores: np.ndarray, request: Request, margin: float = RELEVANCE_MARGIN,
+                    minimum: float = MIN_SIMILARITY) -> float | None:
+    """The least content similarity of a related product, or None when the request states no need."""
+    finite = content_scores[np.isfinite(content_scores)]
+    if not states_a_need(request) or not len(finite):
+        return None
+    return max(float(finite.max()) - margin, minimum)
+
+
+def alternatives(products: Sequence[Product], checks: Sequence, related: np.ndarray, content_scores: np.ndarray,
+                 taken: set[str], count: int) -> list[tuple[int, list[str]]]:
+    """Up to `count` related products that fail some relaxable constraints (and no other), fewest failed
+    first, then most similar: (position, what each relaxes)."""
+    if count <= 0 or not checks:
+        return []
+    hard = np.ones(len(products), dtype=bool)
+    failed = np.zeros(len(products), dtype=np.int64)
+    for check in checks:
+        if check.relaxable:
+            failed += ~check.keep
+        else:
+            hard &= check.keep
+    eligible = np.flatnonzero(hard & related & (failed > 0))
+    eligible = np.array([i for i in eligible if products[i].id not in taken], dtype=np.int64)
+    if not len(eligible):
+        return []
+    scores = np.where(np.isfinite(content_scores[eligible]), content_scores[eligible], -np.inf)
+    order = eligible[np.lexsort((-scores, failed[eligible]))][:count]
+    return [(int(i), [c.label(products[i]) for c in checks if c.relaxable and not c.keep[i]]) for i in order]

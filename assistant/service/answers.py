@@ -1,0 +1,96 @@
+"""The words of an answer, in the shopper's language: what was understood, how many products matched, what
+the alternatives relax, and the clarifying question when the message said nothing the store could serve."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from assistant.core.money import format_amount
+from assistant.understand import Request
+from assistant.understand.store import StoreProfile
+
+if TYPE_CHECKING:
+    from assistant.service.turn import Recommendation
+
+
+def suggestions(profile: StoreProfile, count: int = 3) -> list[str]:
+    """A few things the store sells, to suggest: its biggest category leaves."""
+    leaves: dict[str, None] = {}
+    for path in profile.categories:
+        leaf = path.split(">")[-1].strip()
+        if leaf:
+            leaves.setdefault(leaf, None)
+        if len(leaves) == count:
+            break
+    return list(leaves)
+
+
+def clarifying_question(request: Request, profile: StoreProfile, vague: bool) -> str:
+    """The question for a message with no recognisable need (or, `vague`, a need that names no product)."""
+    examples = suggestions(profile)
+    if request.language == "zh":
+        if vague:
+            return "先给您几个推荐。想缩小范围的话：是给谁买的？预算大概多少？"
+        return "没看懂您想找什么。请告诉我商品类型、给谁用、预算多少？" + (
+            f"比如：{'、'.join(examples)}。" if examples else "")
+    if vague:
+        return "Here are a few broad picks. To narrow it down: who is it for, and what budget do you have in mind?"
+    listed = ", ".join(examples[:-1]) + f" or {examples[-1]}" if len(examples) > 1 else "".join(examples)
+    return ("I couldn't tell what you're looking for. What kind of product, who is it for, and is there a "
+            "budget?" + (f" For example: {listed}." if listed else ""))
+
+
+def understood(request: Request) -> str:
+    """What the request asks for, in a few words ("waterproof jacket · kids · under $40")."""
+    zh = request.language == "zh"
+    parts = [request.need_original if zh and request.need_original else request.need]
+    if request.audience:
+        parts.append(request.audience)
+    if request.colors:
+        parts.append(("/".join(request.colors)))
+    if request.sizes:
+        parts.append(("尺码 " if zh else "size ") + "/".join(request.sizes))
+    if request.age_years is not None:
+        parts.append(f"{request.age_years}岁" if zh else f"age {request.age_years}")
+    money = lambda v: format_amount(v, request.currency)  # noqa: E731
+    if request.price_max is not None:
+        parts.append(f"{money(request.price_max)}以内" if zh else f"under {money(request.price_max)}")
+    if request.price_min is not None:
+        parts.append(f"{money(request.price_min)}以上" if zh else f"over {money(request.price_min)}")
+    for brand in request.exclude_brands:
+        parts.append(f"不要{brand}" if zh else f"not {brand}")
+    for color in request.exclude_colors:
+        parts.append(f"不要{color}" if zh else f"not {color}")
+    return " · ".join(p for p in parts if p)
+
+
+def summary(rec: "Recommendation") -> str:
+    """The chat line of an answer: the clarifying question, or what was understood and how it was met."""
+    zh = rec.request.language == "zh"
+    if rec.clarify and not rec.items:
+        return rec.clarify
+    asked = understood(rec.request)
+    alternatives = len(rec.items) - rec.matched
+    if zh:
+        head = f"为您找到 {rec.matched} 件符合条件的商品" if rec.matched else "没有完全符合条件的商品"
+        if alternatives:
+            head += f"；另有 {alternatives} 件最接近的，已标出不符合之处"
+        line = head + (f"（{asked}）" if asked else "") + "。"
+    else:
+        if rec.matched and not alternatives:
+            line = f"Here are {rec.matched} picks" + (f" for {asked}" if asked else "") + "."
+        elif rec.matched:
+            line = (f"Only {rec.matched} product{'s' if rec.matched > 1 else ''} match everything"
+                    + (f" ({asked})" if asked else "") + f"; {alternatives} closest alternative"
+                    f"{'s' if alternatives > 1 else ''} follow, each marked with what it does not meet.")
+        elif alternatives:
+            line = ("No exact match" + (f" for {asked}" if asked else "") + ". The closest alternatives, each "
+                    "marked with what it does not meet:")
+        else:
+            line = "No exact match" + (f" for {asked}" if asked else "") + ", and nothing close enough to show."
+    notes = list(rec.request.grounding)
+    if notes:
+        line += (" 注：" if zh else " Note: ") + "; ".join(notes) + ("。" if zh else ".")
+    if rec.clarify:
+        line += " " + rec.clarify
+    return line

@@ -1,0 +1,58 @@
+"""Telling a message with a recognisable need from one without: junk (random characters, markup, emoji
+only, words the store has never heard of) gets a clarifying question and changes nothing in the
+conversation (no "$6" is read out of it); a vague need ("something cool for my desk") gets broad picks and a
+question too."""
+
+from __future__ import annotations
+
+import re
+
+from assistant.core.text import CJK
+from assistant.understand.request import Request
+from assistant.understand.store import StoreProfile
+
+_WORD = re.compile(r"[a-z][a-z']+")
+_CJK_RUN = re.compile(rf"[{CJK}]")
+# Words that say the shopper has no particular product in mind.
+VAGUE_WORDS = frozenset({"something", "anything", "stuff", "thing", "things", "gift", "gifts", "present",
+                         "ideas", "idea", "surprise", "whatever", "recommend", "suggest", "suggestions"})
+VAGUE_ZH = ("东西", "礼物", "推荐", "随便", "什么都行", "建议")
+
+
+def constraint_fields(request: Request) -> list[str]:
+    """The fields of a parsed message that the parser recognised (anything but the free need text)."""
+    names = ("price_min", "price_max", "price_target", "colors", "exclude_colors", "sizes", "brands",
+             "exclude_brands", "exclude_terms", "audience", "age_years", "categories", "in_stock_only", "cheap",
+             "cheaper", "more", "like_position", "clear", "segment_hint")
+    return [n for n in names if getattr(request, n) not in (None, False, (), "")]
+
+
+def need_is_known(request: Request, profile: StoreProfile) -> tuple[int, int]:
+    """(known, total) words of the need that the catalog uses (Chinese: characters its titles use)."""
+    words = _WORD.findall(request.need.lower())
+    known = sum(profile.knows(w) for w in words)
+    if request.need_original:
+        chars = _CJK_RUN.findall(request.need_original)
+        if chars:
+            known += int(any(ch in profile.cjk_chars for ch in chars) or bool(words))
+            words.append(request.need_original)
+    return known, len(words)
+
+
+def is_unrecognised(parsed: Request, profile: StoreProfile) -> bool:
+    """True when a message holds no need this store could serve: nothing recognised and no need word the
+    catalog knows, or a need of words of which none is the catalog's (then numbers in it are not budgets)."""
+    recognised = constraint_fields(parsed)
+    known, total = need_is_known(parsed, profile)
+    if total and not known:
+        # Junk, unless real words were recognised in it (a brand, a category, who it is for, a colour).
+        return not set(recognised) & {"brands", "exclude_brands", "categories", "audience", "colors"}
+    return not total and not recognised
+
+
+def is_vague(state: Request, text: str) -> bool:
+    """A need that names no product: no category, constraint or specific words ("something cool for my desk")."""
+    lowered = text.lower()
+    if not (set(_WORD.findall(lowered)) & VAGUE_WORDS or any(w in text for w in VAGUE_ZH)):
+        return False
+    return not [n for n in constraint_fields(state) if n not in ("segment_hint", "audience", "cheap")]
