@@ -56,6 +56,21 @@ def _llm_model_name(name: str) -> str:
 
 
 LLMModelName = Annotated[StrictStr, AfterValidator(_llm_model_name)]
+
+
+def _text_encoding(name: str) -> str:
+    """"auto" or a codec Python knows (gb18030, big5, shift_jis, cp1252, latin-1 ...)."""
+    import codecs
+    if name != "auto":
+        try:
+            codecs.lookup(name)
+        except LookupError:
+            raise ValueError("must be \"auto\" or a Python codec name such as utf-8, gb18030, big5, shift_jis, "
+                             "cp1252") from None
+    return name
+
+
+TextEncoding = Annotated[StrictStr, AfterValidator(_text_encoding)]
 WholeNumber = Annotated[StrictInt, Field(ge=1)]  # a whole number ≥ 1
 
 
@@ -137,6 +152,9 @@ class Settings:
     # Score fusion of the hybrid ranker (see docs/ranking.md for how it was chosen).
     fusion: FusionSettings = field(default_factory=lambda: FusionSettings())
     column_map: dict[StrictStr, StrictStr] = field(default_factory=dict)
+    # The text encoding of catalog files: "auto" (UTF-8, UTF-16 by BOM, else detected when confident and
+    # noted in the load report; docs/catalog.md) or a Python codec name ("gb18030", "cp1252" ...).
+    catalog_encoding: TextEncoding = "auto"
     # Bounds on catalog and log files ([limits] table, or AISLE_LIMITS__MAX_ROWS ...; docs/catalog.md).
     limits: ReadLimits = field(default_factory=lambda: ReadLimits())
 
