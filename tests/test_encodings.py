@@ -112,3 +112,21 @@ def test_catalog_encoding_setting(tmp_path, monkeypatch):
     monkeypatch.setenv("AISLE_CATALOG_ENCODING", "klingon")
     with pytest.raises(ConfigError, match="AISLE_CATALOG_ENCODING must be \"auto\" or a Python codec name"):
         load_settings(tmp_path / "none.toml")
+
+
+def test_aisle_index_build_encoding_flag(tmp_path):
+    from click.testing import CliRunner
+
+    from assistant.surfaces.cli import main
+
+    path = tmp_path / "zh.csv"
+    path.write_bytes(zh_text().encode("gb18030"))
+    runner = CliRunner()
+    base = ["--index-dir", str(tmp_path / "index"), "index", "build", "--embedder", "hashing", "--quiet"]
+    result = runner.invoke(main, [*base, "--encoding", "gb18030", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "read as GB18030 (set)" in result.output and "40 loaded" in result.output
+    result = runner.invoke(main, [*base, "--encoding", "klingon", str(path)], catch_exceptions=False)
+    assert result.exit_code == 2 and "unknown text encoding 'klingon'" in result.output
+    result = runner.invoke(main, [*base, "--encoding", "utf-8", str(path)], catch_exceptions=False)
+    assert result.exit_code == 1 and "is not text in the encoding set (utf-8)" in result.output

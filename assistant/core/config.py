@@ -33,7 +33,7 @@ ENV_NESTED_DELIMITER = "__"
 
 # The names each stage's factory accepts (kept equal to them by tests/test_config.py).
 FusionMethod = Literal["weighted", "rrf"]
-EmbedderName = Literal["minilm", "use", "hashing"]
+EmbedderName = Literal["auto", "minilm", "use", "hashing"]  # "auto": chosen by the catalog's language
 CFModelName = Literal["popularity", "user_user", "item_item", "als", "bpr", "ease", "blend"]
 FUSION_METHODS: tuple[str, ...] = get_args(FusionMethod)
 EMBEDDERS: tuple[str, ...] = get_args(EmbedderName)
@@ -112,9 +112,10 @@ class Settings:
 
     index_dir: Path = Path("index")
     index_name: StrictStr = "demo"
-    # MiniLM is the default: on an English product-search set it scored NDCG@10 0.78 vs 0.66 for USE
-    # (../shared/MODELS.md); the demo store is English. "use" serves multilingual / Chinese stores.
-    embedder: EmbedderName = "minilm"
+    # "auto" builds with MiniLM (English; NDCG@10 0.78 vs 0.66 for USE on an English product-search set,
+    # ../shared/MODELS.md), or with "use" (multilingual) when most of the catalog's titles hold CJK ideographs
+    # (Chinese; index/embedding.py, CJK_TITLE_SHARE). The demo store is English: MiniLM.
+    embedder: EmbedderName = "auto"
     batch_size: StrictInt = 64
     threads: StrictInt = 2
     # Above this many products the vector index is approximate (HNSW) instead of exact.

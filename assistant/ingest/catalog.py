@@ -52,6 +52,13 @@ AUDIENCE_VALUES = {"男": "men", "男士": "men", "男款": "men", "男装": "me
                    "女款": "women", "女装": "women", "儿童": "kids", "童装": "kids", "男童": "kids", "女童": "kids",
                    "孩子": "kids", "婴儿": "baby", "宝宝": "baby", "老人": "seniors", "中老年": "seniors",
                    "成人": "adults", "中性": "unisex", "男女通用": "unisex", "通用": "unisex"}
+# A Chinese file's colour words as the canonical (English) colours that the shopper's words are parsed into
+# (understand/vocab/zh.toml [colors]): the colour filter compares those; reasons word them back in Chinese.
+COLOR_VALUES = {"红色": "red", "紅色": "red", "红": "red", "黑色": "black", "黑": "black", "白色": "white",
+                "白": "white", "蓝色": "blue", "藍色": "blue", "蓝": "blue", "藏青色": "navy", "藏青": "navy",
+                "绿色": "green", "綠色": "green", "黄色": "yellow", "黃色": "yellow", "粉色": "pink", "粉红色": "pink",
+                "紫色": "purple", "灰色": "grey", "米色": "beige", "棕色": "brown", "咖啡色": "brown",
+                "橙色": "orange", "青色": "teal"}
 
 # Longest value a field may hold before the row is rejected as absurd.
 FIELD_LIMITS = {"id": 128, "title": 300, "tags": 2_000}
@@ -285,7 +292,7 @@ def row_to_product(row: Mapping[str, Any], columns: Mapping[str, str]) -> Produc
         id=product_id, title=title, price=round(price, 2),
         description=cut_description(" ".join(_as_text(get.get("description")).split())),
         category=_as_text(get.get("category")), brand=_as_text(get.get("brand")),
-        color=_as_text(get.get("color")), size=_as_text(get.get("size")),
+        color=COLOR_VALUES.get(_as_text(get.get("color")), _as_text(get.get("color"))), size=_as_text(get.get("size")),
         audience=_audience(_as_text(get.get("audience"))), tags=tags, rating=rating,
         rating_count=rating_count, in_stock=in_stock, image_url=_as_text(get.get("image_url")),
         attributes=attributes,

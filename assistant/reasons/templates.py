@@ -6,6 +6,7 @@ import dataclasses
 import re
 from typing import Callable
 
+from assistant.core.text import has_cjk
 from assistant.ingest.catalog import Product
 from assistant.rank.breakdown import ScoreBreakdown
 from assistant.reasons.check import INSTRUCTION_RE, URL_RE, YES_NO, check_reason
@@ -70,6 +71,29 @@ def _price(value: float) -> str:
     return f"${value:,.2f}" if value != int(value) else f"${int(value):,}"
 
 
+_YUAN_WORDS = re.compile(r"\d\s*(?:元|块钱|块)|人民币|[¥￥]|\brmb\b|\byuan\b|\bcny\b", re.IGNORECASE)
+_DOLLAR_WORDS = re.compile(r"\$|美元|美金|\bdollars?\b|\busd\b", re.IGNORECASE)
+
+
+def in_yuan(product: Product, request: Request) -> bool:
+    """Whether prices are worded in yuan: the shopper's own currency word when the request has one, else
+    yuan for a product with a Chinese title (a Chinese store's file gives bare numbers; no store currency
+    is configured yet), else dollars."""
+    if _YUAN_WORDS.search(request.text or ""):
+        return True
+    if _DOLLAR_WORDS.search(request.text or ""):
+        return False
+    return has_cjk(product.title)
+
+
+def _money(value: float, yuan: bool, language: str) -> str:
+    """"$40", "¥40" (English) or "40元" (Chinese) for a price or budget."""
+    if not yuan:
+        return _price(value)
+    amount = f"{value:,.2f}" if value != int(value) else f"{int(value):,}"
+    return f"{amount}元" if language == "zh" else f"¥{amount}"
+
+
 def _terms(breakdown: ScoreBreakdown | None) -> dict[str, float]:
     return breakdown.term_contributions() if breakdown is not None else {}
 
@@ -88,8 +112,9 @@ def template_reason(product: Product, request: Request, breakdown: ScoreBreakdow
     probe = dataclasses.replace(request, language="zh" if language == "zh" else "en")
     if check_reason(text, product, probe) is None:
         return text
-    return (f"这款商品售价{_price(product.price)}。" if language == "zh" else
-            f"This product costs {_price(product.price)}.")
+    yuan = in_yuan(product, request)
+    return (f"这款商品售价{_money(product.price, yuan, 'zh')}。" if language == "zh" else
+            f"This product costs {_money(product.price, yuan, 'en')}.")
 
 
 def _clauses(product: Product, request: Request, breakdown: ScoreBreakdown | None) -> list[tuple[float, str, str]]:
@@ -118,12 +143,13 @@ def _clauses(product: Product, request: Request, breakdown: ScoreBreakdown | Non
     return found[:3]
 
 
-# How each kind of clause reads: {d} is its detail, {dollars} the detail without "$", {tags} the worded tags.
+# How each kind of clause reads: {d} is its detail, {money} the budget worded in the price's currency and
+# language ("$40", "¥300", "40美元", "300元"), {tags} the worded tags.
 _CLAUSE_EN = {"budget": "within your {d} budget", "target": "close to your {d} target",
               "cheap": "one of the lower-priced choices", "size": "available in size {d}",
               "age_size": "with a {d} size for your {age}-year-old", "tags": "{tags}",
               "rating": "rated {rating:.1f} by {count:,} shoppers"}
-_CLAUSE_ZH = {"budget": "在您的{dollars}美元预算内", "target": "接近您期望的{dollars}美元", "cheap": "价格实惠",
+_CLAUSE_ZH = {"budget": "在您的{money}预算内", "target": "接近您期望的{money}", "cheap": "价格实惠",
               "size": "有{d}码", "age_size": "有适合{age}岁孩子的{d}码", "tags": "{tags}",
               "rating": "评分{rating:.1f}（{count}条评价）"}
 
@@ -132,10 +158,15 @@ def _phrases(wording: dict[str, str], word_tags: Callable[[list[str]], str], pro
              breakdown: ScoreBreakdown | None) -> list[str]:
     """The clauses of `_clauses` in words; a clause that words to nothing (no tag translates) is left out."""
     parts = []
+    yuan, language = in_yuan(product, request), "zh" if wording is _CLAUSE_ZH else "en"
     for _, kind, detail in _clauses(product, request, breakdown):
-        phrase = wording[kind].format(d=detail, dollars=detail.lstrip("$"), age=request.age_years,
-                                      tags=word_tags(detail.split("|")) if kind == "tags" else "",
-                                      rating=product.rating, count=product.rating_count)
+        amount = float(detail.lstrip("$").replace(",", "")) if kind in ("budget", "target") else 0.0
+        money = _money(amount, yuan, language)
+        if language == "zh" and not yuan:
+            money = f"{detail.lstrip('$')}美元"
+        phrase = wording[kind].format(d=money if kind in ("budget", "target") else detail, money=money,
+                                      age=request.age_years, rating=product.rating, count=product.rating_count,
+                                      tags=word_tags(detail.split("|")) if kind == "tags" else "")
         if phrase:
             parts.append(phrase)
     return parts
@@ -153,7 +184,7 @@ def _template_en(product: Product, request: Request, breakdown: ScoreBreakdown |
         head = f"{head} from {product.brand}"
     if color:
         head += f" in the {color} you asked for" if asked_color else f" in {color}"
-    head += f" for {_price(product.price)}"
+    head += f" for {_money(product.price, in_yuan(product, request), 'en')}"
     parts = _phrases(_CLAUSE_EN, lambda tags: " and ".join(tags), product, request, breakdown)
     return head + (" — " + ", ".join(parts) if parts else "") + "."
 
@@ -161,12 +192,14 @@ def _template_en(product: Product, request: Request, breakdown: ScoreBreakdown |
 def _template_zh(product: Product, request: Request, breakdown: ScoreBreakdown | None) -> str:
     leaf = (product.category_path[-1] if product.category_path else "").lower()
     noun = CATEGORY_ZH.get(leaf, "商品")
+    if noun == "商品" and has_cjk(leaf) and _safe(leaf, product, request) and len(leaf) <= 8:
+        noun = leaf  # a Chinese store's own category ("运动鞋")
     color = COLOR_ZH.get(product.color.lower(), "")
     audience = AUDIENCE_ZH.get(product.audience, "")
     if noun.startswith(audience):
         audience = ""
     brand = product.brand if product.brand and _safe(product.brand, product, request) else ""
-    head = f"这款{brand + ' ' if brand else ''}{color}{audience}{noun}售价{_price(product.price)}"
+    head = f"这款{brand + ' ' if brand else ''}{color}{audience}{noun}售价{_money(product.price, in_yuan(product, request), 'zh')}"
     parts = _phrases(_CLAUSE_ZH, lambda tags: "、".join(TAG_ZH[t.lower()] for t in tags if t.lower() in TAG_ZH),
                      product, request, breakdown)
     if color and product.color.lower() in {c.lower() for c in request.colors}:

@@ -4,27 +4,35 @@ from __future__ import annotations
 
 from assistant.core.config import Settings
 from assistant.index import BuildSummary, Progress, build_index, published_path, read_manifest
-from assistant.index.embedding import backend_for_model, make_embedder
+from assistant.index.embedding import backend_for_model, choose_backend, make_embedder
 from assistant.ingest.catalog import CatalogReport, Product, catalog_hash, read_catalog
 
 
 def publish_products(settings: Settings, products: list[Product], report: CatalogReport,
                      progress: Progress | None = None) -> BuildSummary:
-    """Embed what changed among already-validated products and publish a new build of the configured index."""
-    embedder = make_embedder(settings.embedder, threads=settings.threads)
+    """Embed what changed among already-validated products and publish a new build of the configured index
+    (the embedder as configured; for "auto", chosen by the products' titles)."""
+    embedder = make_embedder(build_backend(settings, products), threads=settings.threads)
     return build_index(products, report, embedder, settings.index_dir, settings.index_name,
                        ann_threshold=settings.ann_threshold, batch_size=settings.batch_size,
                        keep_builds=settings.keep_builds, progress=progress, threads=settings.threads)
 
 
+def build_backend(settings: Settings, products: list[Product]) -> str:
+    """The embedder backend a build of these products uses: the configured one, or for "auto" the one the
+    titles call for (`choose_backend`)."""
+    return choose_backend(settings.embedder, (p.title for p in products))
+
+
 def index_is_current(settings: Settings, products: list[Product]) -> bool:
-    """True when the published index holds exactly these products, built by the configured embedder."""
+    """True when the published index holds exactly these products, built by the embedder that a build of them
+    would use now."""
     folder = published_path(settings.index_dir, settings.index_name)
     if folder is None:
         return False
     manifest = read_manifest(folder)
     try:
-        same_embedder = backend_for_model(manifest["embedder"]["model_id"]) == settings.embedder
+        same_embedder = backend_for_model(manifest["embedder"]["model_id"]) == build_backend(settings, products)
     except (KeyError, ValueError):
         return False
     return same_embedder and manifest.get("catalog_hash") == catalog_hash(products)

@@ -21,8 +21,9 @@ def index() -> None:
 @click.option("--name", default=None, help="Index name (default: 'demo', or index_name in aisle.toml).")
 @click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
               help="Map a canonical field to a column of the file, e.g. --map title=ProductName. Repeatable.")
-@click.option("--embedder", type=click.Choice(["minilm", "use", "hashing"]), default=None,
-              help="Embedding model: minilm (English, default), use (multilingual), hashing (no model; tests).")
+@click.option("--embedder", type=click.Choice(["auto", "minilm", "use", "hashing"]), default=None,
+              help="Embedding model: auto (default: use when most titles are Chinese (CJK), else "
+                   "minilm), minilm (English), use (multilingual), hashing (no model; tests).")
 @click.option("--encoding", default=None, metavar="CODEC",
               help="Text encoding of the catalog files: auto (default: UTF-8, UTF-16 by BOM, else detected when "
                    "confident), or a codec such as gb18030, big5, shift_jis, cp1252.")
