@@ -33,7 +33,7 @@ ENV_NESTED_DELIMITER = "__"
 
 # The names each stage's factory accepts (kept equal to them by tests/test_config.py).
 FusionMethod = Literal["weighted", "rrf"]
-EmbedderName = Literal["minilm", "use", "hashing"]
+EmbedderName = Literal["auto", "minilm", "use", "hashing"]  # "auto": chosen by the catalog's language
 CFModelName = Literal["popularity", "user_user", "item_item", "als", "bpr", "ease", "blend"]
 FUSION_METHODS: tuple[str, ...] = get_args(FusionMethod)
 EMBEDDERS: tuple[str, ...] = get_args(EmbedderName)
@@ -56,6 +56,21 @@ def _llm_model_name(name: str) -> str:
 
 
 LLMModelName = Annotated[StrictStr, AfterValidator(_llm_model_name)]
+
+
+def _text_encoding(name: str) -> str:
+    """"auto" or a codec Python knows (gb18030, big5, shift_jis, cp1252, latin-1 ...)."""
+    import codecs
+    if name != "auto":
+        try:
+            codecs.lookup(name)
+        except LookupError:
+            raise ValueError("must be \"auto\" or a Python codec name such as utf-8, gb18030, big5, shift_jis, "
+                             "cp1252") from None
+    return name
+
+
+TextEncoding = Annotated[StrictStr, AfterValidator(_text_encoding)]
 WholeNumber = Annotated[StrictInt, Field(ge=1)]  # a whole number ≥ 1
 
 
@@ -97,9 +112,10 @@ class Settings:
 
     index_dir: Path = Path("index")
     index_name: StrictStr = "demo"
-    # MiniLM is the default: on an English product-search set it scored NDCG@10 0.78 vs 0.66 for USE
-    # (../shared/MODELS.md); the demo store is English. "use" serves multilingual / Chinese stores.
-    embedder: EmbedderName = "minilm"
+    # "auto" builds with MiniLM (English; NDCG@10 0.78 vs 0.66 for USE on an English product-search set,
+    # ../shared/MODELS.md), or with "use" (multilingual) when most of the catalog's titles hold CJK ideographs
+    # (Chinese; index/embedding.py, CJK_TITLE_SHARE). The demo store is English: MiniLM.
+    embedder: EmbedderName = "auto"
     batch_size: StrictInt = 64
     threads: StrictInt = 2
     # Above this many products the vector index is approximate (HNSW) instead of exact.
@@ -140,6 +156,9 @@ class Settings:
     # The store's currency (an ISO code such as "INR", or a symbol such as "₹"); empty: the one the catalog
     # names (a price column "Price (INR)", or prices written "₹1,299"), else USD. Prices show in it everywhere.
     currency: StrictStr = ""
+    # The text encoding of catalog files: "auto" (UTF-8, UTF-16 by BOM, else detected when confident and
+    # noted in the load report; docs/catalog.md) or a Python codec name ("gb18030", "cp1252" ...).
+    catalog_encoding: TextEncoding = "auto"
     # Bounds on catalog and log files ([limits] table, or AISLE_LIMITS__MAX_ROWS ...; docs/catalog.md).
     limits: ReadLimits = field(default_factory=lambda: ReadLimits())
 

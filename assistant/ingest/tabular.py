@@ -142,10 +142,11 @@ def sniff_delimiter(sample: str, default: str = ",") -> str:
         return default
 
 
-def iter_rows(path: Path, notes: list[str], limits: ReadLimits | None = None
+def iter_rows(path: Path, notes: list[str], limits: ReadLimits | None = None, encoding: str = "auto"
               ) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
     """Yield (line, row, error) from a CSV / TSV / JSONL / Parquet file (optionally .gz); row is None
-    when the error says why. File-level notes (an encoding fallback) are appended to `notes`.
+    when the error says why. File-level notes (a detected encoding) are appended to `notes`; `encoding`
+    is "auto" (detected, see reading.text_encoding) or a codec name.
 
     The file is streamed, one row in memory at a time, within `limits` (default: ReadLimits()); a file
     past a file-wide limit raises DataFileError, a row past a row limit is a rejected row."""
@@ -154,7 +155,7 @@ def iter_rows(path: Path, notes: list[str], limits: ReadLimits | None = None
     if fmt == "parquet":
         yield from _iter_parquet(path, limits)
         return
-    with open_text(path, limits, notes) as handle:
+    with open_text(path, limits, notes, encoding) as handle:
         if fmt == "jsonl":
             yield from _iter_jsonl(handle, limits)
         else:
@@ -271,7 +272,7 @@ def _iter_parquet(path: Path, limits: ReadLimits) -> Iterator[tuple[int, dict[st
 
 def iter_mapped_rows(paths: Iterable[str | Path], report: LoadReport,
                      resolve: Callable[[Path, tuple[str, ...], bool], dict[str, str]],
-                     limits: ReadLimits | None = None
+                     limits: ReadLimits | None = None, encoding: str = "auto"
                      ) -> Iterator[tuple[Path, int, dict[str, Any], dict[str, str]]]:
     """Every readable row of every file as (path, line, row, columns), with `columns` from
     `resolve(path, keys, strict)` computed once per distinct set of keys (strict is False for JSONL,
@@ -285,7 +286,7 @@ def iter_mapped_rows(paths: Iterable[str | Path], report: LoadReport,
         report.files.append(str(path))
         strict = format_of(path) != "jsonl"
         columns_by_keys: dict[tuple[str, ...], dict[str, str]] = {}
-        for line, row, error in iter_rows(path, report.notes, limits):
+        for line, row, error in iter_rows(path, report.notes, limits, encoding):
             report.rows_read += 1
             if report.rows_read > limits.max_rows:
                 raise DataFileError(f"{path.name}: more than {limits.max_rows:,} rows in this read "

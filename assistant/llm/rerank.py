@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from assistant.core.scores import min_max
+from assistant.core.money import format_price
 from assistant.ingest.catalog import Product
 from assistant.rank.breakdown import RerankScore
 from assistant.understand import Request
@@ -27,10 +28,10 @@ class RerankOutcome:
     seconds: float
 
 
-def product_card(product: Product, description_chars: int = 240) -> str:
+def product_card(product: Product, description_chars: int = 240, currency: str = "") -> str:
     """The product as quoted data fields for a prompt (the description cut to `description_chars`)."""
     fields = [f"title «{quote(product.title, 160)}»", f"category «{quote(product.category.replace('>', '/'), 80)}»",
-              f"price ${product.price:,.2f}"]
+              f"price {format_price(product.price, currency)}"]
     for label, value in (("brand", product.brand), ("colour", product.color), ("audience", product.audience),
                          ("sizes", product.size.replace("|", ", "))):
         if value:
@@ -48,11 +49,11 @@ def constraints_text(request: Request) -> str:
     """The hard constraints in words (already enforced; context for the judge)."""
     parts = []
     if request.price_max is not None:
-        parts.append(f"price at most ${request.price_max:,.2f}")
+        parts.append(f"price at most {format_price(request.price_max, request.currency)}")
     if request.price_min is not None:
-        parts.append(f"price at least ${request.price_min:,.2f}")
+        parts.append(f"price at least {format_price(request.price_min, request.currency)}")
     if request.price_target is not None:
-        parts.append(f"price around ${request.price_target:,.2f}")
+        parts.append(f"price around {format_price(request.price_target, request.currency)}")
     if request.audience:
         parts.append(f"for {request.audience}")
     if request.age_years is not None:
@@ -89,7 +90,7 @@ def rerank(lm, request: Request, segment_name: str, candidates: Sequence, top_n:
                                   request=quote_shopper(request.text or request.need, 400),
                                   constraints=constraints_text(request),
                                   history=quote_shopper(history, 300) or "none")
-    scores = lm.next_token_scores(prefix, [product_card(c.product) + suffix for c in head], ["Yes", "No"])
+    scores = lm.next_token_scores(prefix, [product_card(c.product, currency=request.currency) + suffix for c in head], ["Yes", "No"])
     llm = {c.product.id: yes_probability(float(s[0]), float(s[1])) for c, s in zip(head, scores)}
     hybrid = min_max({c.product.id: c.score for c in head})  # (a spread under 1e-12 counts as equal)
     for c in head:

@@ -50,7 +50,7 @@ def reason_prompts(lm, request: Request, products: Sequence[Product]) -> list[st
     system = render("system")
     # A small model answers a Chinese request in English unless its reply already starts in Chinese.
     opening = ZH_OPENING if request.language == "zh" else ""
-    return [lm.chat_prompt(system, render("user", product=product_card(p, REASON_DESCRIPTION_CHARS))) + opening for p in products]
+    return [lm.chat_prompt(system, render("user", product=product_card(p, REASON_DESCRIPTION_CHARS, request.currency))) + opening for p in products]
 
 
 def shared_prefix(prompts: Sequence[str]) -> str:

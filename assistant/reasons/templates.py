@@ -6,6 +6,8 @@ import dataclasses
 import re
 from typing import Callable
 
+from assistant.core.money import format_amount
+from assistant.core.text import has_cjk
 from assistant.ingest.catalog import Product
 from assistant.rank.breakdown import ScoreBreakdown
 from assistant.reasons.check import INSTRUCTION_RE, URL_RE, YES_NO, check_reason
@@ -66,8 +68,15 @@ def _noun_en(product: Product, request: Request) -> str:
     return leaf.lower() if _safe(leaf, product, request) else "product"
 
 
-def _price(value: float) -> str:
-    return f"${value:,.2f}" if value != int(value) else f"${int(value):,}"
+def _money(value: float, currency: str, language: str) -> str:
+    """A price or budget in the store's currency: "$40", "₹1,500" (English); "40美元", "300元" (Chinese)."""
+    amount = f"{value:,.2f}" if value != int(value) else f"{int(value):,}"
+    if language == "zh" and (currency or "USD") in _ZH_CURRENCY:
+        return amount + _ZH_CURRENCY[currency or "USD"]
+    return format_amount(value, currency)
+
+
+_ZH_CURRENCY = {"USD": "美元", "CNY": "元", "INR": "卢比", "EUR": "欧元", "GBP": "英镑", "JPY": "日元", "HKD": "港元"}
 
 
 def _terms(breakdown: ScoreBreakdown | None) -> dict[str, float]:
@@ -88,8 +97,8 @@ def template_reason(product: Product, request: Request, breakdown: ScoreBreakdow
     probe = dataclasses.replace(request, language="zh" if language == "zh" else "en")
     if check_reason(text, product, probe) is None:
         return text
-    return (f"这款商品售价{_price(product.price)}。" if language == "zh" else
-            f"This product costs {_price(product.price)}.")
+    return (f"这款商品售价{_money(product.price, request.currency, 'zh')}。" if language == "zh" else
+            f"This product costs {_money(product.price, request.currency, 'en')}.")
 
 
 def _clauses(product: Product, request: Request, breakdown: ScoreBreakdown | None) -> list[tuple[float, str, str]]:
@@ -97,9 +106,9 @@ def _clauses(product: Product, request: Request, breakdown: ScoreBreakdown | Non
     terms = _terms(breakdown)
     found: list[tuple[float, str, str]] = []
     if request.price_max is not None and product.price <= request.price_max:
-        found.append((terms.get("price_fit", 0.5) + 0.5, "budget", _price(request.price_max)))
+        found.append((terms.get("price_fit", 0.5) + 0.5, "budget", str(request.price_max)))
     elif request.price_target is not None:
-        found.append((terms.get("price_fit", 0.3) + 0.3, "target", _price(request.price_target)))
+        found.append((terms.get("price_fit", 0.3) + 0.3, "target", str(request.price_target)))
     elif request.cheap:
         found.append((terms.get("price_fit", 0.3) + 0.2, "cheap", ""))
     wanted_sizes = {s.upper() for s in request.sizes}
@@ -118,12 +127,13 @@ def _clauses(product: Product, request: Request, breakdown: ScoreBreakdown | Non
     return found[:3]
 
 
-# How each kind of clause reads: {d} is its detail, {dollars} the detail without "$", {tags} the worded tags.
+# How each kind of clause reads: {d} is its detail, {money} the budget worded in the price's currency and
+# language ("$40", "¥300", "40美元", "300元"), {tags} the worded tags.
 _CLAUSE_EN = {"budget": "within your {d} budget", "target": "close to your {d} target",
               "cheap": "one of the lower-priced choices", "size": "available in size {d}",
               "age_size": "with a {d} size for your {age}-year-old", "tags": "{tags}",
               "rating": "rated {rating:.1f} by {count:,} shoppers"}
-_CLAUSE_ZH = {"budget": "在您的{dollars}美元预算内", "target": "接近您期望的{dollars}美元", "cheap": "价格实惠",
+_CLAUSE_ZH = {"budget": "在您的{money}预算内", "target": "接近您期望的{money}", "cheap": "价格实惠",
               "size": "有{d}码", "age_size": "有适合{age}岁孩子的{d}码", "tags": "{tags}",
               "rating": "评分{rating:.1f}（{count}条评价）"}
 
@@ -132,10 +142,12 @@ def _phrases(wording: dict[str, str], word_tags: Callable[[list[str]], str], pro
              breakdown: ScoreBreakdown | None) -> list[str]:
     """The clauses of `_clauses` in words; a clause that words to nothing (no tag translates) is left out."""
     parts = []
+    language = "zh" if wording is _CLAUSE_ZH else "en"
     for _, kind, detail in _clauses(product, request, breakdown):
-        phrase = wording[kind].format(d=detail, dollars=detail.lstrip("$"), age=request.age_years,
-                                      tags=word_tags(detail.split("|")) if kind == "tags" else "",
-                                      rating=product.rating, count=product.rating_count)
+        money = _money(float(detail), request.currency, language) if kind in ("budget", "target") else ""
+        phrase = wording[kind].format(d=money if kind in ("budget", "target") else detail, money=money,
+                                      age=request.age_years, rating=product.rating, count=product.rating_count,
+                                      tags=word_tags(detail.split("|")) if kind == "tags" else "")
         if phrase:
             parts.append(phrase)
     return parts
@@ -147,13 +159,13 @@ def _template_en(product: Product, request: Request, breakdown: ScoreBreakdown |
     if audience and not word_patterns()["audience"].search(noun):
         noun = f"{audience} {noun}"
     color = product.color.lower() if _safe(product.color, product, request) else ""
-    asked_color = color and color in {c.lower() for c in request.colors}
+    asked_color = color and color in (set(request.color_values) or {c.lower() for c in request.colors})
     head = noun[0].upper() + noun[1:]
     if product.brand and _safe(product.brand, product, request) and product.brand.lower() not in noun.lower():
         head = f"{head} from {product.brand}"
     if color:
         head += f" in the {color} you asked for" if asked_color else f" in {color}"
-    head += f" for {_price(product.price)}"
+    head += f" for {_money(product.price, request.currency, 'en')}"
     parts = _phrases(_CLAUSE_EN, lambda tags: " and ".join(tags), product, request, breakdown)
     return head + (" — " + ", ".join(parts) if parts else "") + "."
 
@@ -161,14 +173,16 @@ def _template_en(product: Product, request: Request, breakdown: ScoreBreakdown |
 def _template_zh(product: Product, request: Request, breakdown: ScoreBreakdown | None) -> str:
     leaf = (product.category_path[-1] if product.category_path else "").lower()
     noun = CATEGORY_ZH.get(leaf, "商品")
-    color = COLOR_ZH.get(product.color.lower(), "")
+    if noun == "商品" and has_cjk(leaf) and _safe(leaf, product, request) and len(leaf) <= 8:
+        noun = leaf  # a Chinese store's own category ("运动鞋")
+    color = COLOR_ZH.get(product.color.lower(), "") or (product.color if has_cjk(product.color) else "")
     audience = AUDIENCE_ZH.get(product.audience, "")
     if noun.startswith(audience):
         audience = ""
     brand = product.brand if product.brand and _safe(product.brand, product, request) else ""
-    head = f"这款{brand + ' ' if brand else ''}{color}{audience}{noun}售价{_price(product.price)}"
+    head = f"这款{brand + ' ' if brand else ''}{color}{audience}{noun}售价{_money(product.price, request.currency, 'zh')}"
     parts = _phrases(_CLAUSE_ZH, lambda tags: "、".join(TAG_ZH[t.lower()] for t in tags if t.lower() in TAG_ZH),
                      product, request, breakdown)
-    if color and product.color.lower() in {c.lower() for c in request.colors}:
+    if color and product.color.lower() in (set(request.color_values) or {c.lower() for c in request.colors}):
         parts.insert(0, "正是您要的颜色")
     return head + ("，" + "，".join(parts) if parts else "") + "。"

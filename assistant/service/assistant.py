@@ -96,7 +96,7 @@ class Assistant:
                       progress: Progress | None = None) -> BuildSummary:
         """Read catalog files, embed what changed and publish a new build of the configured index."""
         products, report = read_catalog(paths, {**self.settings.column_map, **(mapping or {})},
-                                        self.settings.limits)
+                                        self.settings.limits, self.settings.catalog_encoding)
         return self.publish_products(products, report, progress)
 
     def publish_products(self, products: list[Product], report: CatalogReport,

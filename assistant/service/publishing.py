@@ -8,15 +8,16 @@ from dataclasses import replace
 from assistant.core.config import Settings
 from assistant.core.money import normalise_currency
 from assistant.index import BuildSummary, Progress, ProductIndex, build_index, published_path, read_manifest
-from assistant.index.embedding import backend_for_model, make_embedder
+from assistant.index.embedding import backend_for_model, choose_backend, make_embedder
 from assistant.ingest.catalog import CatalogReport, Product, catalog_hash, read_catalog
 from assistant.understand.store import PROFILE_FILE, StoreProfile, build_profile
 
 
 def publish_products(settings: Settings, products: list[Product], report: CatalogReport,
                      progress: Progress | None = None) -> BuildSummary:
-    """Embed what changed among already-validated products and publish a new build of the configured index."""
-    embedder = make_embedder(settings.embedder, threads=settings.threads)
+    """Embed what changed among already-validated products and publish a new build of the configured index
+    (the embedder as configured; for "auto", chosen by the products' titles), with its store profile."""
+    embedder = make_embedder(build_backend(settings, products), threads=settings.threads)
     profile = build_profile(products, settings.currency, report.currency)
     return build_index(products, report, embedder, settings.index_dir, settings.index_name,
                        ann_threshold=settings.ann_threshold, batch_size=settings.batch_size,
@@ -24,14 +25,21 @@ def publish_products(settings: Settings, products: list[Product], report: Catalo
                        extra_files={PROFILE_FILE: profile.to_json()})
 
 
+def build_backend(settings: Settings, products: list[Product]) -> str:
+    """The embedder backend a build of these products uses: the configured one, or for "auto" the one the
+    titles call for (`choose_backend`)."""
+    return choose_backend(settings.embedder, (p.title for p in products))
+
+
 def index_is_current(settings: Settings, products: list[Product]) -> bool:
-    """True when the published index holds exactly these products, built by the configured embedder."""
+    """True when the published index holds exactly these products, built by the embedder that a build of them
+    would use now."""
     folder = published_path(settings.index_dir, settings.index_name)
     if folder is None:
         return False
     manifest = read_manifest(folder)
     try:
-        same_embedder = backend_for_model(manifest["embedder"]["model_id"]) == settings.embedder
+        same_embedder = backend_for_model(manifest["embedder"]["model_id"]) == build_backend(settings, products)
     except (KeyError, ValueError):
         return False
     return same_embedder and manifest.get("catalog_hash") == catalog_hash(products)

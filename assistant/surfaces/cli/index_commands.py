@@ -21,14 +21,18 @@ def index() -> None:
 @click.option("--name", default=None, help="Index name (default: 'demo', or index_name in aisle.toml).")
 @click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
               help="Map a canonical field to a column of the file, e.g. --map title=ProductName. Repeatable.")
-@click.option("--embedder", type=click.Choice(["minilm", "use", "hashing"]), default=None,
-              help="Embedding model: minilm (English, default), use (multilingual), hashing (no model; tests).")
+@click.option("--embedder", type=click.Choice(["auto", "minilm", "use", "hashing"]), default=None,
+              help="Embedding model: auto (default: use when most titles are Chinese (CJK), else "
+                   "minilm), minilm (English), use (multilingual), hashing (no model; tests).")
+@click.option("--encoding", default=None, metavar="CODEC",
+              help="Text encoding of the catalog files: auto (default: UTF-8, UTF-16 by BOM, else detected when "
+                   "confident), or a codec such as gb18030, big5, shift_jis, cp1252.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the full validation report (every rejected row) to this JSON file.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def index_build(ctx: click.Context, files: tuple[Path, ...], name: str | None, maps: tuple[str, ...],
-                embedder: str | None, report_path: Path | None, quiet: bool) -> None:
+                embedder: str | None, encoding: str | None, report_path: Path | None, quiet: bool) -> None:
     """Build an index from catalog FILES (CSV, TSV, JSONL, Parquet; optionally .gz).
 
     Only products whose text changed since the published build are re-embedded. Bad rows are
@@ -41,7 +45,14 @@ def index_build(ctx: click.Context, files: tuple[Path, ...], name: str | None, m
     from assistant.index.embedding import EmbedderUnavailable
     from assistant.index import IndexError_
 
-    settings = settings_for(ctx, index_name=name, embedder=embedder)
+    from assistant.ingest.encodings import check_codec
+
+    if encoding is not None and encoding != "auto":
+        try:
+            check_codec(encoding)
+        except ValueError as err:
+            raise click.BadParameter(str(err), param_hint="--encoding") from None
+    settings = settings_for(ctx, index_name=name, embedder=embedder, catalog_encoding=encoding)
     mapping = field_map(maps)
     # Not left to `main`: a failed build also says that the previous index keeps serving.
     try:
