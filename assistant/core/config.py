@@ -33,6 +33,7 @@ ENV_NESTED_DELIMITER = "__"
 
 # The names each stage's factory accepts (kept equal to them by tests/test_config.py).
 FusionMethod = Literal["weighted", "rrf"]
+ContentFusionMethod = Literal["minmax", "rrf"]
 EmbedderName = Literal["auto", "minilm", "use", "hashing"]  # "auto": chosen by the catalog's language
 CFModelName = Literal["popularity", "user_user", "item_item", "als", "bpr", "ease", "blend"]
 FUSION_METHODS: tuple[str, ...] = get_args(FusionMethod)
@@ -74,6 +75,9 @@ TextEncoding = Annotated[StrictStr, AfterValidator(_text_encoding)]
 WholeNumber = Annotated[StrictInt, Field(ge=1)]  # a whole number ≥ 1
 
 
+LEXICAL_DEFAULT = 0.2  # best hybrid NDCG@5 on the labelled requests (benchmarks/retrieval.py)
+
+
 @with_config(ConfigDict(extra="forbid"))
 @dataclass(frozen=True)
 class FusionSettings:
@@ -81,6 +85,10 @@ class FusionSettings:
 
     method: FusionMethod = "weighted"  # "weighted" (normalised weighted sum) or "rrf" (reciprocal rank fusion)
     content: StrictFloat = 0.65
+    # Content score = (1 - lexical) · dense cosine + lexical · BM25, each min-max scaled over the catalog
+    # ("minmax"), or by reciprocal ranks ("rrf"); 0 = dense only (docs/ranking.md, "Lexical + dense").
+    lexical: StrictFloat = LEXICAL_DEFAULT
+    lexical_fusion: ContentFusionMethod = "minmax"
     cf: StrictFloat = 0.03
     attributes: StrictFloat = 0.2
     content_pool: StrictInt = 150

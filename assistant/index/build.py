@@ -5,7 +5,8 @@ atomically replacing the symlink (assistant/index/builds.py), so a crash or `kil
 previous index serving. A build that fails (a full disk: `IndexDiskFull`) removes its partial folder; one
 killed outright leaves a `*.tmp` folder that the next build deletes (tests/test_faults.py kills builds to
 check this). A rebuild re-embeds only products whose embedded text changed (content hash) and drops deleted
-ones. Every file's sha256 is in the manifest and checked on load. Nothing is pickled.
+ones. A BM25 lexical index (assistant/index/lexical.py) is built beside the vector index every time (it
+takes well under a second for thousands of products). Every file's sha256 is in the manifest and checked on load. Nothing is pickled.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from assistant.ingest.catalog import CatalogReport, Product, catalog_hash
 from assistant.index.builds import BuildObserver, builds_dir, check_name, prune, publish, published_path
 from assistant.index.embedding import Embedder
 from assistant.index.errors import IndexCorrupt, IndexDiskFull, IndexError_
+from assistant.index.lexical import LexicalIndex
 from assistant.index.load import load_build
 from assistant.index.manifest import (FORMAT_VERSION, MANIFEST, PRODUCTS, REPORT, VECTORS, check_extra_name,
                                       library_versions)
@@ -101,6 +103,8 @@ def build_index(products: Sequence[Product], report: CatalogReport, embedder: Em
         kind = choose_kind(len(products), ann_threshold)
         track.phase("build vector index", builds)
         vindex = build_vector_index(vectors, kind, threads=threads)
+        track.phase("build lexical index", builds)
+        lexical = LexicalIndex.of_products(products)
 
         build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         tmp, final = builds / f"{build_id}.tmp", builds / build_id
@@ -119,6 +123,8 @@ def build_index(products: Sequence[Product], report: CatalogReport, embedder: Em
             write_durably(tmp / REPORT, json.dumps(report.to_dict(), ensure_ascii=False, indent=1).encode())
             track.phase("write vector index", tmp)
             written = [PRODUCTS, VECTORS, REPORT] + vindex.save(tmp)
+            track.phase("write lexical index", tmp)
+            written += lexical.save(tmp)
             for extra, data in (extra_files or {}).items():
                 track.phase("write", tmp / check_extra_name(extra))
                 write_durably(tmp / extra, data)
@@ -132,6 +138,7 @@ def build_index(products: Sequence[Product], report: CatalogReport, embedder: Em
                 "build_seconds": round(seconds, 3),
                 "embedder": {"model_id": embedder.model_id, "dim": int(vectors.shape[1])},
                 "vector_index": {"backend": "faiss", "kind": kind, "count": len(vindex)},
+                "lexical": lexical.manifest_entry(),
                 "product_count": len(products),
                 "catalog_hash": catalog_hash(products),
                 "source_files": report.files,

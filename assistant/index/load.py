@@ -12,13 +12,15 @@ import numpy as np
 from assistant.ingest.catalog import Product
 from assistant.index.builds import list_builds, list_indexes, publish, published_path
 from assistant.index.errors import IndexCorrupt, IndexError_, IndexNotFound
+from assistant.index.lexical import LexicalIndex
 from assistant.index.manifest import PRODUCTS, VECTORS, check_build, check_format, read_manifest
 from assistant.index.vector_index import VectorIndex, load_vector_index
 
 
 @dataclass
 class ProductIndex:
-    """A loaded index: the product table, its vectors and the vector index over them."""
+    """A loaded index: the product table, its vectors, the vector index over them and the BM25 lexical index
+    (None for a build made before lexical indexes: content retrieval is then dense only)."""
 
     path: Path
     manifest: dict[str, Any]
@@ -26,6 +28,7 @@ class ProductIndex:
     vectors: np.ndarray
     vectors_index: VectorIndex
     content_hashes: list[str]
+    lexical: LexicalIndex | None = None
 
     @property
     def model_id(self) -> str:
@@ -64,13 +67,16 @@ def load_build(folder: Path, verify: bool = True) -> ProductIndex:
         vectors = np.load(folder / VECTORS, allow_pickle=False)
         vindex = load_vector_index(folder, manifest["vector_index"]["kind"],
                                    manifest["vector_index"]["backend"])
+        lexical = LexicalIndex.load(folder) if "lexical" in manifest else None
     except (OSError, ValueError, KeyError, RuntimeError) as err:
         raise IndexCorrupt(f"{folder}: cannot read index files ({err})") from None
     products = [Product.from_dict(row["product"]) for row in rows]
     hashes = [row["content_hash"] for row in rows]
     if not (len(products) == len(vectors) == len(vindex) == manifest["product_count"]):
         raise IndexCorrupt(f"{folder}: product, vector and index counts disagree")
-    return ProductIndex(folder, manifest, products, vectors, vindex, hashes)
+    if lexical is not None and len(lexical) != len(products):
+        raise IndexCorrupt(f"{folder}: the lexical index counts {len(lexical)} products, not {len(products)}")
+    return ProductIndex(folder, manifest, products, vectors, vindex, hashes, lexical)
 
 
 def load_index(root: Path, name: str) -> ProductIndex:

