@@ -160,6 +160,7 @@ class RequestCase:
     hard: dict
     relevant: dict
     bonus: dict = field(default_factory=dict)
+    infeasible: bool = False  # no product meets `hard` and `relevant`: the honest answer says so
 
 
 def default_requests_path() -> Path:
@@ -177,7 +178,7 @@ def load_request_cases(path) -> list[RequestCase]:
             row = json.loads(line)
             cases.append(RequestCase(row["id"], row["segment"], row["language"], tuple(row["turns"]),
                                      row.get("expect", {}), row.get("hard", {}), row["relevant"],
-                                     row.get("bonus") or {}))
+                                     row.get("bonus") or {}, bool(row.get("infeasible", False))))
     return cases
 
 
@@ -263,6 +264,8 @@ class RequestSetResult:
     per_segment: dict[str, float] = field(default_factory=dict)  # segment -> NDCG
     failures: list[str] = field(default_factory=list)  # request ids with a hard-constraint violation
     shown: dict[str, list[str]] = field(default_factory=dict)  # request id -> product ids shown, best first
+    infeasible: int = 0  # infeasible requests: graded apart, by `honest` only
+    honest: float | None = None  # share of them whose answer reported 0 exact matches (None: not reported)
 
     def to_dict(self) -> dict:
         return {"mode": self.mode, "hard_satisfaction": round(self.hard_satisfaction, 4), "ndcg": round(self.ndcg, 4),
@@ -270,7 +273,8 @@ class RequestSetResult:
                 "parse_accuracy": round(self.parse_accuracy, 4), "requests": self.requests,
                 "per_language_ndcg": {k: round(v, 4) for k, v in self.per_language.items()},
                 "per_segment_ndcg": {k: round(v, 4) for k, v in self.per_segment.items()},
-                "hard_failures": self.failures}
+                "hard_failures": self.failures, "infeasible": self.infeasible,
+                "honest": None if self.honest is None else round(self.honest, 4)}
 
 
 def ranking_modes(base) -> dict:
@@ -285,16 +289,24 @@ def ranking_modes(base) -> dict:
     }
 
 
+def exact_matches(answer) -> int | None:
+    """How many products the answer says meet every constraint (`answer.matched`), None when it says nothing."""
+    matched = getattr(answer, "matched", None)
+    return None if matched is None or isinstance(matched, bool) else int(matched)
+
+
 def evaluate_requests(assistant, cases: Sequence[RequestCase], fusion, mode: str = "hybrid",
                       k: int = 5, use_llm: bool = False) -> RequestSetResult:
     """Run every labelled conversation through `assistant` with the given fusion (and optionally the LLM
-    rerank) and grade the last answer."""
+    rerank) and grade the last answer. An infeasible case (nothing in the catalog meets it) is left out of
+    every figure but `honest`: whether the answer reported no exact match (`exact_matches(answer) == 0`)."""
     from assistant.understand import Conversation
 
     segments = assistant.segments
     products = assistant.index.products
     rows = []
     shown_ids: list[tuple[RequestCase, list[str]]] = []
+    honest: list[int | None] = []
     for case in cases:
         conversation = Conversation()
         rec = None
@@ -302,6 +314,10 @@ def evaluate_requests(assistant, cases: Sequence[RequestCase], fusion, mode: str
             rec = assistant.recommend(message, conversation, segment=case.segment, k=k, fusion=fusion,
                                       use_llm=use_llm)
         shown = [c.product for c in rec.items]
+        if case.infeasible:
+            honest.append(exact_matches(rec))
+            shown_ids.append((case, [p.id for p in shown]))
+            continue
         ideal = [gain(p, case) for p in products if matches_hard(p, case.hard)]
         gains = [gain(p, case) for p in shown]
         hard_ok = [matches_hard(p, case.hard) for p in shown]
@@ -320,7 +336,8 @@ def evaluate_requests(assistant, cases: Sequence[RequestCase], fusion, mode: str
         mean(f for r in rows for f in r[4]), sum(r[5] for r in rows) / max(sum(r[6] for r in rows), 1), len(rows),
         {lang: mean(r[1] for r in rows if r[0].language == lang) for lang in sorted({r[0].language for r in rows})},
         {seg: mean(r[1] for r in rows if r[0].segment == seg) for seg in sorted({r[0].segment for r in rows})},
-        [r[0].id for r in rows if not all(r[3])], {case.id: ids for case, ids in shown_ids})
+        [r[0].id for r in rows if not all(r[3])], {case.id: ids for case, ids in shown_ids}, len(honest),
+        None if not honest or None in honest else mean(m == 0 for m in honest))
 
 
 def format_request_table(results: Sequence[RequestSetResult], k: int = 5) -> str:

@@ -21,6 +21,7 @@ from assistant.surfaces.cli.model_commands import cf_group, eval_group
 from assistant.surfaces.cli.serve_command import serve
 from assistant.surfaces.cli.shop_commands import chat, recommend, search
 from assistant.surfaces.cli.staff_commands import forget, why
+from assistant.surfaces.cli.store_commands import prepare_completejourney
 from assistant.surfaces.logs import configure_logging
 
 __all__ = ["EXIT_FAILED", "EXIT_SOME_REJECTED", "main"]
@@ -45,5 +46,6 @@ def main(ctx: click.Context, config: Path | None, index_dir: Path | None) -> Non
         raise click.ClickException(str(err)) from None
 
 
+eval_group.add_command(prepare_completejourney)
 for command in (index, search, recommend, chat, why, forget, cf_group, eval_group, serve):
     main.add_command(command)

@@ -105,37 +105,55 @@ def eval_cf(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path,
 
 
 @eval_group.command("requests")
+@click.option("--store", type=click.Choice(["demo", "completejourney", "all"]), default="demo", show_default=True,
+              help="Which store's labelled requests: the demo store (tuned on), the Complete Journey grocery "
+                   "(measured, never tuned on), or both side by side.")
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Labelled requests (JSONL; default: the demo store's set shipped with Aisle).")
-@click.option("--index", "name", default=None, help="Index to evaluate (default: the configured one).")
+              help="Labelled requests (JSONL; default: the set shipped with Aisle for the store). One store only.")
+@click.option("--index", "name", default=None, help="Demo store: index to evaluate (default: the configured one).")
+@click.option("--source", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Complete Journey folder (default: $AISLE_COMPLETEJOURNEY, else ../shared/data/completejourney).")
+@click.option("--sample", type=click.IntRange(100), default=None, metavar="N",
+              help="Complete Journey: index at most N products (the dialogues' categories first, then the most "
+                   "bought) instead of all ~20,800 (a first full build takes about 5 minutes).")
 @click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 50), help="Cut-off for the metrics.")
 @click.option("--llm", "with_llm", is_flag=True, help="Also run the hybrid with the LLM rerank (slow).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
-def eval_requests(ctx: click.Context, path: Path | None, name: str | None, k: int, with_llm: bool,
-                  as_json: bool) -> None:
+def eval_requests(ctx: click.Context, store: str, path: Path | None, name: str | None, source: Path | None,
+                  sample: int | None, k: int, with_llm: bool, as_json: bool, quiet: bool) -> None:
     """Content-only, CF-only and hybrid ranking side by side on labelled shopper requests.
 
-    Prints hard-constraint satisfaction, NDCG@K, precision@K, segment fit and parse accuracy.
-    """
-    from assistant.service.assistant import Assistant
-    from assistant.evaluation.metrics import (default_requests_path, evaluate_requests, format_request_table,
-                                              load_request_cases, ranking_modes)
+    Prints hard-constraint satisfaction, NDCG@K, precision@K, segment fit, parse accuracy and, for requests
+    nothing in the catalog meets, whether the answer said so. The Complete Journey store is prepared on first
+    use: catalog derived into <state_dir>/completejourney/, index `completejourney` built (with a progress
+    bar; reused while the derived catalog is unchanged) and a CF model fitted on its purchases.
 
-    path = path or default_requests_path()
-    if not path.is_file():
-        raise click.ClickException(f"no labelled request file at {path}; pass --file")
-    assistant = Assistant(settings_for(ctx, index_name=name))
-    cases = load_request_cases(path)
-    results = [evaluate_requests(assistant, cases, fusion, mode, k)
-               for mode, fusion in ranking_modes(assistant.settings.fusion).items()]
-    if with_llm:
-        results.append(evaluate_requests(assistant, cases, assistant.settings.fusion, "hybrid + LLM", k,
-                                         use_llm=True))
+    Example: aisle eval requests --store all
+    """
+    from assistant.evaluation.stores import (PreparedStore, evaluate_store, format_stores, prepare_completejourney,
+                                             store_cases)
+    from assistant.surfaces.cli.store_commands import completejourney_source
+
+    stores = ["demo", "completejourney"] if store == "all" else [store]
+    if path is not None and len(stores) > 1:
+        raise click.BadParameter("--file names one store's requests; pick --store demo or completejourney",
+                                 param_hint="--file")
+    results = []
+    for one in stores:
+        cases = store_cases(one, path)
+        if one == "demo":
+            prepared = PreparedStore(one, settings_for(ctx, index_name=name), 0)
+        else:
+            with ProgressBar("building the completejourney index", disable=quiet) as progress:
+                prepared = prepare_completejourney(settings_for(ctx), completejourney_source(source), sample,
+                                                   cases, progress)
+        results.append(evaluate_store(prepared, cases, k, with_llm))
     if as_json:
-        click.echo(json.dumps({"k": k, "file": str(path), "results": [r.to_dict() for r in results]}, indent=2))
+        click.echo(json.dumps({"k": k, "stores": [r.to_dict() for r in results]}, indent=2))
         return
-    click.echo(format_request_table(results, k))
+    click.echo(format_stores(results, k))
 
 
 @eval_group.command("fairness")
