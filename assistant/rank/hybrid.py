@@ -12,7 +12,7 @@ import numpy as np
 
 from assistant.rank.attributes import (INCOMPATIBLE_AUDIENCES, AttributeScore, ProductFeatures, fits_age, score_product,
                          size_system)
-from assistant.core.money import format_price
+from assistant.core.money import format_amount, format_price
 from assistant.core.scores import min_max
 from assistant.ingest.catalog import Product
 from assistant.core.config import FusionSettings
@@ -83,7 +83,8 @@ class RankContext:
     brand_affinity: Mapping[str, float] | None = None
     popularity: Mapping[str, float] | None = None
     excluded_ids: Collection[str] = frozenset()
-    relevance_floor: float | None = None  # products less similar to a stated need are not related to it
+    relevance_floor: float | None = None  # products less similar to a stated need are not related to it...
+    relevance_scores: np.ndarray | None = None  # ...by this similarity (default: `content_scores`)
 
 
 # ---------------------------------------------------------------------------- hard filters
@@ -107,6 +108,7 @@ def constraint_checks(products: Sequence[Product], features: ProductFeatures, re
     checks: list[Check] = []
     zh = request.language == "zh"
     money = lambda value: format_price(value, request.currency)  # noqa: E731
+    amount = lambda value: format_amount(value, request.currency)  # noqa: E731
 
     if excluded_ids:
         checks.append(Check("already shown or declined", np.array([p.id not in excluded_ids for p in products]),
@@ -118,10 +120,10 @@ def constraint_checks(products: Sequence[Product], features: ProductFeatures, re
 
         def over(p: Product) -> str:
             if request.price_max is not None and p.price > request.price_max:
-                return (f"{money(p.price)}，超出您的{money(request.price_max)}预算" if zh else
-                        f"{money(p.price)}, over your {money(request.price_max)}")
-            return (f"{money(p.price)}，低于您的{money(request.price_min)}" if zh else
-                    f"{money(p.price)}, under your {money(request.price_min)} minimum")
+                return (f"{money(p.price)}，超出您的{amount(request.price_max)}预算" if zh else
+                        f"{money(p.price)}, over your {amount(request.price_max)}")
+            return (f"{money(p.price)}，低于您的{amount(request.price_min)}" if zh else
+                    f"{money(p.price)}, under your {amount(request.price_min)} minimum")
         checks.append(Check("budget", (prices >= low) & (prices <= high),
                             lambda p: f"price {money(p.price)} is outside {_budget_text(request)}", over))
     if request.in_stock_only:
@@ -307,7 +309,8 @@ def rank(context: RankContext, request: Request, segment: Segment, fusion: Fusio
     allowed, counts, blocked = hard_filters(products, features, request, checks=checks)
     related = np.ones(len(products), dtype=bool)
     if context.relevance_floor is not None:
-        related = np.isfinite(content_scores) & (content_scores >= context.relevance_floor)
+        similarity = content_scores if context.relevance_scores is None else context.relevance_scores
+        related = np.isfinite(similarity) & (similarity >= context.relevance_floor)
         counts["not related to the request"] = int((allowed & ~related).sum())
         allowed = allowed & related
     positions = {p.id: i for i, p in enumerate(products)}

@@ -11,10 +11,13 @@ import numpy as np
 from assistant.ingest.catalog import Product
 from assistant.understand import Request
 
-# A product is related to a stated need when its content similarity is within RELEVANCE_MARGIN of the best
-# product's in the whole catalog and at least MIN_SIMILARITY (chosen on the labelled sets: docs/ranking.md).
+# A product is related to a stated need when its similarity (dense cosine) is within RELEVANCE_MARGIN of the
+# best product's in the whole catalog (and at least MIN_SIMILARITY). When even the best is below
+# STRONG_SIMILARITY and no word of the need is in any product's text, nothing in the store is related ("sofa"
+# in a store that sells none). Chosen on the labelled sets (docs/ranking.md).
 RELEVANCE_MARGIN = 0.2
 MIN_SIMILARITY = 0.15
+STRONG_SIMILARITY = 0.45
 
 
 def states_a_need(request: Request) -> bool:
@@ -22,13 +25,17 @@ def states_a_need(request: Request) -> bool:
     return bool(request.need or request.need_original or request.categories)
 
 
-def relevance_floor(content_scores: np.ndarray, request: Request, margin: float = RELEVANCE_MARGIN,
-                    minimum: float = MIN_SIMILARITY) -> float | None:
-    """The least content similarity of a related product, or None when the request states no need."""
-    finite = content_scores[np.isfinite(content_scores)]
+def relevance_floor(similarity: np.ndarray, request: Request, words_found: bool = True,
+                    margin: float = RELEVANCE_MARGIN) -> float | None:
+    """The least similarity of a related product (inf: none is), or None when the request states no need.
+    `words_found`: some word of the need is in some product's text (its BM25 score is above 0)."""
+    finite = similarity[np.isfinite(similarity)]
     if not states_a_need(request) or not len(finite):
         return None
-    return max(float(finite.max()) - margin, minimum)
+    best = float(finite.max())
+    if best < STRONG_SIMILARITY and not words_found:
+        return float("inf")
+    return max(best - margin, MIN_SIMILARITY)
 
 
 def alternatives(products: Sequence[Product], checks: Sequence, related: np.ndarray, content_scores: np.ndarray,

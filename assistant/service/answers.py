@@ -30,11 +30,11 @@ def clarifying_question(request: Request, profile: StoreProfile, vague: bool) ->
     examples = suggestions(profile)
     if request.language == "zh":
         if vague:
-            return "先给您几个推荐。想缩小范围的话：是给谁买的？预算大概多少？"
+            return "想缩小范围的话：是给谁买的？预算大概多少？"
         return "没看懂您想找什么。请告诉我商品类型、给谁用、预算多少？" + (
             f"比如：{'、'.join(examples)}。" if examples else "")
     if vague:
-        return "Here are a few broad picks. To narrow it down: who is it for, and what budget do you have in mind?"
+        return "To narrow these down: who is it for, and what budget do you have in mind?"
     listed = ", ".join(examples[:-1]) + f" or {examples[-1]}" if len(examples) > 1 else "".join(examples)
     return ("I couldn't tell what you're looking for. What kind of product, who is it for, and is there a "
             "budget?" + (f" For example: {listed}." if listed else ""))

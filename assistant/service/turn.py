@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Collection, Mapping
 import numpy as np
 
 from assistant.core.config import FusionSettings
-from assistant.index.embedding import Embedder
+from assistant.index.embedding import Embedder, english_words
 from assistant.index import ProductIndex
 from assistant.privacy.pii import scrub, without_labels
 from assistant.rank.attributes import ProductFeatures
@@ -27,7 +27,7 @@ from assistant.rank.segments import Segment, resolve_segment
 from assistant.service.traces import TurnRecord
 from assistant.understand import Conversation, Request
 from assistant.understand.grounding import ground
-from assistant.understand.screening import constraint_fields, is_unrecognised, is_vague
+from assistant.understand.screening import constraint_fields, is_unrecognised, is_vague, unsold_head_noun
 from assistant.understand.store import StoreProfile, build_profile, store_vocabulary
 
 if TYPE_CHECKING:
@@ -126,11 +126,9 @@ class TurnPipeline:
         self.cf, self.fusion, self.llm = cf, fusion, llm
         self.notes = dict(notes or {})  # stage notes every trace carries (e.g. a damaged CF model)
 
-    def content_scores(self, request: Request, segment_description: str, like_id: str | None,
-                       fusion: FusionSettings | None = None) -> np.ndarray:
-        """Every product's content score for the request: cosine similarity to the request (need + segment
-        context + liked product) fused with the BM25 score of the need (`FusionSettings.lexical`)."""
-        embedder, index, fusion = self.embedder, self.index, fusion or self.fusion
+    def dense_scores(self, request: Request, segment_description: str, like_id: str | None) -> np.ndarray:
+        """Cosine similarity of every product to the request (need + segment context + liked product)."""
+        embedder, index = self.embedder, self.index
         need = request.need or " ".join(request.categories) or segment_description or request.text
         query = embedder.embed_query(need[:MAX_QUERY_CHARS] or "popular products")
         if segment_description and request.need:
@@ -139,9 +137,17 @@ class TurnPipeline:
         if position is not None:
             query = (1 - LIKE_WEIGHT) * query / np.linalg.norm(query) + LIKE_WEIGHT * index.vectors[position]
         query = (query / max(np.linalg.norm(query), 1e-12)).astype(np.float32)
+        return index.vectors @ query
+
+    def content_scores(self, request: Request, segment_description: str, like_id: str | None,
+                       fusion: FusionSettings | None = None, dense: np.ndarray | None = None) -> np.ndarray:
+        """Every product's content score for the request: its `dense_scores` fused with the BM25 score of
+        the need (`FusionSettings.lexical`)."""
+        fusion = fusion or self.fusion
+        if dense is None:
+            dense = self.dense_scores(request, segment_description, like_id)
         words = (request.need or " ".join(request.categories))[:MAX_QUERY_CHARS]
-        return fuse_content(index.vectors @ query, lexical_scores(index.lexical, words), fusion.lexical,
-                            fusion.lexical_fusion)
+        return fuse_content(dense, lexical_scores(self.index.lexical, words), fusion.lexical, fusion.lexical_fusion)
 
     def profile_segment(self, pseudonym: str | None) -> str | None:
         """The segment a known customer's profile names (None for anyone else)."""
@@ -155,8 +161,14 @@ class TurnPipeline:
                      exclude: Collection[str] = (), content: np.ndarray | None = None) -> RankResult:
         """Candidates from content, CF and the segment's priors, ranked by the hybrid (no LLM). `content`:
         this request's `content_scores`, when the caller already has them (many shoppers, one request)."""
+        floor, dense = None, None
         if content is None:
-            content = self.content_scores(request, segment.description, like_id, fusion)
+            fusion_ = fusion or self.fusion
+            dense = self.dense_scores(request, segment.description, like_id)
+            lexical = lexical_scores(self.index.lexical, (request.need or " ".join(request.categories))[:MAX_QUERY_CHARS])
+            content = fuse_content(dense, lexical, fusion_.lexical, fusion_.lexical_fusion)
+            if not is_vague(request, request.text):  # a vague need gets broad picks, related or not
+                floor = relevance_floor(dense, request, lexical is None or bool(lexical.max(initial=0) > 0))
         cf_scores: dict[str, float] = {}
         affinity: dict[str, float] = {}
         cf = self.cf
@@ -167,7 +179,7 @@ class TurnPipeline:
             affinity = brand_affinity(self.index, cf, pseudonym)
         context = RankContext(self.index.products, self.features, self.index.vectors, content, cf_scores,
                               affinity, cf.trained.item_popularity() if cf is not None else None,
-                              frozenset(exclude), relevance_floor(content, request))
+                              frozenset(exclude), floor, dense)
         return rank(context, request, segment, fusion or self.fusion, k)
 
     def run(self, message: str, conversation: Conversation, segment: str | None = None,
@@ -177,7 +189,7 @@ class TurnPipeline:
         # Personal data never enters the conversation state, so no trace, log or prompt can hold it.
         shown_message = scrub(str(message or "")[:MAX_MESSAGE_CHARS])
         vocab = store_vocabulary(self.profile)
-        turn = conversation.add(without_labels(shown_message), vocab, lambda r: is_unrecognised(r, self.profile))
+        turn = conversation.add(without_labels(shown_message), vocab, lambda r: is_unrecognised(r, self.profile, english_words()))
         request = ground(conversation.state, self.profile, vocab)
         k = max(1, min(int(k), 50))
         chosen, source = resolve_segment(dict(self.segments), segment, self.profile_segment(pseudonym),
@@ -197,6 +209,14 @@ class TurnPipeline:
         result = self.rank_request(request, chosen, pseudonym, like_id, pool_k, fusion,
                                    conversation.excluded_ids() | set(exclude))
         stages = dict(self.notes)
+        missing = unsold_head_noun(request, self.profile)
+        if missing and result.matched:
+            # "coffee grinder" where the store sells coffee makers but no grinder: related, not a match.
+            label = f"不是{missing}" if request.language == "zh" else f"not a {missing}"
+            for candidate in result.candidates[:result.matched]:
+                candidate.breakdown.relaxes = [label, *candidate.breakdown.relaxes]
+            result.matched = 0
+            stages["understanding"] = f"no product of this store is called '{missing}': shown as alternatives"
         stages["llm rerank"] = self._rerank(result, request, chosen, conversation)
         result.candidates = result.candidates[:k]
         self._add_cf_evidence(result, like_id, pseudonym)

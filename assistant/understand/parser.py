@@ -22,6 +22,7 @@ from assistant.understand.request import CHILD_AUDIENCES, MAX_CHARS, MAX_PRICE, 
 from assistant.understand.vocabulary import Vocabulary, load_vocabulary
 
 _HTML_TAG = re.compile(r"<[^<>]{0,200}>")
+_SCRIPT = re.compile(r"<(script|style)\b[^>]{0,200}>.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\uff07": "'"})
 _CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
@@ -38,7 +39,7 @@ def clean_message(text: object) -> str:
         except Exception:  # noqa: BLE001 - a hostile __str__ must not break parsing
             return ""
     text = unicodedata.normalize("NFKC", text[: MAX_CHARS * 2]).translate(_QUOTES)
-    text = _HTML_TAG.sub(" ", text)
+    text = _HTML_TAG.sub(" ", _SCRIPT.sub(" ", text))  # a script's or style's content is code, not words
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     return SPACES_RE.sub(" ", text).strip()[:MAX_CHARS].strip()
 

@@ -27,10 +27,12 @@ def constraint_fields(request: Request) -> list[str]:
     return [n for n in names if getattr(request, n) not in (None, False, (), "")]
 
 
-def need_is_known(request: Request, profile: StoreProfile) -> tuple[int, int]:
-    """(known, total) words of the need that the catalog uses (Chinese: characters its titles use)."""
+def need_is_known(request: Request, profile: StoreProfile,
+                  dictionary: frozenset[str] = frozenset()) -> tuple[int, int]:
+    """(known, total) words of the need that the catalog uses or the `dictionary` holds (Chinese: characters
+    its titles use, or any the glossary read)."""
     words = _WORD.findall(request.need.lower())
-    known = sum(profile.knows(w) for w in words)
+    known = sum(profile.knows(w) or w in dictionary or w.rstrip("s") in dictionary for w in words)
     if request.need_original:
         chars = _CJK_RUN.findall(request.need_original)
         if chars:
@@ -39,11 +41,12 @@ def need_is_known(request: Request, profile: StoreProfile) -> tuple[int, int]:
     return known, len(words)
 
 
-def is_unrecognised(parsed: Request, profile: StoreProfile) -> bool:
-    """True when a message holds no need this store could serve: nothing recognised and no need word the
-    catalog knows, or a need of words of which none is the catalog's (then numbers in it are not budgets)."""
+def is_unrecognised(parsed: Request, profile: StoreProfile, dictionary: frozenset[str] = frozenset()) -> bool:
+    """True when a message holds no recognisable need: nothing recognised and no need at all, or a need of
+    which no word is the catalog's or a dictionary word (random characters; then numbers in it are not
+    budgets). A real word the store does not sell ("sofa") is a need: the answer says nothing matches."""
     recognised = constraint_fields(parsed)
-    known, total = need_is_known(parsed, profile)
+    known, total = need_is_known(parsed, profile, dictionary)
     if total and not known:
         # Junk, unless real words were recognised in it (a brand, a category, who it is for, a colour).
         return not set(recognised) & {"brands", "exclude_brands", "categories", "audience", "colors"}
@@ -56,3 +59,14 @@ def is_vague(state: Request, text: str) -> bool:
     if not (set(_WORD.findall(lowered)) & VAGUE_WORDS or any(w in text for w in VAGUE_ZH)):
         return False
     return not [n for n in constraint_fields(state) if n not in ("segment_hint", "audience", "cheap")]
+
+
+def unsold_head_noun(request: Request, profile: StoreProfile) -> str | None:
+    """The need's last word when no product of the store uses it although the need's other words are the
+    store's ("grinder" in "coffee grinder" where only coffee makers are sold); else None. English needs only."""
+    if request.language == "zh" or is_vague(request, request.text):
+        return None
+    words = _WORD.findall(request.need.lower())
+    if len(words) < 2 or profile.knows(words[-1]):
+        return None
+    return words[-1] if any(profile.knows(w) for w in words[:-1]) else None
