@@ -71,7 +71,7 @@ def test_shop_two_turns_feedback_and_staff_trace(app_url: str, page) -> None:
     chat(page, "make it blue")
     page.screenshot(path=str(ARTIFACTS / "shop-turn-2.png"), full_page=True)
     metas = page.locator("#aisle-cards .aisle-meta").all_inner_texts()[::3]
-    assert metas and all("blue" in t.lower() for t in metas), metas
+    assert metas and all("blue" in t.lower() or "navy" in t.lower() for t in metas), metas  # the blue family
     first_id = cards.first.get_attribute("data-product-id")
 
     first_card = page.locator("#aisle-cards .aisle-card").first

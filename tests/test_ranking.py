@@ -178,7 +178,9 @@ def test_rank_respects_constraints_and_keeps_a_breakdown() -> None:
     context = RankContext(PRODUCTS, FEATURES, VECTORS, content(0.9, 0.8, 0.85, 0.95, 0.7, 0.1), {"k1": 1.0, "s1": 0.5})
     result = rank(context, request, SEGMENTS["parents_young_kids"], k=3)
     assert ids(result)[0] == "k1"
-    assert all(c.product.price <= 40 and c.product.audience in ("kids", "unisex") for c in result.candidates)
+    matches, alternatives = result.candidates[:result.matched], result.candidates[result.matched:]
+    assert matches and all(c.product.price <= 40 and c.product.audience in ("kids", "unisex") for c in matches)
+    assert all(c.breakdown.relaxes for c in alternatives)  # what each alternative does not meet is said
     top = result.candidates[0].breakdown
     assert top.sources == ["content", "cf", "segment prior"]
     assert top.content_similarity == pytest.approx(0.9)
@@ -200,7 +202,8 @@ def test_content_only_and_cf_only_modes() -> None:
 def test_nothing_allowed_gives_an_empty_answer_not_an_error() -> None:
     context = RankContext(PRODUCTS, FEATURES, VECTORS, content(0.1, 0.2, 0.3, 0.4, 0.5, 0.6), {"k1": 1.0})
     result = rank(context, Request(price_max=1.0), GENERAL, k=5)
-    assert result.candidates == [] and result.allowed == 0
+    assert result.matched == 0 and result.allowed == 0
+    assert all(c.breakdown.relaxes[0].endswith("over your $1") for c in result.candidates)  # marked alternatives
 
 
 class PrefersSocksLM(LanguageModel):

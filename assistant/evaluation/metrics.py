@@ -13,6 +13,7 @@ import numpy as np
 from assistant.behaviour import CFModel, Interactions, build_interactions, make_cf_model
 from assistant.core.resources import package_path
 from assistant.ingest.customers import InteractionLog
+from assistant.understand.store import color_accepts
 
 
 def recall_at_k(rank: int, k: int) -> float:
@@ -192,8 +193,8 @@ def matches_hard(product, hard: Mapping) -> bool:
     checks = {
         "price_min": lambda v: product.price >= v,
         "price_max": lambda v: product.price <= v,
-        "colors": lambda v: color in _lower(v),
-        "exclude_colors": lambda v: color not in _lower(v),
+        "colors": lambda v: any(color_accepts(c, color) for c in v),
+        "exclude_colors": lambda v: not any(color_accepts(c, color) for c in v),
         "sizes": lambda v: bool(_lower(product.sizes) & _lower(v)),
         "brands": lambda v: brand in _lower(v),
         "exclude_brands": lambda v: brand not in _lower(v),
@@ -254,7 +255,7 @@ class RequestSetResult:
     """One ranking mode's figures on the labelled request set."""
 
     mode: str
-    hard_satisfaction: float  # share of shown products meeting every hard constraint
+    hard_satisfaction: float  # share of products shown as matches meeting every hard constraint
     ndcg: float
     precision: float
     segment_fit: float  # mean category prior of the shown products for the request's segment
@@ -320,7 +321,7 @@ def evaluate_requests(assistant, cases: Sequence[RequestCase], fusion, mode: str
             continue
         ideal = [gain(p, case) for p in products if matches_hard(p, case.hard)]
         gains = [gain(p, case) for p in shown]
-        hard_ok = [matches_hard(p, case.hard) for p in shown]
+        hard_ok = [matches_hard(p, case.hard) for p in shown[:rec.matched]]  # the alternatives are marked
         fit = [segments[case.segment].category_prior(p.category) for p in shown] if case.segment in segments else []
         matched, expected = parsed_fields_match(case.expect, conversation.state)
         rows.append((case, graded_ndcg(gains, ideal, k), sum(g > 0 for g in gains) / k, hard_ok, fit,

@@ -276,7 +276,7 @@ def row_to_product(row: Mapping[str, Any], columns: Mapping[str, str]) -> Produc
         description=cut_description(" ".join(_as_text(get.get("description")).split())),
         category=_as_text(get.get("category")), brand=_as_text(get.get("brand")),
         color=_as_text(get.get("color")), size=_as_text(get.get("size")),
-        audience=_as_text(get.get("audience")), tags=tags, rating=rating,
+        audience=_as_text(get.get("audience")).lower(), tags=tags, rating=rating,
         rating_count=rating_count, in_stock=in_stock, image_url=_as_text(get.get("image_url")),
         attributes=attributes,
     )

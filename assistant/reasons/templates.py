@@ -70,7 +70,7 @@ def _noun_en(product: Product, request: Request) -> str:
 
 def _money(value: float, currency: str, language: str) -> str:
     """A price or budget in the store's currency: "$40", "₹1,500" (English); "40美元", "300元" (Chinese)."""
-    amount = f"{value:,.2f}" if value != int(value) else f"{int(value):,}"
+    amount = f"{value:.2f}" if value != int(value) else f"{int(value)}"  # Chinese prices carry no separators
     if language == "zh" and (currency or "USD") in _ZH_CURRENCY:
         return amount + _ZH_CURRENCY[currency or "USD"]
     return format_amount(value, currency)
@@ -176,7 +176,7 @@ def _template_zh(product: Product, request: Request, breakdown: ScoreBreakdown |
     if noun == "商品" and has_cjk(leaf) and _safe(leaf, product, request) and len(leaf) <= 8:
         noun = leaf  # a Chinese store's own category ("运动鞋")
     color = COLOR_ZH.get(product.color.lower(), "") or (product.color if has_cjk(product.color) else "")
-    audience = AUDIENCE_ZH.get(product.audience, "")
+    audience = AUDIENCE_ZH.get(product.audience, "") or (product.audience if has_cjk(product.audience) else "")
     if noun.startswith(audience):
         audience = ""
     brand = product.brand if product.brand and _safe(product.brand, product, request) else ""

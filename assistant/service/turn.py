@@ -27,6 +27,7 @@ from assistant.rank.segments import Segment, resolve_segment
 from assistant.service.traces import TurnRecord
 from assistant.understand import Conversation, Request
 from assistant.understand.grounding import ground
+from assistant.understand.spelling import correct_spelling
 from assistant.understand.screening import constraint_fields, is_unrecognised, is_vague, unsold_head_noun
 from assistant.understand.store import StoreProfile, build_profile, store_vocabulary
 
@@ -38,6 +39,12 @@ MAX_MESSAGE_CHARS = 4_000  # as the API allows; also bounds the cost of PII scru
 SEGMENT_CONTEXT_WEIGHT = 0.25  # how much the segment's description steers content search
 LIKE_WEIGHT = 0.6  # how much "something like the second one" steers content search
 CF_POOL = 200
+MULTILINGUAL_MODELS = ("use-",)  # embedders that read Chinese: a Chinese need is embedded as written
+
+
+def search_words(request: Request) -> str:
+    """The words BM25 looks for: the need (English gloss) and the shopper's own Chinese words."""
+    return " ".join(x for x in (request.need or " ".join(request.categories), request.need_original) if x)[:MAX_QUERY_CHARS]
 
 
 @dataclass
@@ -130,6 +137,8 @@ class TurnPipeline:
         """Cosine similarity of every product to the request (need + segment context + liked product)."""
         embedder, index = self.embedder, self.index
         need = request.need or " ".join(request.categories) or segment_description or request.text
+        if request.need_original and embedder.model_id.startswith(MULTILINGUAL_MODELS):
+            need = request.need_original  # a model that reads Chinese gets the shopper's own words
         query = embedder.embed_query(need[:MAX_QUERY_CHARS] or "popular products")
         if segment_description and request.need:
             query = query + SEGMENT_CONTEXT_WEIGHT * embedder.embed_query(segment_description)
@@ -146,7 +155,7 @@ class TurnPipeline:
         fusion = fusion or self.fusion
         if dense is None:
             dense = self.dense_scores(request, segment_description, like_id)
-        words = (request.need or " ".join(request.categories))[:MAX_QUERY_CHARS]
+        words = search_words(request)
         return fuse_content(dense, lexical_scores(self.index.lexical, words), fusion.lexical, fusion.lexical_fusion)
 
     def profile_segment(self, pseudonym: str | None) -> str | None:
@@ -165,7 +174,7 @@ class TurnPipeline:
         if content is None:
             fusion_ = fusion or self.fusion
             dense = self.dense_scores(request, segment.description, like_id)
-            lexical = lexical_scores(self.index.lexical, (request.need or " ".join(request.categories))[:MAX_QUERY_CHARS])
+            lexical = lexical_scores(self.index.lexical, search_words(request))
             content = fuse_content(dense, lexical, fusion_.lexical, fusion_.lexical_fusion)
             if not is_vague(request, request.text):  # a vague need gets broad picks, related or not
                 floor = relevance_floor(dense, request, lexical is None or bool(lexical.max(initial=0) > 0))
@@ -189,7 +198,9 @@ class TurnPipeline:
         # Personal data never enters the conversation state, so no trace, log or prompt can hold it.
         shown_message = scrub(str(message or "")[:MAX_MESSAGE_CHARS])
         vocab = store_vocabulary(self.profile)
-        turn = conversation.add(without_labels(shown_message), vocab, lambda r: is_unrecognised(r, self.profile, english_words()))
+        words = english_words()
+        corrected, typos = correct_spelling(without_labels(shown_message), self.profile, words)
+        turn = conversation.add(corrected, vocab, lambda r: is_unrecognised(r, self.profile, words))
         request = ground(conversation.state, self.profile, vocab)
         k = max(1, min(int(k), 50))
         chosen, source = resolve_segment(dict(self.segments), segment, self.profile_segment(pseudonym),
@@ -209,6 +220,8 @@ class TurnPipeline:
         result = self.rank_request(request, chosen, pseudonym, like_id, pool_k, fusion,
                                    conversation.excluded_ids() | set(exclude))
         stages = dict(self.notes)
+        if typos:
+            stages["spelling"] = ", ".join(f"{typed} → {word}" for typed, word in typos.items())
         missing = unsold_head_noun(request, self.profile)
         if missing and result.matched:
             # "coffee grinder" where the store sells coffee makers but no grinder: related, not a match.

@@ -56,6 +56,7 @@ class StoreProfile:
     categories: dict[str, int] = field(default_factory=dict)  # category path -> products, most first
     category_cues: dict[str, list[str]] = field(default_factory=dict)  # head noun -> category leaves
     color_phrases: tuple[str, ...] = ()  # phrases with a colour word that name a product, not a colour
+    quality: dict[str, int] = field(default_factory=dict)  # catalog-quality counts (see `_quality`)
     words: tuple[str, ...] = ()  # the catalog's own words (titles, categories, brands, tags), lower-case
     cjk_chars: str = ""  # the Chinese characters its titles use
     version: int = PROFILE_VERSION
@@ -123,7 +124,7 @@ class StoreProfile:
         }
 
 
-def _color_of(value: str, vocab: Vocabulary) -> tuple[str, str] | None:
+def color_of(value: str, vocab: Vocabulary) -> tuple[str, str] | None:
     """(shade, family) of a catalog colour value: its longest colour phrase ("Navy Blue" -> navy, blue)."""
     text = " ".join(value.lower().replace("-", " ").split())
     if not text:
@@ -134,6 +135,17 @@ def _color_of(value: str, vocab: Vocabulary) -> tuple[str, str] | None:
     best = max(found, key=lambda m: len(m.group(0)))
     shade = vocab.patterns.color_map.get(" ".join(best.group(0).split()))
     return (shade, vocab.color_family(shade)) if shade else None
+
+
+def color_accepts(asked: str, value: str, vocab: Vocabulary | None = None) -> bool:
+    """Whether a catalog colour value satisfies an asked colour shade: a family word ("blue") takes its whole
+    family, a shade ("navy") takes itself (what `grounding.ground` does where the store has the shade)."""
+    vocab = vocab or load_vocabulary(LANGUAGES)
+    found = color_of(value, vocab)
+    if found is None:
+        return value.strip().lower() == asked.lower()
+    family = vocab.color_family(asked.lower())
+    return found[0] == asked.lower() or (asked.lower() == family and found[1] == family)
 
 
 def _audience_of(value: str, vocab: Vocabulary) -> str:
@@ -233,6 +245,18 @@ def _color_phrases(products: Sequence[Product], vocab: Vocabulary, families: lis
     return tuple(product_words + product_phrases[:MAX_PHRASES])
 
 
+def _quality(products: Sequence[Product]) -> dict[str, int]:
+    """How many products lack each field, share a title, or have a very short (< 20 characters) or very long
+    (> 5,000) description."""
+    counts: dict[str, int] = {f"missing {name}": sum(1 for p in products if getattr(p, name) in ("", (), None))
+                              for name in ATTRIBUTES if name != "title"}
+    titles = Counter(" ".join(p.title.lower().split()) for p in products)
+    counts["duplicate titles"] = sum(n for n in titles.values() if n > 1)
+    counts["very short descriptions"] = sum(1 for p in products if 0 < len(p.description) < 20)
+    counts["very long descriptions"] = sum(1 for p in products if len(p.description) > 5_000)
+    return counts
+
+
 def _catalog_words(products: Sequence[Product]) -> tuple[str, ...]:
     words: set[str] = set()
     for p in products:
@@ -260,7 +284,7 @@ def build_profile(products: Sequence[Product], currency: str | None = None, cata
             for name in ATTRIBUTES}
     colors: dict[str, list[str]] = {}
     for value in sorted({p.color for p in products if p.color}):
-        found = _color_of(value, vocab)
+        found = color_of(value, vocab)
         if found:
             colors[value.lower()] = list(found)
     families = [colors[p.color.lower()][1] if p.color and p.color.lower() in colors else None for p in products]
@@ -272,11 +296,14 @@ def build_profile(products: Sequence[Product], currency: str | None = None, cata
     size_counts = Counter(s for p in products for s in p.sizes)
     chosen = normalise_currency(currency)
     found_currency = normalise_currency(catalog_currency)
+    languages = _languages(products)
     return StoreProfile(
         product_count=len(products),
-        currency=chosen or found_currency or DEFAULT_CURRENCY,
-        currency_source="setting" if chosen else "catalog" if found_currency else "default",
-        languages=_languages(products),
+        # A catalog in Chinese that names no currency is taken to be priced in yuan (say otherwise in settings).
+        currency=chosen or found_currency or ("CNY" if languages[0] == "zh" else DEFAULT_CURRENCY),
+        currency_source=("setting" if chosen else "catalog" if found_currency else
+                         "catalog language" if languages[0] == "zh" else "default"),
+        languages=languages,
         fill=fill,
         colors=colors,
         color_counts=dict(Counter(f for f in families if f)),
@@ -288,6 +315,7 @@ def build_profile(products: Sequence[Product], currency: str | None = None, cata
         category_cues=_category_cues(products),
         color_phrases=_color_phrases(products, vocab, families) if fill["color"] else (),
         words=_catalog_words(products),
+        quality=_quality(products),
         cjk_chars="".join(sorted({ch for p in products for ch in p.title if count_cjk(ch)})),
     )
 

@@ -72,15 +72,22 @@ def index_build(ctx: click.Context, files: tuple[Path, ...], name: str | None, m
 
 @index.command("info")
 @click.argument("name", required=False)
-@click.option("--json", "as_json", is_flag=True, help="Print the whole manifest as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole manifest and store profile as JSON.")
+@click.option("--quality", is_flag=True, help="Also show the catalog-quality report (missing fields, duplicates, "
+              "very short or very long descriptions).")
 @click.pass_context
-def index_info(ctx: click.Context, name: str | None, as_json: bool) -> None:
-    """Show what an index holds (default: the configured index)."""
+def index_info(ctx: click.Context, name: str | None, as_json: bool, quality: bool) -> None:
+    """Show what an index holds (default: the configured index): its build, and the store profile built with
+    it (colour families, brands, audiences, sizes, categories, currency, languages, how well each field is
+    filled)."""
     from assistant.service.assistant import Assistant
 
-    manifest = Assistant(settings_for(ctx, index_name=name)).index_info()
+    assistant = Assistant(settings_for(ctx, index_name=name))
+    manifest = assistant.index_info()
+    profile = assistant.store_profile()
     if as_json:
-        click.echo(json.dumps(manifest, indent=2))
+        click.echo(json.dumps({**manifest, "profile": profile.summary(), "quality": profile.quality},
+                              indent=2, ensure_ascii=False))
         return
     counts = manifest["counts"]
     lines = [
@@ -93,7 +100,15 @@ def index_info(ctx: click.Context, name: str | None, as_json: bool) -> None:
         f"hash:        {manifest['catalog_hash'][:16]}",
         f"last build:  {counts['loaded']} loaded, {counts['rejected']} rejected, "
         f"{counts['re_embedded']} re-embedded, {counts['reused']} reused, {counts['deleted']} dropped",
+        "store profile:",
     ]
+    for key, value in profile.summary().items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k} {v}" for k, v in value.items()) or "(none)"
+        lines.append(f"  {key}: {value}")
+    if quality:
+        lines.append("catalog quality:")
+        lines += [f"  {key}: {value}" for key, value in profile.quality.items()]
     click.echo("\n".join(lines))
 
 

@@ -15,7 +15,7 @@ from typing import Any, Callable, TypeVar
 from assistant.ingest.mapping import parse_field_map
 from assistant.service.assistant import Assistant, StoreUnavailable
 from assistant.surfaces.web.cards import CARD_JS, render_cards, reply_text
-from assistant.surfaces.web.text import markdown_literal
+from assistant.surfaces.web.text import markdown_literal, store_profile_text
 
 EXAMPLES = ["waterproof jacket for my 6 year old under $40", "reading glasses for grandpa",
             "wireless headphones for the gym", "给我6岁的儿子买一件40美元以下的防水外套", "a birthday gift for a 5 year old"]
@@ -160,7 +160,7 @@ def build_app(assistant: Assistant):
         return (f"**Index `{info['name']}`** — build `{info['build_id']}` ({info['built_at']}), "
                 f"{info['product_count']} products, {info['embedder']['model_id']}, faiss {info['vector_index']['kind']}; "
                 f"last build: {counts['loaded']} loaded, {counts['rejected']} rejected, {counts['re_embedded']} "
-                f"re-embedded, {counts['reused']} reused.")
+                f"re-embedded, {counts['reused']} reused." + store_profile_text(assistant.store_profile()))
 
     @staff_only(assistant, lambda: gr.update(choices=[]))
     def admin_indexes(token: str):
