@@ -152,6 +152,8 @@ def constraint_checks(products: Sequence[Product], features: ProductFeatures, re
 
         def fits(p: Product) -> bool:
             ranges = [s for s in p.sizes if size_system(s) == "kids_age"]
+            if not ranges and age >= 2 and p.sizes and all(size_system(s) == "baby" for s in p.sizes):
+                return False  # sized in months only: a baby's, not a 4-year-old's
             return not ranges or any(fits_age(s, age) for s in ranges)
         checks.append(Check("age", np.array([fits(p) for p in products]),
                             lambda p: f"no size for a {age}-year-old ({', '.join(p.sizes)})",

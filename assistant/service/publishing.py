@@ -10,7 +10,8 @@ from assistant.core.money import normalise_currency
 from assistant.index import BuildSummary, Progress, ProductIndex, build_index, published_path, read_manifest
 from assistant.index.embedding import backend_for_model, choose_backend, make_embedder
 from assistant.ingest.catalog import CatalogReport, Product, catalog_hash, read_catalog
-from assistant.understand.store import PROFILE_FILE, StoreProfile, build_profile
+from assistant.index.manifest import REPORT
+from assistant.understand.store import PROFILE_FILE, PROFILE_VERSION, StoreProfile, build_profile
 
 
 def publish_products(settings: Settings, products: list[Product], report: CatalogReport,
@@ -59,7 +60,12 @@ def store_profile(index: ProductIndex, currency: str = "") -> StoreProfile:
     """The store profile of an index build: the one built with it, else (a build older than profiles)
     built from its products now. A `currency` setting wins over the one the profile holds."""
     data = index.extra_file(PROFILE_FILE)
-    profile = StoreProfile.from_dict(json.loads(data)) if data is not None else build_profile(index.products)
+    stored = json.loads(data) if data is not None else {}
+    if stored.get("version") == PROFILE_VERSION:
+        profile = StoreProfile.from_dict(stored)
+    else:  # older than profiles, or profiled by an older Aisle: profile its products now
+        report = json.loads((index.path / REPORT).read_text(encoding="utf-8")) if (index.path / REPORT).is_file() else {}
+        profile = build_profile(index.products, None, report.get("currency"))
     chosen = normalise_currency(currency)
     if chosen and chosen != profile.currency:
         profile = replace(profile, currency=chosen, currency_source="setting")

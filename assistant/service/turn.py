@@ -176,7 +176,8 @@ class TurnPipeline:
             dense = self.dense_scores(request, segment.description, like_id)
             lexical = lexical_scores(self.index.lexical, search_words(request))
             content = fuse_content(dense, lexical, fusion_.lexical, fusion_.lexical_fusion)
-            if not is_vague(request, request.text):  # a vague need gets broad picks, related or not
+            # A vague need gets broad picks, related or not; "like the second one" is about that product.
+            if not is_vague(request, request.text) and like_id is None:
                 floor = relevance_floor(dense, request, lexical is None or bool(lexical.max(initial=0) > 0))
         cf_scores: dict[str, float] = {}
         affinity: dict[str, float] = {}

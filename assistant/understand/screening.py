@@ -36,7 +36,9 @@ def need_is_known(request: Request, profile: StoreProfile,
     if request.need_original:
         chars = _CJK_RUN.findall(request.need_original)
         if chars:
-            known += int(any(ch in profile.cjk_chars for ch in chars) or bool(words))
+            # Chinese words are words even where the glossary has none for them ("要声音大一点的"); one
+            # leftover character ("只") is not a need.
+            known += int(any(ch in profile.cjk_chars for ch in chars) or bool(words) or len(chars) >= 2)
             words.append(request.need_original)
     return known, len(words)
 
@@ -47,10 +49,15 @@ def is_unrecognised(parsed: Request, profile: StoreProfile, dictionary: frozense
     budgets). A real word the store does not sell ("sofa") is a need: the answer says nothing matches."""
     recognised = constraint_fields(parsed)
     known, total = need_is_known(parsed, profile, dictionary)
-    if total and not known:
-        # Junk, unless real words were recognised in it (a brand, a category, who it is for, a colour).
-        return not set(recognised) & {"brands", "exclude_brands", "categories", "audience", "colors"}
-    return not total and not recognised
+    if known:
+        return False
+    if not recognised:
+        return True
+    # Something was recognised ("只看有货的", "尺码11C"): junk only when it sits in three or more unknown
+    # words ("qwzx $6 vbnm plokij"), unless real words were recognised too (a brand, who it is for, a colour).
+    if set(recognised) & {"brands", "exclude_brands", "categories", "audience", "colors", "exclude_colors"}:
+        return False
+    return len(_WORD.findall(parsed.need.lower())) >= 3
 
 
 def is_vague(state: Request, text: str) -> bool:

@@ -24,18 +24,20 @@ from assistant.understand.request import LANGUAGES
 from assistant.understand.vocabulary import Vocabulary, load_vocabulary
 
 PROFILE_FILE = "profile.json"
-PROFILE_VERSION = 1
+PROFILE_VERSION = 2  # a profile of another version is rebuilt from the build's products when loaded
 # An attribute filled for fewer products than this share is never a hard filter: filtering on it would
 # remove every product that simply does not say (a catalog with no colour column has no "brown" items).
 MIN_FILL = 0.5
 CUE_MIN_PRODUCTS = 3  # a title head noun names a category when at least this many titles end with it...
-CUE_MIN_SHARE = 0.6  # ...and this share of them are in one category leaf (two leaves: together 0.8)
+CUE_TOP_SHARE = 0.4  # ...and this share of them are in one category leaf (else its top-level category);
+CUE_MIN_SHARE = 0.2  # every leaf holding this share is named (so "pajamas" names Baby Clothing and Sleepwear)
 MAX_PHRASES = 5_000
 ATTRIBUTES = ("title", "description", "category", "brand", "color", "size", "audience", "tags", "rating",
               "image_url")
 CANONICAL_AUDIENCES = ("baby", "kids", "boys", "girls", "adults", "women", "men", "seniors", "unisex")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
-_TITLE_TAIL = re.compile(r"\s*(?:\(.*|\[.*|[-–—|,:/].*)$")  # "Rain Jacket - Navy (Kids)" -> "Rain Jacket"
+# "Rain Jacket - Navy (Kids)" -> "Rain Jacket"; a hyphen inside a word ("Leak-Proof") is not a cut
+_TITLE_TAIL = re.compile(r"\s*(?:\(.*|\[.*|\s[-–—|]\s.*|[,:|].*)$")
 
 
 @dataclass(frozen=True)
@@ -181,14 +183,13 @@ def _singular(word: str) -> str:
 
 
 def _dominant(counts: Counter[str]) -> list[str]:
-    """The one value holding CUE_MIN_SHARE of the counts, or two holding 0.8 together; else none."""
+    """The values holding at least CUE_MIN_SHARE of the counts each (at most three, most first), provided the
+    first holds CUE_TOP_SHARE; else none."""
     total = sum(counts.values())
-    top = counts.most_common(2)
-    if top[0][1] / total >= CUE_MIN_SHARE:
-        return [top[0][0]]
-    if len(top) > 1 and (top[0][1] + top[1][1]) / total >= 0.8:
-        return [top[0][0], top[1][0]]
-    return []
+    top = counts.most_common(3)
+    if top[0][1] / total < CUE_TOP_SHARE:
+        return []
+    return [value for value, n in top if n / total >= CUE_MIN_SHARE]
 
 
 def _category_cues(products: Sequence[Product]) -> dict[str, list[str]]:
