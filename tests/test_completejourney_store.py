@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 from collections import Counter
 from pathlib import Path
@@ -126,3 +127,33 @@ def test_a_small_store_answers_its_dialogues_end_to_end(tmp_path):
     # the second time, the published index is current: nothing is rebuilt
     again = prepare_completejourney(settings, SOURCE, sample=1500, cases=cases)
     assert not any("built" in note for note in again.notes)
+
+
+def test_the_shopper_path_ranks_no_worse_than_plain_search_on_product_type_queries(tmp_path):
+    """Queries that carry no constraint ("frozen pizza", "cat food"): the full shopper path (parser, grounding,
+    filters, CF, attributes, fusion) must not rank below the store's own plain content search (NDCG@10,
+    relevant = the products of that category), on a store nobody here tuned for."""
+    settings = Settings(index_dir=tmp_path / "index", state_dir=tmp_path / "state", embedder="minilm",
+                        cf_model="popularity", llm_model="none", threads=2)
+    prepared = prepare_completejourney(settings, SOURCE, sample=1500,
+                                       cases=load_request_cases(completejourney_requests_path()))
+    from assistant.service.assistant import Assistant
+    shop = Assistant(prepared.settings)
+    leaves = Counter(p.category_path[-1] for p in shop.index.products if len(p.category_path) > 1)
+    queries = sorted(leaf for leaf, n in leaves.items() if n >= 8 and leaf.isascii())[:40]
+    assert len(queries) >= 20
+
+    def ndcg(ids: list[str], leaf: str) -> float:
+        by_id = {p.id: p for p in shop.index.products}
+        gains = [1.0 if by_id[i].category_path[-1] == leaf else 0.0 for i in ids]
+        ideal = [1.0] * min(leaves[leaf], 10)
+        return sum(g / math.log2(r + 2) for r, g in enumerate(gains)) / sum(g / math.log2(r + 2)
+                                                                           for r, g in enumerate(ideal))
+
+    plain, shopper = [], []
+    for leaf in queries:
+        query = leaf.lower()
+        plain.append(ndcg([hit.product.id for hit in shop.search(query, k=10)], leaf))
+        shopper.append(ndcg([c.product.id for c in shop.recommend(query, k=10).items], leaf))
+    print(f"plain search {sum(plain) / len(plain):.4f}, shopper path {sum(shopper) / len(shopper):.4f}")
+    assert sum(shopper) / len(shopper) >= sum(plain) / len(plain) - 0.005

@@ -68,6 +68,12 @@ class LoadReport:
         return "\n".join(lines)
 
 
+def _plain_name(column: str) -> str:
+    """"Product ID" -> "product_id", "Price (INR)" -> "price", "Unit-Price" -> "unit_price"."""
+    text = re.sub(r"\s*[(\[].*?[)\]]\s*", " ", column.strip().lower())
+    return re.sub(r"[\s\-]+", "_", text.strip())
+
+
 def resolve_columns(columns: Iterable[str], synonyms: Mapping[str, tuple[str, ...]],
                     mapping: Mapping[str, str] | None = None, missing_ok: bool = False) -> dict[str, str]:
     """Map canonical field -> source column, from the explicit mapping first, then `synonyms`
@@ -77,6 +83,9 @@ def resolve_columns(columns: Iterable[str], synonyms: Mapping[str, tuple[str, ..
     """
     columns = [c for c in columns if c is not None]
     by_lower = {c.strip().lower(): c for c in columns}
+    # A header as people write it: "Product ID" is product_id, "Price (INR)" is price (its unit noted apart).
+    for c in columns:
+        by_lower.setdefault(_plain_name(c), c)
     resolved: dict[str, str] = {}
     for canonical, source in (mapping or {}).items():
         if canonical not in synonyms:
