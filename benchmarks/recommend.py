@@ -1,6 +1,10 @@
 """Benchmark: `Assistant.recommend()` latency without the LLM on the demo store, beside its parts.
 
-Usage: python benchmarks/recommend.py [--repeat 3] [--json]
+Usage: python benchmarks/recommend.py [--repeat 3] [--json] [--store demo|completejourney] [--state DIR]
+
+`--store completejourney` measures the real Complete Journey grocery (20,790 products, its own labelled
+dialogues; prepared under `--state` on first use, about 5 minutes) — the catalog-size check of issue #13
+(p95 <= 50 ms on a 12,000-product catalog).
 
 Every message of the labelled request set (assistant/evaluation/data/requests.jsonl) is sent as a fresh single-turn
 request, `--repeat` times, after one warm-up pass. The peer is plain content search (embed the query and
@@ -34,12 +38,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--store", choices=("demo", "completejourney"), default="demo")
+    parser.add_argument("--state", type=Path, default=None, help="Folder for indexes (default: a temporary one).")
+    parser.add_argument("--source", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" /
+                        "completejourney", help="The Complete Journey data folder.")
     args = parser.parse_args()
-    messages = [turn for case in load_request_cases(default_requests_path())
-                for turn in case.turns]
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(index_dir=Path(tmp) / "index", state_dir=Path(tmp) / "state")
-        ensure_demo_index(settings)
+        root = args.state or Path(tmp)
+        settings = Settings(index_dir=root / "index", state_dir=root / "state", llm_model="none")
+        if args.store == "demo":
+            messages = [turn for case in load_request_cases(default_requests_path()) for turn in case.turns]
+            ensure_demo_index(settings)
+        else:
+            from assistant.evaluation.stores import completejourney_requests_path, prepare_completejourney
+            cases = load_request_cases(completejourney_requests_path())
+            messages = [turn for case in cases for turn in case.turns]
+            settings = prepare_completejourney(settings, args.source, cases=cases).settings
         assistant = Assistant(settings)
         assistant.recommend("warm up")  # load the model, the index and the CF model
         cold = []
@@ -56,12 +70,14 @@ def main() -> None:
                 started = time.perf_counter()
                 assistant.search(message, 5)
                 search.append(time.perf_counter() - started)
-    figures = {"messages": len(messages), "recommend_first_pass_ms": percentiles(cold),
+    figures = {"store": args.store, "products": len(assistant.index.products), "messages": len(messages),
+               "recommend_first_pass_ms": percentiles(cold),
                "recommend_ms": percentiles(warm), "content_search_ms": percentiles(search)}
     if args.json:
         print(json.dumps(figures, indent=2))
         return
-    print(f"{len(messages)} messages, {args.repeat} warm passes (p50 / p95 ms)")
+    print(f"{args.store}: {figures['products']} products, {len(messages)} messages, {args.repeat} warm passes "
+          "(p50 / p95 ms)")
     for name, key in (("recommend, first pass", "recommend_first_pass_ms"), ("recommend, warm", "recommend_ms"),
                       ("peer: content search only", "content_search_ms")):
         p50, p95 = figures[key]

@@ -724,3 +724,26 @@ def test_adversarial_conversation_never_raises() -> None:
     for text in ADVERSARIAL + ["cheaper", "show me more", "like the 99th one", "start over"]:
         conv.add(text)
     json.dumps(conv.to_dict())
+
+
+@pytest.mark.parametrize("text, price_max, target", [
+    ("twenty dollars or less", 20, None), ("shoes under fifty bucks", 50, None),
+    ("something around twenty-five dollars", None, 25), ("under a hundred and fifty dollars", 150, None),
+    ("perfume under ₹1500", 1500, None), ("shirt under Rs 3000", 3000, None), ("1500卢比以内的衬衫", 1500, None),
+    ("40刀以下的外套", 40, None), ("jacket under €60", 60, None)])
+def test_budgets_in_words_and_currencies(text: str, price_max: float | None, target: float | None) -> None:
+    r = parse(text)
+    assert (r.price_max, r.price_target) == (price_max, target)
+
+
+def test_like_the_second_one_but_cheaper_is_below_that_ones_price() -> None:
+    conv = Conversation(DEMO_VOCAB)
+    t1 = conv.add("rain jacket")
+    conv.record_shown(t1.turn_id, [("a", 30.0), ("b", 50.0), ("c", 40.0)])
+    conv.add("like the second one but cheaper")
+    assert conv.state.price_max == 40.0 and conv.like_product_id() == "b"
+
+
+def test_a_brand_word_stays_in_the_need() -> None:
+    r = parse("Rainbird rain boots")
+    assert r.brands == ("Rainbird",) and r.need == "rainbird rain boots"

@@ -248,3 +248,24 @@ def test_something_the_store_does_not_sell_says_so(shop: Assistant) -> None:
 def test_a_typo_is_matched_against_the_stores_words(shop: Assistant) -> None:
     rec = shop.recommend("sweatshrt for a girl")
     assert rec.request.need == "sweatshirt" and rec.items[0].product.id in {"F05", "F06"}
+
+
+def test_an_empty_colour_or_audience_is_read_from_an_unambiguous_title() -> None:
+    from assistant.ingest.catalog import Product
+    from assistant.understand.enrich import enrich_products
+
+    products = [Product("a", "Black Solid Polo T-shirt", 10.0), Product("b", "Roadster Men Navy Blue Hoodie", 20.0),
+                Product("c", "Red and Blue Scarf", 5.0), Product("d", "Green Tea Mug", 5.0),
+                Product("e", "Kids Raincoat", 15.0, color="Yellow")]
+    enriched, counts = enrich_products(products)
+    assert counts == {"color": 2, "audience": 2}
+    a, b, c, d, e = enriched
+    assert (a.color, a.attributes["inferred"]) == ("black", "color")
+    assert (b.color, b.audience, b.attributes["inferred"]) == ("navy", "men", "color,audience")
+    assert c.color == "" and d.color == ""  # two colours; "green tea" is no colour
+    assert (e.color, e.audience) == ("Yellow", "kids")  # a given colour is never replaced
+
+
+def test_the_shop_reports_what_it_inferred(shop: Assistant) -> None:
+    profile = shop.store_profile()
+    assert profile.fill["color"] > 17 / 22  # the perfumes' titles name no colour; F12's "Blush" is pink

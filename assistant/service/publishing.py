@@ -11,6 +11,7 @@ from assistant.index import BuildSummary, Progress, ProductIndex, build_index, p
 from assistant.index.embedding import backend_for_model, choose_backend, make_embedder
 from assistant.ingest.catalog import CatalogReport, Product, catalog_hash, read_catalog
 from assistant.index.manifest import REPORT
+from assistant.understand.enrich import enrich_products
 from assistant.understand.store import PROFILE_FILE, PROFILE_VERSION, StoreProfile, build_profile
 
 
@@ -19,6 +20,10 @@ def publish_products(settings: Settings, products: list[Product], report: Catalo
     """Embed what changed among already-validated products and publish a new build of the configured index
     (the embedder as configured; for "auto", chosen by the products' titles), with its store profile."""
     embedder = make_embedder(build_backend(settings, products), threads=settings.threads)
+    products, inferred = enrich_products(products)
+    for name, count in inferred.items():
+        if count:
+            report.notes.append(f"{count} product(s) had no {name}: read from the title (marked inferred)")
     profile = build_profile(products, settings.currency, report.currency)
     return build_index(products, report, embedder, settings.index_dir, settings.index_name,
                        ann_threshold=settings.ann_threshold, batch_size=settings.batch_size,
@@ -43,7 +48,8 @@ def index_is_current(settings: Settings, products: list[Product]) -> bool:
         same_embedder = backend_for_model(manifest["embedder"]["model_id"]) == build_backend(settings, products)
     except (KeyError, ValueError):
         return False
-    return same_embedder and manifest.get("catalog_hash") == catalog_hash(products)
+    # The index holds the products as enriched when published (see publish_products).
+    return same_embedder and manifest.get("catalog_hash") == catalog_hash(enrich_products(products)[0])
 
 
 def ensure_demo_index(settings: Settings, progress: Progress | None = None) -> BuildSummary | None:

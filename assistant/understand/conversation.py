@@ -43,8 +43,10 @@ def merge_requests(state: Request, parsed: Request, shown_prices: Iterable[float
     4. Every field the message sets overrides the state (colours, sizes, brands replace; "make it blue"
        replaces colours); excluded colours/brands/terms accumulate; a colour or brand named again is taken
        off its exclusion list and vice versa. A new non-child audience without an age drops the age.
-    5. "cheaper" without an explicit budget sets price_max = 0.8 × (the current price_max, else the median
-       price of the products shown last, else price_target); with none of those it sets cheap.
+    5. "cheaper" without an explicit budget sets price_max = 0.8 × (the price of the product it points at:
+       "like the second one but cheaper"; else the current price_max, else the median price of the products
+       shown last, else price_target); with none of those it sets cheap. A switch between a child's and an
+       adult's audience drops the sizes ("for my daughter instead").
     6. The operation fields (cheaper, more, like_position, clear), text and language are the latest message's.
     """
     if "all" in parsed.clear:
@@ -103,6 +105,9 @@ def merge_requests(state: Request, parsed: Request, shown_prices: Iterable[float
     if parsed.cheaper and parsed.price_max is None:
         prices = [float(x) for x in shown_prices if x is not None and math.isfinite(float(x))]
         base = merged.price_max or (statistics.median(prices) if prices else None) or merged.price_target
+        position = parsed.like_position
+        if position and prices and -len(prices) <= (position - 1 if position > 0 else position) < len(prices):
+            base = prices[position - 1 if position > 0 else position]  # "like the second one but cheaper"
         if base:
             new_max = round(base * CHEAPER_FACTOR, 2)
             merged = replace(merged, price_max=new_max,

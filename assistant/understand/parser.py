@@ -24,6 +24,15 @@ from assistant.understand.vocabulary import Vocabulary, load_vocabulary
 _HTML_TAG = re.compile(r"<[^<>]{0,200}>")
 _SCRIPT = re.compile(r"<(script|style)\b[^>]{0,200}>.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\uff07": "'"})
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+         "ninety": 90}
+_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+          "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+          "seventeen": 17, "eighteen": 18, "nineteen": 19}
+_SPELLED_MONEY = re.compile(
+    r"(?<![a-z])(?:(?P<h>a|one|two|three|four|five)\s+hundred(?:\s+(?:and\s+)?)?)?"
+    rf"(?:(?P<t>{'|'.join(_TENS)})(?:[\s-](?P<u>{'|'.join(_UNITS)}))?|(?P<o>{'|'.join(_UNITS)}))?"
+    r"(?<=[a-z])\s+(?=(?:dollars?|bucks?|euros?|quid|rupees?|yuan)(?![a-z]))")
 _CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
@@ -42,6 +51,13 @@ def clean_message(text: object) -> str:
     text = _HTML_TAG.sub(" ", _SCRIPT.sub(" ", text))  # a script's or style's content is code, not words
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     return SPACES_RE.sub(" ", text).strip()[:MAX_CHARS].strip()
+
+
+def _spelled_amount(m: re.Match[str]) -> str:
+    """"twenty-five " -> "25 ", "a hundred and fifty " -> "150 " (only before a currency word)."""
+    hundreds = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}.get(m.group("h") or "", 0) * 100
+    value = hundreds + _TENS.get(m.group("t") or "", 0) + _UNITS.get(m.group("u") or m.group("o") or "", 0)
+    return f"{value} " if value else m.group(0)
 
 
 def _cn_number(text: str) -> int | None:
@@ -105,6 +121,7 @@ class _Parser:
 
     def budget(self) -> None:
         p, work, f = self.p, self.work, self.f
+        work.s = _SPELLED_MONEY.sub(_spelled_amount, work.s)  # "twenty dollars" -> "20 dollars"
 
         def is_range(m: re.Match[str]) -> bool:
             return bool(m.group("pre") or m.group("post") or p.has_currency.search(m.group("a"))
