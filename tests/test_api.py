@@ -179,3 +179,15 @@ def test_a_customer_id_is_trusted_only_from_the_storefront(tmp_path: Path) -> No
     trusted = client.post("/api/recommend", json=body, headers={"X-Storefront-Token": "front-secret"})
     assert trusted.status_code == 200 and trusted.json()["items"]
     assert shop.turn(trusted.json()["turn_id"]).customer  # the pseudonym of the named customer
+
+
+def test_answers_say_what_matched_what_was_relaxed_and_ask_when_the_message_says_nothing(client: TestClient) -> None:
+    answer = client.post("/api/recommend", json={"message": "rain jacket under $30", "k": 3}).json()
+    assert {"matched", "relaxed", "clarify", "suggestions", "summary"} <= set(answer)
+    assert answer["matched"] == sum(item["match"] for item in answer["items"])
+    assert all(item["relaxes"] for item in answer["items"] if not item["match"])
+    for junk in ("", "<script>alert(1)</script>", "🙂🙂🙂", "qwzx vbnm $6 plokij"):
+        reply = client.post("/api/recommend", json={"message": junk, "conversation_id": answer["conversation_id"]})
+        data = reply.json()
+        assert reply.status_code == 200 and data["items"] == [] and data["clarify"], (junk, data)
+        assert data["request"].get("price_max") == 30  # the conversation's budget, no "$6" from the junk
