@@ -18,7 +18,7 @@ from assistant.ingest.catalog import Product
 from assistant.core.config import FusionSettings
 from assistant.understand import Request
 from assistant.rank.breakdown import ScoreBreakdown
-from assistant.rank.relax import alternatives
+from assistant.rank.relax import alternatives, related_products
 from assistant.rank.segments import Segment
 
 RRF_K = 60
@@ -85,6 +85,7 @@ class RankContext:
     excluded_ids: Collection[str] = frozenset()
     relevance_floor: float | None = None  # products less similar to a stated need are not related to it...
     relevance_scores: np.ndarray | None = None  # ...by this similarity (default: `content_scores`)
+    lexical_scores: np.ndarray | None = None  # BM25 of the need's words (a product holding none is less related)
 
 
 # ---------------------------------------------------------------------------- hard filters
@@ -312,7 +313,7 @@ def rank(context: RankContext, request: Request, segment: Segment, fusion: Fusio
     related = np.ones(len(products), dtype=bool)
     if context.relevance_floor is not None:
         similarity = content_scores if context.relevance_scores is None else context.relevance_scores
-        related = np.isfinite(similarity) & (similarity >= context.relevance_floor)
+        related = related_products(similarity, context.relevance_floor, context.lexical_scores, allowed)
         counts["not related to the request"] = int((allowed & ~related).sum())
         allowed = allowed & related
     positions = {p.id: i for i, p in enumerate(products)}

@@ -18,6 +18,9 @@ from assistant.understand import Request
 RELEVANCE_MARGIN = 0.2
 MIN_SIMILARITY = 0.15
 STRONG_SIMILARITY = 0.45
+# Where products holding a word of the need exist but none meets the constraints, a product holding none is
+# related only when this close to the best: "infant formula under $1" must not bring string cheese as a match.
+CLOSE_MARGIN = 0.08
 
 
 def states_a_need(request: Request) -> bool:
@@ -36,6 +39,21 @@ def relevance_floor(similarity: np.ndarray, request: Request, words_found: bool 
     if best < STRONG_SIMILARITY and not words_found:
         return float("inf")
     return max(best - margin, MIN_SIMILARITY)
+
+
+def related_products(similarity: np.ndarray, floor: float, lexical: np.ndarray | None = None,
+                     allowed: np.ndarray | None = None) -> np.ndarray:
+    """Which products are related: similarity at least `floor`. When some products' text holds a word of the
+    need (`lexical` > 0) but none of those meets the constraints (`allowed`), a product without such a word
+    must also be within CLOSE_MARGIN of the best: the words the shopper used are in the store, just not
+    within what they asked, so look-alikes are not matches."""
+    related = np.isfinite(similarity) & (similarity >= floor)
+    if lexical is None or not len(lexical) or not np.isfinite(floor) or lexical.max(initial=0) <= 0:
+        return related
+    if allowed is not None and bool((allowed & related & (lexical > 0)).any()):
+        return related
+    best = float(similarity[np.isfinite(similarity)].max())
+    return related & ((lexical > 0) | (similarity >= best - CLOSE_MARGIN))
 
 
 def alternatives(products: Sequence[Product], checks: Sequence, related: np.ndarray, content_scores: np.ndarray,

@@ -6,6 +6,7 @@ and the benchmarks all run turns through it, with their collaborators passed in.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from dataclasses import dataclass, field, replace
@@ -27,7 +28,7 @@ from assistant.rank.segments import Segment, resolve_segment
 from assistant.service.traces import TurnRecord
 from assistant.understand import Conversation, Request
 from assistant.understand.grounding import ground
-from assistant.understand.spelling import correct_spelling
+from assistant.understand.spelling import correct_spelling, spelling_variants
 from assistant.understand.screening import constraint_fields, is_unrecognised, is_vague, unsold_head_noun
 from assistant.understand.store import StoreProfile, build_profile, store_vocabulary
 
@@ -155,8 +156,20 @@ class TurnPipeline:
         fusion = fusion or self.fusion
         if dense is None:
             dense = self.dense_scores(request, segment_description, like_id)
-        words = search_words(request)
+        words = self.lexical_words(request)
         return fuse_content(dense, lexical_scores(self.index.lexical, words), fusion.lexical, fusion.lexical_fusion)
+
+    def lexical_words(self, request: Request) -> str:
+        """The BM25 query: `search_words` plus the store's own spellings of them ("pajamas" finds pyjamas)."""
+        words = search_words(request)
+        extra = [v for w in re.findall(r"[a-z]+", words.lower()) for v in spelling_variants(w, self.profile)]
+        return " ".join([words, *dict.fromkeys(extra)])
+
+    def unreadable(self, request: Request) -> bool:
+        """A Chinese need with no English gloss, to a store whose products and embedder are English only."""
+        return bool(request.need_original and not request.need and not request.categories
+                    and "zh" not in self.profile.languages
+                    and not self.embedder.model_id.startswith(MULTILINGUAL_MODELS))
 
     def profile_segment(self, pseudonym: str | None) -> str | None:
         """The segment a known customer's profile names (None for anyone else)."""
@@ -170,15 +183,17 @@ class TurnPipeline:
                      exclude: Collection[str] = (), content: np.ndarray | None = None) -> RankResult:
         """Candidates from content, CF and the segment's priors, ranked by the hybrid (no LLM). `content`:
         this request's `content_scores`, when the caller already has them (many shoppers, one request)."""
-        floor, dense = None, None
+        floor, dense, lexical = None, None, None
         if content is None:
             fusion_ = fusion or self.fusion
             dense = self.dense_scores(request, segment.description, like_id)
-            lexical = lexical_scores(self.index.lexical, search_words(request))
+            lexical = lexical_scores(self.index.lexical, self.lexical_words(request))
             content = fuse_content(dense, lexical, fusion_.lexical, fusion_.lexical_fusion)
             # A vague need gets broad picks, related or not; "like the second one" is about that product.
             if not is_vague(request, request.text) and like_id is None:
                 floor = relevance_floor(dense, request, lexical is None or bool(lexical.max(initial=0) > 0))
+            if self.unreadable(request):
+                floor = float("inf")  # nothing can be said to match words the index cannot read
         cf_scores: dict[str, float] = {}
         affinity: dict[str, float] = {}
         cf = self.cf
@@ -189,7 +204,7 @@ class TurnPipeline:
             affinity = brand_affinity(self.index, cf, pseudonym)
         context = RankContext(self.index.products, self.features, self.index.vectors, content, cf_scores,
                               affinity, cf.trained.item_popularity() if cf is not None else None,
-                              frozenset(exclude), floor, dense)
+                              frozenset(exclude), floor, dense, lexical)
         return rank(context, request, segment, fusion or self.fusion, k)
 
     def run(self, message: str, conversation: Conversation, segment: str | None = None,
@@ -203,6 +218,9 @@ class TurnPipeline:
         corrected, typos = correct_spelling(without_labels(shown_message), self.profile, words)
         turn = conversation.add(corrected, vocab, lambda r: is_unrecognised(r, self.profile, words))
         request = ground(conversation.state, self.profile, vocab)
+        if self.unreadable(request):
+            request = replace(request, grounding=(*request.grounding, f"本店商品资料为英文，无法搜索“{request.need_original}”，"
+                                                  "请换个说法或用英文"))
         k = max(1, min(int(k), 50))
         chosen, source = resolve_segment(dict(self.segments), segment, self.profile_segment(pseudonym),
                                          request.segment_hint, request.segment_confidence)

@@ -113,6 +113,8 @@ class _Parser:
         value = float(m.group(0).replace(",", ""))
         if re.search(r"\d\s?k(?![a-z])", text):
             value *= 1000
+        if re.search(r"\d\s?(?:cents?(?![a-z])|¢)", text):
+            value /= 100  # "under 50 cents"
         return round(value, 2) if math.isfinite(value) and 0 <= value <= MAX_PRICE else None
 
     def not_followed_by_exception(self, m: re.Match[str]) -> bool:

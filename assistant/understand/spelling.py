@@ -38,3 +38,14 @@ def correct_spelling(text: str, profile: StoreProfile, dictionary: frozenset[str
 
     corrected = _WORD.sub(replace, text)
     return corrected, {typed: word for typed, word in fixed.items() if word}
+
+
+def spelling_variants(word: str, profile: StoreProfile, limit: int = 2) -> list[str]:
+    """The store's own spellings close to a word ("pajamas" -> "pyjama" where the catalog says pyjamas)."""
+    if len(word) < MIN_LETTERS or not word.isascii():
+        return []
+    choices = profile.__dict__.get("_spelling_choices")
+    if choices is None:
+        choices = profile.__dict__["_spelling_choices"] = [w for w in profile.words if len(w) >= MIN_LETTERS - 1]
+    found = process.extract(word.lower(), choices, scorer=fuzz.ratio, score_cutoff=MIN_SCORE, limit=limit + 1)
+    return [w for w, _, _ in found if w != word.lower()][:limit]

@@ -34,6 +34,11 @@ CUE_MIN_SHARE = 0.2  # every leaf holding this share is named (so "pajamas" name
 MAX_PHRASES = 5_000
 ATTRIBUTES = ("title", "description", "category", "brand", "color", "size", "audience", "tags", "rating",
               "image_url")
+# Words that follow "not" / "no" without naming a thing to leave out ("not sure", "no more", "not too big").
+NOT_EXCLUDABLE = frozenset("""sure more less much many very really too that this what which other else only
+just even ever longer over under above below cheap cheaper expensive pricey pricy fancy good great nice best
+better worse bad big bigger small smaller large larger heavy light lighter sized size color colour colours colors
+brand brands matter problem hurry rush idea kind sort thing things stuff rush worries""".split())
 CANONICAL_AUDIENCES = ("baby", "kids", "boys", "girls", "adults", "women", "men", "seniors", "unisex")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 # "Rain Jacket - Navy (Kids)" -> "Rain Jacket"; a hyphen inside a word ("Leak-Proof") is not a cut
@@ -343,7 +348,10 @@ def _store_vocabulary(profile: StoreProfile, languages: tuple[str, ...]) -> Voca
     colors = ({phrase: shade for phrase, shade in base.colors.items() if base.color_family(shade) in families}
               if profile.filled("color") else {})
     cues = {word: tuple(leaves) for word, leaves in profile.category_cues.items()}
-    return replace(base, brands=brands, colors=colors,
+    # "cereal but not granola", "a jacket without a hood": any word of the store's own may be ruled out.
+    exclude = {**{w: w for w in profile.words if len(w) >= 4 and w not in NOT_EXCLUDABLE and w not in colors},
+               **base.exclude_terms}
+    return replace(base, brands=brands, colors=colors, exclude_terms=exclude,
                    color_ignore=base.color_ignore + profile.color_phrases,
                    size_known=frozenset(profile.sizes), categories=cues,
                    brand_names=tuple(dict.fromkeys(profile.brands + base.brand_names)))
