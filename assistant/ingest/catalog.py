@@ -7,6 +7,7 @@ Column names of a foreign file map onto the canonical fields through a mapping
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -93,9 +94,9 @@ class Product:
     image_url: str = ""
     attributes: Mapping[str, str] = field(default_factory=dict)
 
-    @property
+    @functools.cached_property
     def sizes(self) -> tuple[str, ...]:
-        """Sizes offered, split from `size` ("S|M|L")."""
+        """Sizes offered, split from `size` ("S|M|L"); split once per product (the ranker asks often)."""
         return tuple(s for s in LIST_SEPARATORS.split(self.size) if s) if self.size else ()
 
     @property

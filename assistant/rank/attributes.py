@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -124,6 +124,7 @@ class ProductFeatures:
     tags: list[frozenset[str]]
     text: list[str]  # lower-cased title + tags + description, for exclusions
     audience: list[str]  # the canonical audience of each product ("" when unknown), see understand/store.py
+    positions: dict[str, int] = field(default_factory=dict)  # product id -> its position
 
     @classmethod
     def build(cls, products: Sequence[Product], profile: StoreProfile | None = None) -> "ProductFeatures":
@@ -144,7 +145,8 @@ class ProductFeatures:
                    [frozenset(t.lower() for t in p.tags) for p in products],
                    [" ".join([p.title, " ".join(p.tags), p.description]).lower() for p in products],
                    [profile.audience_of(p.audience) if profile is not None else p.audience.lower()
-                    for p in products])
+                    for p in products],
+                   {p.id: i for i, p in enumerate(products)})
 
 
 @dataclass(frozen=True)

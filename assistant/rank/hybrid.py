@@ -44,7 +44,7 @@ class RankResult:
 
     candidates: list[Candidate]
     filter_counts: dict[str, int]  # filter -> products it removed (each product blamed on its first filter)
-    blocked: dict[str, str]  # product id -> "filter: reason"
+    blocked: Mapping[str, str]  # product id -> "filter: reason"
     allowed: int
     pool: list[tuple[str, float]]  # every pooled product id with its fused score, best first
     pool_details: dict[str, ScoreBreakdown]  # product id -> breakdown, for every pooled product
@@ -178,23 +178,46 @@ def constraint_checks(products: Sequence[Product], features: ProductFeatures, re
     return checks
 
 
+class BlockedReasons(Mapping[str, str]):
+    """Product id -> "filter: reason" for every product a filter removed, each blamed on the first it
+    failed; the reason is worded only when asked for (a request can remove most of a large catalog)."""
+
+    def __init__(self, products: Sequence[Product], checks: Sequence[Check], first_failed: np.ndarray,
+                 positions: Mapping[str, int]) -> None:
+        self._products, self._checks, self._failed, self._positions = products, checks, first_failed, positions
+
+    def __getitem__(self, product_id: str) -> str:
+        position = self._positions.get(product_id)
+        if position is None or self._failed[position] < 0:
+            raise KeyError(product_id)
+        check = self._checks[int(self._failed[position])]
+        return f"{check.name}: {check.reason(self._products[position])}"
+
+    def __iter__(self):
+        return (self._products[i].id for i in np.flatnonzero(self._failed >= 0))
+
+    def __len__(self) -> int:
+        return int((self._failed >= 0).sum())
+
+
 def hard_filters(products: Sequence[Product], features: ProductFeatures, request: Request,
                  excluded_ids: Collection[str] = frozenset(),
-                 checks: Sequence[Check] | None = None) -> tuple[np.ndarray, dict[str, int], dict[str, str]]:
+                 checks: Sequence[Check] | None = None) -> tuple[np.ndarray, dict[str, int], Mapping[str, str]]:
     """Apply every hard constraint; returns (allowed mask, removed count per filter, blocked reasons).
 
     A product is blamed on the first filter it fails, in the order of `constraint_checks`.
     """
+    checks = list(checks) if checks is not None else constraint_checks(products, features, request, excluded_ids)
     allowed = np.ones(len(products), dtype=bool)
+    first_failed = np.full(len(products), -1, dtype=np.int64)
     counts: dict[str, int] = {}
-    blocked: dict[str, str] = {}
-    for check in checks if checks is not None else constraint_checks(products, features, request, excluded_ids):
+    for number, check in enumerate(checks):
         newly = allowed & ~check.keep
         counts[check.name] = int(newly.sum())
-        for i in np.flatnonzero(newly):
-            blocked[products[i].id] = f"{check.name}: {check.reason(products[i])}"
+        first_failed[newly] = number
         allowed &= check.keep
-    return allowed, counts, blocked
+    positions = features.positions or {p.id: i for i, p in enumerate(products)}
+    return allowed, counts, BlockedReasons(products, checks, first_failed, positions)
 
 
 def _budget_text(request: Request) -> str:
@@ -316,7 +339,7 @@ def rank(context: RankContext, request: Request, segment: Segment, fusion: Fusio
         related = related_products(similarity, context.relevance_floor, context.lexical_scores, allowed)
         counts["not related to the request"] = int((allowed & ~related).sum())
         allowed = allowed & related
-    positions = {p.id: i for i, p in enumerate(products)}
+    positions = features.positions
     allowed_idx = np.flatnonzero(allowed)
 
     content = {}
