@@ -277,7 +277,7 @@ NEEDS = [
     ("I'm looking for a waterproof jacket", "waterproof jacket"),
     ("can you find me noise cancelling headphones please", "noise cancelling headphones"),
     ("show me red sneakers size 9 under $80", "sneakers"),
-    ("Women's size M dress for my wife, dark blue or gray", "dress"),
+    ("Women's size M dress for my wife, dark blue or gray", "women dress"),  # the store says "Women's"
     ("make it blue", ""),
     ("something cheaper", ""),
     ("给我买一双防滑的运动鞋", "non-slip sneakers"),

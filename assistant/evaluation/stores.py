@@ -157,8 +157,8 @@ def format_stores(stores: Sequence[StoreResult], k: int = 5) -> str:
         lines.append(f"{s.store}: {first.requests} graded + {first.infeasible} infeasible requests on "
                      f"{s.products} products (index {s.index}), {s.seconds:.0f} s")
         lines.extend(f"  {note}" for note in s.notes)
-    lines.append("hard ok = share of products shown as matches meeting every hard constraint (alternatives are marked); parse = share of expected "
-                 "fields the parser found; honest = share of infeasible requests answered with 0 exact matches "
+    lines.append("hard ok = share of products shown as matches meeting every hard constraint (alternatives "
+                 "are marked); parse = share of expected fields the parser found; honest = share of infeasible requests answered with 0 exact matches "
                  "(n/a: the answer does not report a match count)")
     return "\n".join(lines)
 

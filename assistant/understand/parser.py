@@ -262,6 +262,10 @@ class _Parser:
         segments = [p.segment_map[SPACES_RE.sub(" ", m.group(0))] for m in p.segments.finditer(work.s)
                     if SPACES_RE.sub(" ", m.group(0)) in p.segment_map]
         audience_matches = work.take(p.audience)
+        # "baby food", "kids' jacket": an audience word the store's own titles use is a search word too
+        self.brand_words += [w for m in audience_matches
+                             if (w := re.sub(r"(?:'s|s'|')$", "", m.group(0))) in v.store_words
+                             or w.rstrip("s") in v.store_words]
         audience = None
         if audience_matches:
             word = re.sub(r"(?:'s|s'|')$", "", audience_matches[0].group(0))

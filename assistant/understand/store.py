@@ -351,7 +351,7 @@ def _store_vocabulary(profile: StoreProfile, languages: tuple[str, ...]) -> Voca
     # "cereal but not granola", "a jacket without a hood": any word of the store's own may be ruled out.
     exclude = {**{w: w for w in profile.words if len(w) >= 4 and w not in NOT_EXCLUDABLE and w not in colors},
                **base.exclude_terms}
-    return replace(base, brands=brands, colors=colors, exclude_terms=exclude,
+    return replace(base, brands=brands, colors=colors, exclude_terms=exclude, store_words=frozenset(profile.words),
                    color_ignore=base.color_ignore + profile.color_phrases,
                    size_known=frozenset(profile.sizes), categories=cues,
                    brand_names=tuple(dict.fromkeys(profile.brands + base.brand_names)))

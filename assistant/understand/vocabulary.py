@@ -45,6 +45,7 @@ class Vocabulary:
     negation_questions: dict[str, str] = field(default_factory=dict)
 
     brand_aliases: dict[str, str] = field(default_factory=dict)  # other names of well-known brands -> brand
+    store_words: frozenset[str] = frozenset()  # a store's own words: an audience word among them stays a search word
 
     def color_family(self, shade: str) -> str:
         """The family of a shade ("navy" -> "blue"; "blue" -> "blue")."""
