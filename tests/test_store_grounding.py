@@ -221,6 +221,9 @@ def test_too_few_matches_are_completed_with_marked_alternatives_never_padding(sh
         assert not item["match"] and item["relaxes"], item
         assert "Shoes" in item["product"]["category"]  # related: shoes, not perfume or kurtas
     assert "closest alternative" in data["summary"]
+    reasons = shop.explain(rec.turn_id)
+    for item in rec.items[rec.matched:]:  # an alternative's reason says first what it does not meet
+        assert reasons[item.product.id].startswith("Not an exact match: " + item.breakdown.relaxes[0])
 
 
 @pytest.mark.parametrize("junk", ["", "   ", "<script>alert(1)</script>", "😀😀😀", "qwzx vbnm $6 plokij",

@@ -306,7 +306,17 @@ def write_reasons(record: TurnRecord, lm: Any, max_new_tokens: int, lm_note: str
     if written is not None:
         return written
     started = time.perf_counter()
-    reasons = explain(lm, record.request, candidates, max_new_tokens)
+    matches = [c for c in candidates if not c.breakdown.relaxes]
+    # An alternative's sentence says first what it does not meet; it is built from its own facts, never
+    # left to the LLM (which would call it a fit for what it is not).
+    alternatives = [c for c in candidates if c.breakdown.relaxes]
+    written_by = {r.product_id: r for r in explain(lm, record.request, matches, max_new_tokens)}
+    zh = record.request.language == "zh"
+    for c, reason in zip(alternatives, explain(None, record.request, alternatives)):
+        lead = ("不完全符合：" + "；".join(c.breakdown.relaxes) + "。") if zh else \
+            ("Not an exact match: " + "; ".join(c.breakdown.relaxes) + ". ")
+        written_by[c.product.id] = replace(reason, text=lead + reason.text, check="alternative: " + reason.check)
+    reasons = [written_by[c.product.id] for c in candidates]
     for candidate, reason in zip(candidates, reasons):
         candidate.breakdown.reason = ReasonNote(reason.text, reason.source, reason.check)
     by_llm = sum(r.source == "llm" for r in reasons)
