@@ -80,7 +80,7 @@ def summary(rec: "Recommendation") -> str:
         if rec.matched and not alternatives:
             line = f"Here are {rec.matched} picks" + (f" for {asked}" if asked else "") + "."
         elif rec.matched:
-            line = (f"Only {rec.matched} product{'s' if rec.matched > 1 else ''} match everything"
+            line = (f"Only {rec.matched} product{'s match' if rec.matched > 1 else ' matches'} everything"
                     + (f" ({asked})" if asked else "") + f"; {alternatives} closest alternative"
                     f"{'s' if alternatives > 1 else ''} follow, each marked with what it does not meet.")
         elif alternatives:
