@@ -12,7 +12,7 @@ import pytest
 from assistant.core.config import Settings
 from assistant.core.text import count_cjk
 from assistant.demo import catalog_path
-from assistant.index.embedding import CJK_TITLE_SHARE, choose_backend
+from assistant.index.embedding import CJK_TITLE_SHARE, ENGLISH_WORD_SHARE, choose_backend, english_share
 from assistant.ingest.catalog import read_catalog
 from assistant.service.assistant import Assistant
 
@@ -41,6 +41,17 @@ def test_the_embedder_is_chosen_by_the_titles_language(shop: Assistant) -> None:
     assert choose_backend("auto", ["运动鞋"] * 5 + ["Socks"] * 5) == "use" and CJK_TITLE_SHARE == 0.5
     assert choose_backend("auto", ["运动鞋"] * 4 + ["Socks"] * 6) == "minilm"
     assert choose_backend("hashing", ["运动鞋"]) == "hashing"
+
+
+def test_a_catalog_in_another_language_builds_with_the_multilingual_embedder() -> None:
+    spanish = ["Chaqueta impermeable para niños", "Zapatillas de correr para mujer", "Vestido de verano floral",
+               "Mochila escolar resistente al agua", "Cafetera eléctrica de acero inoxidable"]
+    german = ["Wasserdichte Regenjacke für Kinder", "Laufschuhe für Damen", "Kaffeemaschine aus Edelstahl"]
+    indian_english = ["Roadster Men Navy Blue Solid Hooded Sweatshirt", "Libas Women Red Printed Kurta",
+                      "Zaveri Pearls Gold Toned Jhumka Earrings", "Wild Stone Ultra Sensual Perfume"]
+    assert choose_backend("auto", spanish) == "use" and choose_backend("auto", german) == "use"
+    assert english_share(spanish) < ENGLISH_WORD_SHARE < english_share(indian_english)
+    assert choose_backend("auto", indian_english) == "minilm"  # English with brand and Indian product words
 
 
 def test_the_chinese_file_is_read_into_canonical_fields() -> None:

@@ -122,7 +122,8 @@ class Settings:
     index_name: StrictStr = "demo"
     # "auto" builds with MiniLM (English; NDCG@10 0.78 vs 0.66 for USE on an English product-search set,
     # ../shared/MODELS.md), or with "use" (multilingual) when most of the catalog's titles hold CJK ideographs
-    # (Chinese; index/embedding.py, CJK_TITLE_SHARE). The demo store is English: MiniLM.
+    # (Chinese) or most of their words are not English (index/embedding.py, choose_backend). The demo store
+    # is English: MiniLM.
     embedder: EmbedderName = "auto"
     batch_size: StrictInt = 64
     threads: StrictInt = 2
