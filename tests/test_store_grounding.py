@@ -273,3 +273,15 @@ def test_inferred_values_are_marked_in_the_served_index(shop: Assistant) -> None
     inferred = {p.id: p.attributes["inferred"] for p in shop.index.products if "inferred" in p.attributes}
     # Only F12's title names a colour ("Blush": a perfume's name read as pink — why it stays marked inferred)
     assert inferred == {"F12": "color"}
+
+
+def test_chinese_words_the_glossary_lacks_still_find_the_english_products(shop: Assistant) -> None:
+    """The fashion store is English (MiniLM), so its build keeps multilingual vectors too: "香水" (perfume)
+    and "耳环" (earrings), which the parser's glossary does not translate, are searched as written."""
+    assert shop.index.extra_file("vectors_use.npy") is not None
+    perfume = shop.recommend("香水", k=3)
+    assert perfume.matched == 3 and all("Perfume" in i.product.title for i in perfume.items)
+    earrings = shop.recommend("耳环", k=3)
+    assert all("Earrings" in i.product.title for i in earrings.items[:earrings.matched]) and earrings.matched
+    sofa = shop.recommend("我想买一张沙发")
+    assert sofa.matched == 0 and sofa.items == []

@@ -162,6 +162,9 @@ class Settings:
     # Score fusion of the hybrid ranker (see docs/ranking.md for how it was chosen).
     fusion: FusionSettings = field(default_factory=lambda: FusionSettings())
     column_map: dict[StrictStr, StrictStr] = field(default_factory=dict)
+    # An English store's build also keeps multilingual (USE) vectors of its products, so words the parser's
+    # glossary does not translate ("冷冻披萨") still find them (service/cross_lingual.py; ~5 s per 2,400 products).
+    cross_lingual: StrictBool = True
     # The store's currency (an ISO code such as "INR", or a symbol such as "₹"); empty: the one the catalog
     # names (a price column "Price (INR)", or prices written "₹1,299"), else USD. Prices show in it everywhere.
     currency: StrictStr = ""

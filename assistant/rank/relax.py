@@ -29,14 +29,14 @@ def states_a_need(request: Request) -> bool:
 
 
 def relevance_floor(similarity: np.ndarray, request: Request, words_found: bool = True,
-                    margin: float = RELEVANCE_MARGIN) -> float | None:
+                    margin: float = RELEVANCE_MARGIN, strong: float = STRONG_SIMILARITY) -> float | None:
     """The least similarity of a related product (inf: none is), or None when the request states no need.
     `words_found`: some word of the need is in some product's text (its BM25 score is above 0)."""
     finite = similarity[np.isfinite(similarity)]
     if not states_a_need(request) or not len(finite):
         return None
     best = float(finite.max())
-    if best < STRONG_SIMILARITY and not words_found:
+    if best < strong and not words_found:
         return float("inf")
     return max(best - margin, MIN_SIMILARITY)
 

@@ -259,7 +259,7 @@ class Assistant:
                        self._lm_error if lm is None and self._lm_error else "")
         return TurnPipeline(index, self.features(index), self.segments, self.query_embedder(),
                             cf if cf is not None else self.cf_model, self.settings.fusion, llm, notes,
-                            self.store_profile(index))
+                            self.store_profile(index), self._served.cross_lingual(index))
 
     def recommend(self, message: str, conversation: "Conversation | None" = None, segment: str | None = None,
                   customer: str | None = None, k: int = 5, fusion: "FusionSettings | None" = None,

@@ -11,6 +11,7 @@ from assistant.index import BuildSummary, Progress, ProductIndex, build_index, p
 from assistant.index.embedding import backend_for_model, choose_backend, make_embedder
 from assistant.ingest.catalog import CatalogReport, Product, catalog_hash, read_catalog
 from assistant.index.manifest import REPORT
+from assistant.service.cross_lingual import CROSS_LINGUAL_FILE, cross_lingual_vectors
 from assistant.understand.enrich import enrich_products
 from assistant.understand.store import PROFILE_FILE, PROFILE_VERSION, StoreProfile, build_profile
 
@@ -19,16 +20,34 @@ def publish_products(settings: Settings, products: list[Product], report: Catalo
                      progress: Progress | None = None) -> BuildSummary:
     """Embed what changed among already-validated products and publish a new build of the configured index
     (the embedder as configured; for "auto", chosen by the products' titles), with its store profile."""
-    embedder = make_embedder(build_backend(settings, products), threads=settings.threads)
+    backend = build_backend(settings, products)
+    embedder = make_embedder(backend, threads=settings.threads)
     products, inferred = enrich_products(products)
     for name, count in inferred.items():
         if count:
             report.notes.append(f"{count} product(s) had no {name}: read from the title (marked inferred)")
     profile = build_profile(products, settings.currency, report.currency)
+    extra = {PROFILE_FILE: profile.to_json()}
+    if settings.cross_lingual and backend == "minilm":
+        extra[CROSS_LINGUAL_FILE] = cross_lingual_vectors(products, _published(settings), settings.threads,
+                                                          settings.batch_size)
     return build_index(products, report, embedder, settings.index_dir, settings.index_name,
                        ann_threshold=settings.ann_threshold, batch_size=settings.batch_size,
                        keep_builds=settings.keep_builds, progress=progress, threads=settings.threads,
-                       extra_files={PROFILE_FILE: profile.to_json()})
+                       extra_files=extra)
+
+
+def _published(settings: Settings) -> ProductIndex | None:
+    """The published build of the configured index, when there is a good one (for reusing its vectors)."""
+    from assistant.index import IndexCorrupt, load_build
+
+    folder = published_path(settings.index_dir, settings.index_name)
+    if folder is None:
+        return None
+    try:
+        return load_build(folder)
+    except IndexCorrupt:
+        return None
 
 
 def build_backend(settings: Settings, products: list[Product]) -> str:
@@ -47,6 +66,9 @@ def index_is_current(settings: Settings, products: list[Product]) -> bool:
     try:
         same_embedder = backend_for_model(manifest["embedder"]["model_id"]) == build_backend(settings, products)
     except (KeyError, ValueError):
+        return False
+    wants_cross_lingual = settings.cross_lingual and build_backend(settings, products) == "minilm"
+    if wants_cross_lingual and CROSS_LINGUAL_FILE not in manifest.get("extra_files", ()):
         return False
     # The index holds the products as enriched when published (see publish_products).
     return same_embedder and manifest.get("catalog_hash") == catalog_hash(enrich_products(products)[0])

@@ -6,11 +6,14 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+
+import numpy as np
 from typing import Any
 
 from assistant.index import (IndexCorrupt, ProductIndex, check_build, load_serving_index, published_path,
                                    read_manifest)
 from assistant.rank.attributes import ProductFeatures
+from assistant.service.cross_lingual import load_cross_lingual
 from assistant.service.publishing import store_profile
 from assistant.understand.store import StoreProfile
 
@@ -28,6 +31,7 @@ class ServedIndex:
         self._lock = threading.Lock()
         self._features: tuple[Path, ProductFeatures] | None = None
         self._profile: tuple[Path, StoreProfile] | None = None
+        self._cross_lingual: tuple[Path, np.ndarray | None] | None = None
         self.currency = currency  # the store's currency setting ("" = the catalog's)
 
     @property
@@ -50,6 +54,14 @@ class ServedIndex:
         cached = self._features
         if cached is None or cached[0] != index.path:
             cached = self._features = (index.path, ProductFeatures.build(index.products, self.profile(index)))
+        return cached[1]
+
+    def cross_lingual(self, index: ProductIndex | None = None) -> np.ndarray | None:
+        """The multilingual vectors of an index's products (None when the build has none), read once per build."""
+        index = index or self.index
+        cached = self._cross_lingual
+        if cached is None or cached[0] != index.path:
+            cached = self._cross_lingual = (index.path, load_cross_lingual(index))
         return cached[1]
 
     def profile(self, index: ProductIndex | None = None) -> StoreProfile:

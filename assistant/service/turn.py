@@ -22,7 +22,10 @@ from assistant.rank.attributes import ProductFeatures
 from assistant.rank.breakdown import ReasonNote
 from assistant.rank.content import fuse_content, lexical_scores
 from assistant.rank.hybrid import Candidate, RankContext, RankResult, rank
-from assistant.rank.relax import relevance_floor
+from assistant.core.text import count_cjk
+from assistant.rank.relax import STRONG_SIMILARITY, relevance_floor
+from assistant.service.cross_lingual import STRONG_SIMILARITY as CROSS_STRONG
+from assistant.service.cross_lingual import query_embedder as cross_lingual_query_embedder
 from assistant.service.answers import clarifying_question, suggestions, summary
 from assistant.rank.segments import Segment, resolve_segment
 from assistant.service.traces import TurnRecord
@@ -128,14 +131,28 @@ class TurnPipeline:
     def __init__(self, index: ProductIndex, features: ProductFeatures, segments: Mapping[str, Segment],
                  embedder: Embedder, cf: "CFModel | None" = None, fusion: FusionSettings = FusionSettings(),
                  llm: LLMStage = LLMStage(), notes: Mapping[str, str] | None = None,
-                 profile: StoreProfile | None = None) -> None:
+                 profile: StoreProfile | None = None, cross_lingual: np.ndarray | None = None) -> None:
         self.index, self.features, self.segments, self.embedder = index, features, segments, embedder
+        self.cross_lingual = cross_lingual  # multilingual vectors of the products (service/cross_lingual.py)
         self.profile = profile or build_profile(index.products)
         self.cf, self.fusion, self.llm = cf, fusion, llm
         self.notes = dict(notes or {})  # stage notes every trace carries (e.g. a damaged CF model)
 
+    def untranslated(self, request: Request) -> bool:
+        """A need in words the parser's glossary left untranslated (two Chinese characters or more), for a
+        store with multilingual vectors: searched as written, by those."""
+        if self.cross_lingual is None or not request.need_original:
+            return False
+        left = request.need_original
+        for phrase in sorted(store_vocabulary(self.profile).gloss, key=len, reverse=True):
+            left = left.replace(phrase, "")
+        return count_cjk(left) >= 2
+
     def dense_scores(self, request: Request, segment_description: str, like_id: str | None) -> np.ndarray:
-        """Cosine similarity of every product to the request (need + segment context + liked product)."""
+        """Cosine similarity of every product to the request (need + segment context + liked product); a need
+        the glossary left untranslated is embedded as written, against the multilingual vectors."""
+        if like_id is None and self.untranslated(request):
+            return self.cross_lingual @ cross_lingual_query_embedder().embed_query(request.need_original)
         embedder, index = self.embedder, self.index
         need = request.need or " ".join(request.categories) or segment_description or request.text
         if request.need_original and embedder.model_id.startswith(MULTILINGUAL_MODELS):
@@ -168,7 +185,7 @@ class TurnPipeline:
     def unreadable(self, request: Request) -> bool:
         """A Chinese need with no English gloss, to a store whose products and embedder are English only."""
         return bool(request.need_original and not request.need and not request.categories
-                    and "zh" not in self.profile.languages
+                    and "zh" not in self.profile.languages and self.cross_lingual is None
                     and not self.embedder.model_id.startswith(MULTILINGUAL_MODELS))
 
     def profile_segment(self, pseudonym: str | None) -> str | None:
@@ -191,7 +208,8 @@ class TurnPipeline:
             content = fuse_content(dense, lexical, fusion_.lexical, fusion_.lexical_fusion)
             # A vague need gets broad picks, related or not; "like the second one" is about that product.
             if not is_vague(request, request.text) and like_id is None:
-                floor = relevance_floor(dense, request, lexical is None or bool(lexical.max(initial=0) > 0))
+                floor = relevance_floor(dense, request, lexical is None or bool(lexical.max(initial=0) > 0),
+                                        strong=CROSS_STRONG if self.untranslated(request) else STRONG_SIMILARITY)
             if self.unreadable(request):
                 floor = float("inf")  # nothing can be said to match words the index cannot read
         cf_scores: dict[str, float] = {}
