@@ -125,6 +125,8 @@ class ProductFeatures:
     text: list[str]  # lower-cased title + tags + description, for exclusions
     audience: list[str]  # the canonical audience of each product ("" when unknown), see understand/store.py
     positions: dict[str, int] = field(default_factory=dict)  # product id -> its position
+    age_ranges: list[tuple[tuple[int, int], ...]] = field(default_factory=list)  # kids' sizes "6-7Y" as (6, 7)
+    months_only: list[bool] = field(default_factory=list)  # sized in months only (a baby's)
 
     @classmethod
     def build(cls, products: Sequence[Product], profile: StoreProfile | None = None) -> "ProductFeatures":
@@ -146,7 +148,10 @@ class ProductFeatures:
                    [" ".join([p.title, " ".join(p.tags), p.description]).lower() for p in products],
                    [profile.audience_of(p.audience) if profile is not None else p.audience.lower()
                     for p in products],
-                   {p.id: i for i, p in enumerate(products)})
+                   {p.id: i for i, p in enumerate(products)},
+                   [tuple((int(m.group(1)), int(m.group(2))) for s in p.sizes if (m := _AGE_RANGE.match(s.strip())))
+                    for p in products],
+                   [bool(p.sizes) and all(size_system(s) == "baby" for s in p.sizes) for p in products])
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,7 @@ from typing import Callable, Collection, Mapping, Sequence
 
 import numpy as np
 
-from assistant.rank.attributes import (INCOMPATIBLE_AUDIENCES, AttributeScore, ProductFeatures, fits_age, score_product,
-                         size_system)
+from assistant.rank.attributes import INCOMPATIBLE_AUDIENCES, AttributeScore, ProductFeatures, score_product
 from assistant.core.money import format_amount, format_price
 from assistant.core.scores import min_max
 from assistant.ingest.catalog import Product
@@ -151,12 +150,11 @@ def constraint_checks(products: Sequence[Product], features: ProductFeatures, re
     if request.age_years is not None:
         age = request.age_years
 
-        def fits(p: Product) -> bool:
-            ranges = [s for s in p.sizes if size_system(s) == "kids_age"]
-            if not ranges and age >= 2 and p.sizes and all(size_system(s) == "baby" for s in p.sizes):
-                return False  # sized in months only: a baby's, not a 4-year-old's
-            return not ranges or any(fits_age(s, age) for s in ranges)
-        checks.append(Check("age", np.array([fits(p) for p in products]),
+        def fits(ranges: tuple[tuple[int, int], ...], months_only: bool) -> bool:
+            if months_only:
+                return age < 2  # sized in months only: a baby's, not a 4-year-old's
+            return not ranges or any(low <= age <= high for low, high in ranges)
+        checks.append(Check("age", np.array([fits(r, m) for r, m in zip(features.age_ranges, features.months_only)]),
                             lambda p: f"no size for a {age}-year-old ({', '.join(p.sizes)})",
                             lambda p: f"没有{age}岁的尺码" if zh else f"no size for a {age}-year-old"))
     if request.audience in INCOMPATIBLE_AUDIENCES:
