@@ -6,6 +6,7 @@ and the benchmarks all run turns through it, with their collaborators passed in.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 import uuid
@@ -29,7 +30,7 @@ from assistant.service.cross_lingual import query_embedder as cross_lingual_quer
 from assistant.service.answers import clarifying_question, suggestions, summary
 from assistant.rank.segments import Segment, resolve_segment
 from assistant.service.traces import TurnRecord
-from assistant.understand import Conversation, Request
+from assistant.understand import Conversation, Request, Vocabulary
 from assistant.understand.grounding import ground
 from assistant.understand.spelling import correct_spelling, spelling_variants
 from assistant.understand.screening import constraint_fields, is_unrecognised, is_vague, unsold_head_noun
@@ -44,6 +45,12 @@ SEGMENT_CONTEXT_WEIGHT = 0.25  # how much the segment's description steers conte
 LIKE_WEIGHT = 0.6  # how much "something like the second one" steers content search
 CF_POOL = 200
 MULTILINGUAL_MODELS = ("use-",)  # embedders that read Chinese: a Chinese need is embedded as written
+
+
+@functools.lru_cache(maxsize=8)
+def _gloss_longest_first(vocab: Vocabulary) -> tuple[str, ...]:
+    """The glossary's Chinese phrases, longest first (sorted once per vocabulary, not per turn)."""
+    return tuple(sorted(vocab.gloss, key=len, reverse=True))
 
 
 def search_words(request: Request) -> str:
@@ -144,7 +151,7 @@ class TurnPipeline:
         if self.cross_lingual is None or not request.need_original:
             return False
         left = request.need_original
-        for phrase in sorted(store_vocabulary(self.profile).gloss, key=len, reverse=True):
+        for phrase in _gloss_longest_first(store_vocabulary(self.profile)):
             left = left.replace(phrase, "")
         return count_cjk(left) >= 2
 
@@ -167,14 +174,18 @@ class TurnPipeline:
         return index.vectors @ query
 
     def content_scores(self, request: Request, segment_description: str, like_id: str | None,
-                       fusion: FusionSettings | None = None, dense: np.ndarray | None = None) -> np.ndarray:
+                       fusion: FusionSettings | None = None) -> np.ndarray:
         """Every product's content score for the request: its `dense_scores` fused with the BM25 score of
         the need (`FusionSettings.lexical`)."""
+        return self._content_parts(request, segment_description, like_id, fusion)[2]
+
+    def _content_parts(self, request: Request, segment_description: str, like_id: str | None,
+                       fusion: FusionSettings | None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """(dense similarity, BM25 scores or None, their fusion) of every product for the request."""
         fusion = fusion or self.fusion
-        if dense is None:
-            dense = self.dense_scores(request, segment_description, like_id)
-        words = self.lexical_words(request)
-        return fuse_content(dense, lexical_scores(self.index.lexical, words), fusion.lexical, fusion.lexical_fusion)
+        dense = self.dense_scores(request, segment_description, like_id)
+        lexical = lexical_scores(self.index.lexical, self.lexical_words(request))
+        return dense, lexical, fuse_content(dense, lexical, fusion.lexical, fusion.lexical_fusion)
 
     def lexical_words(self, request: Request) -> str:
         """The BM25 query: `search_words` plus the store's own spellings of them ("pajamas" finds pyjamas)."""
@@ -202,10 +213,7 @@ class TurnPipeline:
         this request's `content_scores`, when the caller already has them (many shoppers, one request)."""
         floor, dense, lexical = None, None, None
         if content is None:
-            fusion_ = fusion or self.fusion
-            dense = self.dense_scores(request, segment.description, like_id)
-            lexical = lexical_scores(self.index.lexical, self.lexical_words(request))
-            content = fuse_content(dense, lexical, fusion_.lexical, fusion_.lexical_fusion)
+            dense, lexical, content = self._content_parts(request, segment.description, like_id, fusion)
             # A vague need gets broad picks, related or not; "like the second one" is about that product.
             if not is_vague(request, request.text) and like_id is None:
                 floor = relevance_floor(dense, request, lexical is None or bool(lexical.max(initial=0) > 0),

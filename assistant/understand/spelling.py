@@ -17,11 +17,17 @@ MIN_LETTERS = 5
 _WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]{%d,}(?![A-Za-z])" % MIN_LETTERS)
 
 
-def correct_spelling(text: str, profile: StoreProfile, dictionary: frozenset[str] = frozenset()) -> tuple[str, dict[str, str]]:
-    """`text` with unknown words replaced by the closest catalog word, and {typed: corrected}."""
+def _choices(profile: StoreProfile) -> list[str]:
+    """The store's words a typo may be corrected to (made once per profile)."""
     choices = profile.__dict__.get("_spelling_choices")
     if choices is None:
         choices = profile.__dict__["_spelling_choices"] = [w for w in profile.words if len(w) >= MIN_LETTERS - 1]
+    return choices
+
+
+def correct_spelling(text: str, profile: StoreProfile, dictionary: frozenset[str] = frozenset()) -> tuple[str, dict[str, str]]:
+    """`text` with unknown words replaced by the closest catalog word, and {typed: corrected}."""
+    choices = _choices(profile)
     if not choices:
         return text, {}
     fixed: dict[str, str] = {}
@@ -44,8 +50,6 @@ def spelling_variants(word: str, profile: StoreProfile, limit: int = 2) -> list[
     """The store's own spellings close to a word ("pajamas" -> "pyjama" where the catalog says pyjamas)."""
     if len(word) < MIN_LETTERS or not word.isascii():
         return []
-    choices = profile.__dict__.get("_spelling_choices")
-    if choices is None:
-        choices = profile.__dict__["_spelling_choices"] = [w for w in profile.words if len(w) >= MIN_LETTERS - 1]
+    choices = _choices(profile)
     found = process.extract(word.lower(), choices, scorer=fuzz.ratio, score_cutoff=MIN_SCORE, limit=limit + 1)
     return [w for w, _, _ in found if w != word.lower()][:limit]

@@ -21,7 +21,7 @@ from assistant.core.money import DEFAULT_CURRENCY, normalise_currency
 from assistant.core.text import count_cjk
 from assistant.ingest.catalog import Product
 from assistant.understand.request import LANGUAGES
-from assistant.understand.vocabulary import Vocabulary, load_vocabulary
+from assistant.understand.vocabulary import Vocabulary, brand_spellings, load_vocabulary
 
 PROFILE_FILE = "profile.json"
 PROFILE_VERSION = 2  # a profile of another version is rebuilt from the build's products when loaded
@@ -341,7 +341,7 @@ def _store_vocabulary(profile: StoreProfile, languages: tuple[str, ...]) -> Voca
     base = load_vocabulary(languages)
     brands = dict(base.brands)
     for name in profile.brands:
-        for alias in {name.lower(), name.lower().replace("&", "and"), name.lower().replace(" & ", "&")}:
+        for alias in brand_spellings(name):
             brands[alias] = name
     brands.update(profile.brand_aliases)
     families = {family for _, family in profile.colors.values()}

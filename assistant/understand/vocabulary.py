@@ -57,6 +57,12 @@ class Vocabulary:
         return Patterns(self)
 
 
+def brand_spellings(name: str) -> set[str]:
+    """The lower-case ways a brand is typed: "Loom & Lane" -> loom & lane, loom and lane, loom&lane."""
+    lower = name.lower()
+    return {lower, lower.replace("&", "and"), lower.replace(" & ", "&")}
+
+
 def load_vocabulary(languages: Iterable[str] = LANGUAGES) -> Vocabulary:
     """Load and merge the vocabulary files of `languages` (cached)."""
     if isinstance(languages, str):
@@ -92,7 +98,7 @@ def _load_vocabulary(languages: tuple[str, ...]) -> Vocabulary:
     brand_table = tables.get("brands", {})
     brand_names = list(brand_table.get("known", []))
     for name in brand_names:
-        for alias in {name.lower(), name.lower().replace("&", "and"), name.lower().replace(" & ", "&")}:
+        for alias in brand_spellings(name):
             brands.setdefault(alias, name)
     filler = tables.get("filler", {})
     negation = tables.get("negation", {})
