@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from assistant.behaviour import repurchase_share
 from assistant.behaviour import (Interactions, ModelFitError, SegmentPopularity, UserUserCF,
                                  build_interactions, cf_model_names, inherit_scores, load_cf_model,
                                  make_cf_model)
@@ -66,7 +67,42 @@ def test_interaction_weights_sum_events() -> None:
     dense = data.matrix.toarray()
     assert data.users == ["a", "b"] and data.items == ["x", "y"]
     assert dense[0].tolist() == [9.0, 6.0]  # view 1 + purchase 8; a 5-star rating weighs 6
-    assert dense[1].tolist() == [0.0, 0.0]  # a 1-star rating is not a positive signal
+    assert dense[1].tolist() == [0.0, 0.25]  # a 1-star rating: low interest, not nothing
+    assert data.seen.toarray().tolist() == [[1.0, 1.0], [0.0, 1.0]]
+
+
+def test_low_ratings_stay_seen_and_never_come_back() -> None:
+    """A shopper who rated a product 1 star has seen it: CF never recommends it to them again."""
+    rows = [(f"u{i}", p, "purchase", float(i), 1.0) for i in range(6) for p in ("x", "y", "z")]
+    rows += [("me", "x", "purchase", 10.0, 1.0), ("me", "y", "rating", 11.0, 1.0)]
+    model = make_cf_model("item_item").fit(build_interactions(InteractionLog.from_rows(rows)))
+    assert [p for p, _ in model.recommend(customer="me", k=5)] == ["z"]
+
+
+def test_seen_survives_decay_over_years() -> None:
+    """A profile decayed over a long log keeps a years-old purchase (no underflow to zero): still seen."""
+    year = 365 * 86_400.0
+    rows = [("me", "old", "purchase", 0.0, 1.0), ("me", "new", "purchase", 10 * year, 1.0),
+            ("u", "old", "purchase", 0.0, 1.0), ("u", "new", "purchase", 1.0, 1.0), ("u", "z", "view", 2.0, 1.0)]
+    data = build_interactions(InteractionLog.from_rows(rows))
+    me = data.user_index["me"]
+    assert sorted(data.items[i] for i in data.profile[me].indices) == ["new", "old"]
+    model = make_cf_model("item_item").fit(data)
+    assert "old" not in [p for p, _ in model.recommend(customer="me", k=5)]
+
+
+def test_repurchase_share_and_buy_again() -> None:
+    rows = [("a", "milk", "purchase", 1.0, 1.0), ("a", "milk", "purchase", 2.0, 1.0),
+            ("a", "eggs", "purchase", 3.0, 1.0), ("b", "milk", "purchase", 4.0, 1.0), ("b", "tea", "view", 5.0, 1.0)]
+    log = InteractionLog.from_rows(rows)
+    assert repurchase_share(log) == 1.0  # the one shopper with two purchases or more bought milk twice
+    data = build_interactions(log, profile_half_life_days=None)
+    assert data.repurchase == 1.0 and data.repurchase_normal
+    once = InteractionLog.from_rows([r for r in rows if r[3] != 2.0])
+    assert repurchase_share(once) == 0.0 and not build_interactions(once).repurchase_normal
+    model = make_cf_model("popularity").fit(data)
+    assert [p for p, _ in model.buy_again("a")] == ["milk", "eggs"]  # bought twice first
+    assert model.buy_again("nobody") == []
 
 
 @pytest.mark.parametrize("name", cf_model_names())

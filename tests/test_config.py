@@ -77,7 +77,7 @@ def test_a_value_of_the_wrong_type_names_its_key(tmp_path: Path, text: str, key:
 @pytest.mark.parametrize(("text", "key", "choices", "got"), [
     ('[fusion]\nmethod = "rrff"\n', "fusion.method", "weighted, rrf", "rrff"),
     ('embedder = "bert"\n', "embedder", "auto, minilm, use, hashing", "bert"),
-    ('cf_model = "svd"\n', "cf_model", "popularity, user_user, item_item, als, bpr, ease, blend", "svd"),
+    ('cf_model = "svd"\n', "cf_model", "auto, popularity, user_user, item_item, als, bpr, ease, blend", "svd"),
     ('llm_model = "qwn"\n', "llm_model", "qwen, smollm2, none, or a path", "qwn"),
 ])
 def test_an_unknown_name_names_its_key_and_the_choices(tmp_path: Path, text: str, key: str, choices: str,
@@ -187,7 +187,7 @@ def test_the_older_single_underscore_limit_variables_still_work(tmp_path: Path,
     ("AISLE_THREADS", "2.5", "AISLE_THREADS must be a whole number (got '2.5')"),
     ("AISLE_LLM_INT8", "maybe", "AISLE_LLM_INT8 must be true or false (got 'maybe')"),
     ("AISLE_EMBEDDER", "bert", "AISLE_EMBEDDER must be one of auto, minilm, use, hashing (got 'bert')"),
-    ("AISLE_CF_MODEL", "svd", "AISLE_CF_MODEL must be one of popularity,"),
+    ("AISLE_CF_MODEL", "svd", "AISLE_CF_MODEL must be one of auto, popularity,"),
     ("AISLE_LLM_MODEL", "qwn", "AISLE_LLM_MODEL must be one of qwen, smollm2, none"),
     ("AISLE_FUSION__CONTNT", "0.5", "AISLE_FUSION__CONTNT is not a setting; known: AISLE_FUSION__METHOD"),
     ("AISLE_LIMITS__MAX_BYTES", "5", "AISLE_LIMITS__MAX_BYTES is not a setting; known: AISLE_LIMITS__MAX_FILE_BYTES"),
@@ -213,7 +213,7 @@ def test_other_aisle_variables_are_not_settings_and_are_left_alone(tmp_path: Pat
 
 def test_the_choices_are_the_names_each_stage_accepts() -> None:
     assert set(EMBEDDERS) == set(embedder_names()) | {"auto"}  # "auto" is chosen by the catalog's titles
-    assert set(CF_MODELS) == set(cf_model_names())
+    assert set(CF_MODELS) == set(cf_model_names()) | {"auto"}  # "auto" is chosen on the store's log
     assert set(LLM_MODELS) == set(model_names())
     assert FUSION_METHODS == ("weighted", "rrf")
 

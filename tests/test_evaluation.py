@@ -34,16 +34,18 @@ def test_leave_last_out_holds_out_the_latest_new_product() -> None:
     assert kept == [("a", "x", "purchase"), ("a", "x", "view"), ("a", "y", "view"), ("b", "x", "view")]
 
 
-def test_eval_cf_on_the_demo_store_prints_every_model() -> None:
-    result = CliRunner().invoke(main, ["eval", "cf", "--json", "--models", "popularity,item_item,blend"],
+def test_eval_cf_on_the_demo_store_tunes_every_model_and_compares_the_default() -> None:
+    result = CliRunner().invoke(main, ["eval", "cf", "--json", "--quiet", "--models", "popularity,item_item,blend"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
-    by_model = {r["model"]: r for r in data["results"]}
-    assert set(by_model) == {"popularity", "item_item", "blend"}
-    assert data["events"] > 60_000 and by_model["blend"]["users"] > 1_000
-    assert by_model["blend"]["ndcg"] >= 1.3 * by_model["popularity"]["ndcg"]
-    assert {"parents_young_kids", "retirees", "young_adults"} <= set(by_model["blend"]["per_segment_ndcg"])
+    store = json.loads(result.output)["stores"][0]
+    by_model = {r["model"]: r for r in store["results"]}
+    assert set(by_model) == {"popularity", "item_item", "blend", "default"}
+    assert store["events"] > 60_000 and by_model["default"]["users"] > 1_000
+    assert by_model["default"]["ndcg"] >= 1.3 * by_model["popularity"]["ndcg"]
+    assert by_model["default"]["choice"] == store["selection"]["label"]
+    assert store["default_vs_best_peer"]["peer"] == "item_item" and store["default_vs_best_peer"]["se"] > 0
+    assert {"parents_young_kids", "retirees", "young_adults"} <= set(by_model["default"]["per_segment_ndcg"])
 
 
 def test_eval_cf_rejects_unknown_models() -> None:

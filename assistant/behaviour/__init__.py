@@ -11,8 +11,9 @@ from assistant.behaviour.cold_start import inherit_scores
 from assistant.behaviour.errors import ModelCorrupt, ModelFitError
 from assistant.behaviour.factorisation import ALS, BPR, ImplicitMF
 from assistant.behaviour.factory import cf_model_names, make_cf_model
-from assistant.behaviour.interactions import (DAY, EVENT_WEIGHTS, POPULARITY_HALF_LIFE_DAYS, PROFILE_HALF_LIFE_DAYS,
-                                              Interactions, build_interactions, rating_weight)
+from assistant.behaviour.interactions import (DAY, EVENT_WEIGHTS, POPULARITY_HALF_LIFE_SHARE, PROFILE_HALF_LIFE_DAYS,
+                                              REPURCHASE_NORMAL, Interactions, build_interactions, rating_weight,
+                                              repurchase_share)
 from assistant.behaviour.linear import EASE
 from assistant.behaviour.loading import load_cf_model, load_serving_cf_model
 from assistant.behaviour.model import CFModel, Evidence
@@ -21,9 +22,9 @@ from assistant.behaviour.popularity import SegmentPopularity
 from assistant.behaviour.store import FORMAT_VERSION, MODEL_FILES, check_cf_model, list_versions
 
 __all__ = [
-    "ALS", "BPR", "DAY", "EASE", "EVENT_WEIGHTS", "FORMAT_VERSION", "MODEL_FILES", "POPULARITY_HALF_LIFE_DAYS",
-    "PROFILE_HALF_LIFE_DAYS", "Blend", "CFModel", "Evidence", "ImplicitMF", "Interactions", "ItemItemCF",
+    "ALS", "BPR", "DAY", "EASE", "EVENT_WEIGHTS", "FORMAT_VERSION", "MODEL_FILES", "POPULARITY_HALF_LIFE_SHARE",
+    "PROFILE_HALF_LIFE_DAYS", "REPURCHASE_NORMAL", "Blend", "CFModel", "Evidence", "ImplicitMF", "Interactions", "ItemItemCF",
     "ModelCorrupt", "ModelFitError", "SegmentPopularity", "UserUserCF", "build_interactions", "cf_model_names",
     "check_cf_model", "inherit_scores", "list_versions", "load_cf_model", "load_serving_cf_model",
-    "make_cf_model", "rating_weight",
+    "make_cf_model", "rating_weight", "repurchase_share",
 ]

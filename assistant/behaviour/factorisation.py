@@ -78,7 +78,7 @@ class ALS(ImplicitMF):
         from implicit.cpu.als import AlternatingLeastSquares
         return AlternatingLeastSquares(factors=self.params["factors"], regularization=self.params["regularization"],
                                        iterations=self.params["iterations"], random_state=self.params["seed"],
-                                       num_threads=2)
+                                       num_threads=1)  # with more, implicit is not reproducible
 
 
 class BPR(ImplicitMF):
@@ -95,7 +95,7 @@ class BPR(ImplicitMF):
         return BayesianPersonalizedRanking(factors=self.params["factors"], learning_rate=self.params["learning_rate"],
                                            regularization=self.params["regularization"],
                                            iterations=self.params["iterations"], random_state=self.params["seed"],
-                                           num_threads=2)
+                                           num_threads=1)  # with more, implicit is not reproducible
 
     def _fold_in(self, rows: sp.csr_matrix) -> np.ndarray:
         """BPR has no closed-form user solve: a new history is the mean of its items' factors."""

@@ -18,7 +18,7 @@ _MODELS: dict[str, Callable[..., CFModel]] = {
     "als": ALS,
     "bpr": BPR,
     "ease": EASE,
-    "blend": Blend,
+    "blend": lambda **params: Blend(**params, make_part=make_cf_model),
 }
 
 

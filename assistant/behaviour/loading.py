@@ -24,6 +24,7 @@ def load_cf_model(folder: str | Path) -> CFModel:
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as err:
         raise ModelCorrupt(f"CF model {folder}: cannot read its files ({type(err).__name__}: {err})") from None
     model.version = manifest.get("version", "")
+    model.selection = manifest.get("selection")
     return model
 
 

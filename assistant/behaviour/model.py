@@ -48,6 +48,7 @@ class CFModel(ABC):
         self.data: Interactions | None = None
         self.fit_seconds = 0.0
         self.version = ""  # the saved version it was loaded from or published as
+        self.selection: dict | None = None  # what `aisle cf fit` tried and chose (saved in the manifest)
 
     # -- subclass hooks
     @abstractmethod
@@ -108,7 +109,8 @@ class CFModel(ABC):
                   segment: str | None = None) -> list[tuple[str, float]]:
         """Top-k (product id, score) for a history, never returning an excluded or already-seen product.
 
-        A known `customer` (pseudonym) uses their training row when no history is given.
+        A known `customer` (pseudonym) uses their training row when no history is given; everything they
+        have seen (viewed, bought, rated, however low) is left out as well (`buy_again` lists those).
         """
         data = self.trained
         if k < 1:
@@ -120,10 +122,24 @@ class CFModel(ABC):
         segment = segment or (data.segments[user] if user >= 0 else "")
         scores = self.score_rows(row, np.array([user]), [segment])[0]
         banned = set(row.indices.tolist()) | {data.item_index[p] for p in exclude if p in data.item_index}
+        if user >= 0:
+            banned.update(data.seen[user].indices.tolist())
         if banned:
             scores[list(banned)] = -np.inf
-        top = np.argsort(-scores, kind="stable")[:k]
-        return [(data.items[i], float(scores[i])) for i in top if np.isfinite(scores[i])]
+        return _top(scores, k, data.items)
+
+    def buy_again(self, customer: str, k: int = 10) -> list[tuple[str, float]]:
+        """What a known shopper had before, most and most lately first (their recency-weighted profile
+        weight); [] for anyone else. For stores where buying again is normal (`Interactions.repurchase_normal`)."""
+        data = self.trained
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        user = data.user_index.get(customer, -1)
+        if user < 0:
+            return []
+        row = data.profile[user]
+        order = sorted(zip(row.indices.tolist(), row.data.tolist()), key=lambda pair: (-pair[1], data.items[pair[0]]))
+        return [(data.items[i], float(w)) for i, w in order[:k]]
 
     @property
     def _binary(self) -> sp.csc_matrix:
@@ -175,5 +191,15 @@ class CFModel(ABC):
         data = self.trained
         self.version = publish_cf_model(folder, name=self.name, params=self.params, data=data,
                                         arrays=self._arrays(), fit_seconds=self.fit_seconds, keep=keep,
-                                        forgotten=forgotten)
+                                        forgotten=forgotten, selection=self.selection)
         return folder
+
+
+def _top(scores: np.ndarray, k: int, items: Sequence[str]) -> list[tuple[str, float]]:
+    """The k best finite scores, best first (ties by position), without sorting the whole catalog."""
+    if k < len(scores):
+        part = np.argpartition(-scores, k - 1)[:k]
+        top = part[np.lexsort((part, -scores[part]))]
+    else:
+        top = np.argsort(-scores, kind="stable")
+    return [(items[i], float(scores[i])) for i in top if np.isfinite(scores[i])]

@@ -30,9 +30,10 @@ MODEL_FILES = ("ids.json", "matrix.npz", "arrays.npz")
 
 def publish_cf_model(folder: Path, *, name: str, params: Mapping[str, Any], data: Interactions,
                      arrays: Mapping[str, np.ndarray], fit_seconds: float, keep: int = 2,
-                     forgotten: Iterable[str] = ()) -> str:
+                     forgotten: Iterable[str] = (), selection: Mapping[str, Any] | None = None) -> str:
     """Write a fitted model as a new version and publish it at `folder`; returns the version. `keep`
-    versions stay on disk (the older ones are fallbacks), except versions that hold a `forgotten` pseudonym."""
+    versions stay on disk (the older ones are fallbacks), except versions that hold a `forgotten` pseudonym;
+    `selection` (what `aisle cf fit` tried and chose) goes into the manifest."""
     from assistant.core.durable import checksums, fsync_dir, write_durably
     from assistant.index import BUILDS, prune, publish
 
@@ -46,14 +47,17 @@ def publish_cf_model(folder: Path, *, name: str, params: Mapping[str, Any], data
         try:
             tmp.mkdir()
             write_durably(tmp / "ids.json", json.dumps({"users": data.users, "items": data.items,
-                                                        "segments": data.segments}).encode("utf-8"))
+                                                        "segments": data.segments, "meta": data.meta}).encode("utf-8"))
             write_durably(tmp / "matrix.npz", _npz({**csr_parts("matrix", data.matrix),
                                                     **csr_parts("recency", data.recency),
-                                                    **csr_parts("profile", data.profile)}))
+                                                    **csr_parts("profile", data.profile),
+                                                    **csr_parts("seen", data.seen)}))
             write_durably(tmp / "arrays.npz", _npz(arrays))
             manifest = {"format_version": FORMAT_VERSION, "model": name, "params": dict(params),
                         "version": version, "users": len(data.users), "items": len(data.items),
-                        "interactions": int(data.matrix.nnz), "fit_seconds": round(fit_seconds, 3),
+                        "interactions": int(data.matrix.nnz), "data": data.meta,
+                        **({"selection": dict(selection)} if selection else {}),
+                        "fit_seconds": round(fit_seconds, 3),
                         "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                         "files": checksums(tmp, MODEL_FILES)}
             write_durably(tmp / "manifest.json", json.dumps(manifest, indent=2).encode("utf-8"))
@@ -139,8 +143,9 @@ def read_interactions(version: Path) -> Interactions:
     """The interactions saved in one version folder (ids.json, matrix.npz); raises what reading raises."""
     ids = json.loads((version / "ids.json").read_text(encoding="utf-8"))
     with np.load(version / "matrix.npz", allow_pickle=False) as parts:
-        return Interactions(csr_from(parts, "matrix"), csr_from(parts, "recency"),
-                            csr_from(parts, "profile"), ids["users"], ids["items"], ids["segments"])
+        seen = csr_from(parts, "seen") if "seen_data" in parts.files else None  # saved before "seen": matrix > 0
+        return Interactions(csr_from(parts, "matrix"), csr_from(parts, "recency"), csr_from(parts, "profile"),
+                            ids["users"], ids["items"], ids["segments"], seen, ids.get("meta") or {})
 
 
 def read_arrays(version: Path) -> dict[str, np.ndarray]:

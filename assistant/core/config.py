@@ -35,7 +35,7 @@ ENV_NESTED_DELIMITER = "__"
 FusionMethod = Literal["weighted", "rrf"]
 ContentFusionMethod = Literal["minmax", "rrf"]
 EmbedderName = Literal["auto", "minilm", "use", "hashing"]  # "auto": chosen by the catalog's language
-CFModelName = Literal["popularity", "user_user", "item_item", "als", "bpr", "ease", "blend"]
+CFModelName = Literal["auto", "popularity", "user_user", "item_item", "als", "bpr", "ease", "blend"]
 FUSION_METHODS: tuple[str, ...] = get_args(FusionMethod)
 EMBEDDERS: tuple[str, ...] = get_args(EmbedderName)
 CF_MODELS: tuple[str, ...] = get_args(CFModelName)
@@ -135,7 +135,8 @@ class Settings:
     # Private state: the pseudonymisation key file (never commit this folder).
     state_dir: Path = Path(".aisle")
     # Chosen by `aisle eval cf` on the demo store: see docs/collaborative.md.
-    cf_model: CFModelName = "blend"
+    # "auto": `aisle cf fit` chooses the model and its settings on the store's own log (docs/collaborative.md).
+    cf_model: CFModelName = "auto"
     # The language model that reranks and explains: "qwen" (default), "smollm2", a path to a .gguf file or
     # a model folder, or "none" to answer without the LLM stage.
     llm_model: LLMModelName = "qwen"

@@ -23,7 +23,8 @@ class ProgressBar:
         self.disable = disable
         self._bar: Any = None
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, done: int, total: int, what: str | None = None) -> None:
+        """Move to `done` of `total`; `what` (optional) names the step under way."""
         if self.disable:
             return
         if self._bar is None:
@@ -32,6 +33,8 @@ class ProgressBar:
             self._bar = tqdm(total=total, desc=self.desc, unit=self.unit, file=sys.stderr, disable=total == 0)
         elif self._bar.total != total:
             self._bar.reset(total)
+        if what is not None:
+            self._bar.set_postfix_str(what, refresh=False)
         self._bar.update(done - self._bar.n)
 
     def close(self) -> None:

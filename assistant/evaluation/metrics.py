@@ -11,6 +11,7 @@ from typing import Iterator, Mapping, Sequence
 import numpy as np
 
 from assistant.behaviour import CFModel, Interactions, build_interactions, make_cf_model
+from assistant.behaviour.split import Split, leave_last_out  # noqa: F401  (re-exported)
 from assistant.core.resources import package_path
 from assistant.ingest.customers import InteractionLog
 from assistant.understand.store import color_accepts
@@ -28,38 +29,6 @@ def ndcg_at_k(rank: int, k: int) -> float:
 
 def reciprocal_rank(rank: int) -> float:
     return 1.0 / rank
-
-
-@dataclass
-class Split:
-    """A temporal leave-last-out split: training events and one held-out product per evaluated shopper."""
-
-    train: InteractionLog
-    targets: dict[str, str]  # customer -> held-out product
-
-
-def leave_last_out(log: InteractionLog, min_items: int = 2) -> Split:
-    """For every shopper with at least `min_items` distinct products, hold out the product they came to
-    last (by first contact) and every event on it; everything else is training data."""
-    order = np.lexsort((log.timestamps, log.customers))
-    held = np.zeros(len(log), dtype=bool)
-    targets: dict[str, str] = {}
-    start = 0
-    customers = log.customers[order]
-    while start < len(order):
-        stop = start
-        while stop < len(order) and customers[stop] == customers[start]:
-            stop += 1
-        rows = order[start:stop]
-        first_seen: dict[str, int] = {}
-        for row in rows:
-            first_seen.setdefault(str(log.products[row]), int(row))
-        if len(first_seen) >= min_items:
-            target = max(first_seen, key=lambda p: (log.timestamps[first_seen[p]], first_seen[p]))
-            targets[str(customers[start])] = target
-            held[rows[log.products[rows] == target]] = True
-        start = stop
-    return Split(log.subset(~held), targets)
 
 
 @dataclass

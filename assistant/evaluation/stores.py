@@ -85,25 +85,33 @@ def cf_model_exists(settings: Settings) -> bool:
     return folder.is_symlink() or folder.exists()
 
 
-def fit_completejourney_cf(settings: Settings, source: str | Path, products: set[str] | None = None) -> str:
-    """Fit the configured CF model on the store's purchases of `products` (default: all; customer ids
-    pseudonymised) and save it beside its index; returns a one-line note."""
+def completejourney_log(settings: Settings, source: str | Path, products: set[str] | None = None):
+    """The store's purchases of `products` (default: all) and {customer: segment} for the households with
+    demographics, customer ids pseudonymised."""
     import numpy as np
 
-    from assistant.behaviour import build_interactions, make_cf_model
     from assistant.ingest.customers import read_events
     from assistant.privacy.keys import forgotten, pseudonymizer
-    from assistant.service.assistant import cf_model_dir
 
     pseudonymize = pseudonymizer(settings.state_dir)
-    gone = forgotten(settings.state_dir)
-    log = read_events([Path(source) / EVENTS_FILE], pseudonymize, forgotten=gone, limits=settings.limits)
+    log = read_events([Path(source) / EVENTS_FILE], pseudonymize, forgotten=forgotten(settings.state_dir),
+                      limits=settings.limits)
     if products is not None:
         log = log.subset(np.isin(log.products.astype(str), sorted(products)))
-    segments = {pseudonymize(c): s for c, s in customer_segments(source).items()}
-    model = make_cf_model(settings.cf_model).fit(build_interactions(log, segments))
-    model.save(cf_model_dir(settings), forgotten=gone)
-    return (f"{settings.cf_model} CF model fitted in {model.fit_seconds:.1f} s on {len(model.data.users)} "
+    return log, {pseudonymize(c): s for c, s in customer_segments(source).items()}
+
+
+def fit_completejourney_cf(settings: Settings, source: str | Path, products: set[str] | None = None) -> str:
+    """Fit the store's CF model on its purchases of `products` (default: all), chosen as `aisle cf fit`
+    chooses (`cf_model` setting), and save it beside its index; returns a one-line note."""
+    from assistant.behaviour.selection import fit_store_model
+    from assistant.privacy.keys import forgotten
+    from assistant.service.assistant import cf_model_dir
+
+    log, segments = completejourney_log(settings, source, products)
+    model, chosen = fit_store_model(log, segments, settings.cf_model)
+    model.save(cf_model_dir(settings), forgotten=forgotten(settings.state_dir))
+    return (f"{chosen} CF model fitted in {model.fit_seconds:.1f} s on {len(model.data.users)} "
             f"households ({len(segments)} with demographics, from {CUSTOMERS_FILE}) and {len(log)} purchases")
 
 

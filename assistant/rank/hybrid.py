@@ -112,7 +112,8 @@ def constraint_checks(products: Sequence[Product], features: ProductFeatures, re
 
     if excluded_ids:
         checks.append(Check("already shown or declined", np.array([p.id not in excluded_ids for p in products]),
-                            lambda p: "shown earlier in this conversation or declined", lambda p: "", False))
+                            lambda p: "shown earlier in this conversation, declined, or the shopper already has it",
+                            lambda p: "", False))
     prices = np.array([p.price for p in products])
     if request.price_min is not None or request.price_max is not None:
         low = request.price_min if request.price_min is not None else -np.inf

@@ -22,9 +22,10 @@ def cf_model_dir(settings: Settings) -> Path:
     return Path(settings.index_dir) / ".cf" / settings.index_name
 
 
-def fit_demo_cf(settings: Settings) -> "CFModel":
-    """Fit the configured CF model on the demo store's logs and save it beside the demo index."""
-    from assistant.behaviour import build_interactions, make_cf_model
+def fit_demo_cf(settings: Settings, previous: "CFModel | None" = None) -> "CFModel":
+    """Fit the demo store's CF model on its logs, chosen as `aisle cf fit` chooses (a refit keeps the choice
+    of the `previous` model), and save it beside the demo index."""
+    from assistant.behaviour.selection import choice_of, fit_store_model
     from assistant.demo import customers_path, events_path
     from assistant.ingest.customers import read_customers, read_events
     from assistant.privacy.keys import forgotten, pseudonymizer
@@ -33,8 +34,10 @@ def fit_demo_cf(settings: Settings) -> "CFModel":
     gone = forgotten(settings.state_dir)
     events = read_events([events_path()], pseudonymize, forgotten=gone)
     profiles, _ = read_customers([customers_path()], pseudonymize, forgotten=gone)
-    data = build_interactions(events, {c: p.segment for c, p in profiles.items()})
-    model = make_cf_model(settings.cf_model).fit(data)
+    model, _ = fit_store_model(events, {c: p.segment for c, p in profiles.items()}, settings.cf_model,
+                               choice_of(previous) if previous is not None else None)
+    if previous is not None and model.selection is None and settings.cf_model == "auto":
+        model.selection = previous.selection  # the same choice, made on this store's data earlier
     model.save(cf_model_dir(settings), forgotten=gone)
     return model
 
@@ -105,7 +108,7 @@ class ServedModel:
                     return
                 self._refit_wanted = False
             try:
-                model = fit_demo_cf(self.settings)
+                model = fit_demo_cf(self.settings, self._model)
             except Exception as err:  # the model in memory keeps serving
                 self.warning = f"refitting the CF model failed ({type(err).__name__}: {err})"
                 log.warning("%s", self.warning)

@@ -228,6 +228,7 @@ class TurnPipeline:
             cf_scores = dict(cf.recommend(history, k=CF_POOL, customer=pseudonym,
                                           segment=segment.key if segment.key != "general" else None))
             affinity = brand_affinity(self.index, cf, pseudonym)
+            exclude = {*exclude, *already_had(cf, pseudonym)}
         context = RankContext(self.index.products, self.features, self.index.vectors, content, cf_scores,
                               affinity, cf.trained.item_popularity() if cf is not None else None,
                               frozenset(exclude), floor, dense, lexical)
@@ -350,3 +351,13 @@ def write_reasons(record: TurnRecord, lm: Any, max_new_tokens: int, lm_note: str
                                 f"{len(reasons) - by_llm} from templates, {time.perf_counter() - started:.2f} s"
                                 + ("" if lm is not None else f" ({lm_note})"))
     return {c.product.id: c.breakdown.reason.text for c in candidates}
+
+
+def already_had(cf: "CFModel", pseudonym: str | None) -> set[str]:
+    """What a known shopper has already seen, bought or rated: never recommended to them again, except in a
+    store where buying again is normal (groceries: `Interactions.repurchase_normal`)."""
+    data = cf.trained
+    user = data.user_index.get(pseudonym, -1) if pseudonym else -1
+    if user < 0 or data.repurchase_normal:
+        return set()
+    return {data.items[i] for i in data.seen[user].indices}
