@@ -112,5 +112,6 @@ def test_the_complete_journey_rules_keep_the_old_mapping(tmp_path: Path) -> None
              ({"has_demographics": "1", "kids_count": "0", "age_band": "35-44"}, "professionals"),
              ({"has_demographics": "1", "kids_count": "0", "age_band": "55-64"}, "professionals")]
     assert [customer_segment(row) for row, _ in cases] == [want for _, want in cases]
-    write(tmp_path, "customers.csv", "customer_id,has_demographics,kids_count,age_band\n1,1,0,65+\n2,0,,\n3,1,1,25-34\n")
+    write(tmp_path, "customers.csv",
+          "customer_id,has_demographics,kids_count,age_band\n1,1,0,65+\n2,0,,\n3,1,1,25-34\n")
     assert customer_segments(tmp_path) == {"1": "retirees", "3": "parents_young_kids"}
