@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from assistant.behaviour.errors import ModelFitError
 from assistant.behaviour.segment_inference import (ACTIVITY_FEATURE, PRICE_FEATURE, basket_profiles, category_levels,
-                                                   fit_segment_classifier, infer_segments, macro_f1, stratified_folds)
+                                                   fill_segments, fit_segment_classifier, infer_segments, macro_f1,
+                                                   stratified_folds)
 from assistant.evaluation.segment_recovery import completejourney_inputs, measure_recovery, measure_store
 from assistant.ingest.customers import InteractionLog
 from assistant.privacy.keys import Pseudonymizer
@@ -169,3 +170,14 @@ def test_on_complete_journey_inference_beats_the_majority_baseline_macro_f1() ->
     assert result.shoppers == 801
     inferred, majority = result.method("inferred"), result.method("majority")
     assert inferred.macro_f1.mean > majority.macro_f1.mean + 2 * inferred.macro_f1.se
+
+
+def test_fill_segments_adds_confident_inferred_segments_to_the_known_ones() -> None:
+    shoppers = {**two_kinds(6), "new_toys": ["T1", "T2", "T1"], "new_mixed": ["T1", "G1"]}
+    known = {c: ("kids" if c.startswith("t") else "gardeners") for c in two_kinds(6)}
+    filled = fill_segments(shopping_log(shoppers), known, CATEGORIES, PRICES)
+    assert filled.segments["new_toys"] == "kids" and "new_mixed" in filled.segments and filled.inferred == 2
+    assert {c: filled.segments[c] for c in known} == known
+    strict = fill_segments(shopping_log(shoppers), known, CATEGORIES, PRICES, min_confidence=0.99)
+    assert strict.inferred + strict.left_out == 2 and "new_mixed" not in strict.segments
+    assert "below confidence 0.99" in strict.note()

@@ -223,3 +223,27 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class FilledSegments:
+    """Known segments with inferred ones added for shoppers without one (those at `min_confidence` or above)."""
+
+    segments: dict[str, str]
+    inferred: int  # shoppers given an inferred segment
+    left_out: int  # shoppers whose inferred segment was below min_confidence (left without one)
+    min_confidence: float
+
+    def note(self) -> str:
+        """One line for a command's output."""
+        kept = f" ({self.left_out} below confidence {self.min_confidence:g} left without)" if self.left_out else ""
+        return f"{self.inferred} shoppers without a segment given one inferred from their baskets{kept}"
+
+
+def fill_segments(log: InteractionLog, known_segments: Mapping[str, str], product_categories: Mapping[str, str],
+                  product_prices: Mapping[str, float] | None = None, min_confidence: float = 0.0) -> FilledSegments:
+    """`known_segments` plus an inferred segment for every shopper of `log` without one whose inferred
+    confidence is at least `min_confidence` (what `build_interactions` takes as its segments)."""
+    inferred = infer_segments(log, product_categories, known_segments, product_prices)
+    kept = {c: r.segment for c, r in inferred.items() if r.confidence >= min_confidence}
+    return FilledSegments({**known_segments, **kept}, len(kept), len(inferred) - len(kept), min_confidence)
