@@ -160,6 +160,9 @@ class Settings:
     retention_days: StrictFloat = 90.0
     # A store's own segments file (default: the one shipped in the package).
     segments_file: Path | None = None
+    # The store's rules placing a customer in a segment from the customer file's columns (age band, kids ...),
+    # instead of its segment column (ingest/segment_rules.py; docs/collaborative.md, "Customer segments").
+    segment_rules_file: Path | None = None
     # Score fusion of the hybrid ranker (see docs/ranking.md for how it was chosen).
     fusion: FusionSettings = field(default_factory=lambda: FusionSettings())
     column_map: dict[StrictStr, StrictStr] = field(default_factory=dict)

@@ -12,7 +12,8 @@
 
 Everything is read with the standard library and written in the file's product order: the same files give
 the same catalog byte for byte. Which customer is in which Aisle segment (segments.toml) is decided from the
-demographics by `customer_segment`, the only place that knowledge lives.
+demographics by the rules in data/completejourney_segment_rules.toml (`customer_segment`), the only place
+that knowledge lives.
 """
 
 from __future__ import annotations
@@ -22,12 +23,16 @@ import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from assistant.core.errors import AisleError
+from assistant.core.resources import package_path
+from assistant.ingest.segment_rules import SegmentRules, load_segment_rules
 
 PRODUCTS_FILE, EVENTS_FILE, CUSTOMERS_FILE = "products.csv", "events.csv", "customers.csv"
+SEGMENT_RULES_FILE = "completejourney_segment_rules.toml"
 CATALOG_COLUMNS = ("id", "title", "price", "description", "category", "brand", "size", "tags")
 BRAND_WORDS = {"private": "store brand", "national": "national brand"}
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
@@ -151,27 +156,34 @@ def write_catalog(catalog: DerivedCatalog, path: str | Path) -> Path:
     return path
 
 
+def segment_rules_path() -> Path:
+    """The rules placing a household in a segment from its demographics
+    (evaluation/data/completejourney_segment_rules.toml)."""
+    return package_path("assistant.evaluation", "data", SEGMENT_RULES_FILE)
+
+
+@cache
+def segment_rules() -> SegmentRules:
+    """The Complete Journey segment rules, read and checked against the shipped segments once."""
+    from assistant.rank.segments import load_segments
+    return load_segment_rules(segment_rules_path(), known=load_segments())
+
+
 def customer_segment(row: Mapping[str, str]) -> str:
-    """The Aisle segment of a household from its demographics ("" without them): kids → parents of young kids,
-    65+ → retirees, under 35 → young adults, anyone else → professionals."""
-    if row.get("has_demographics", "0") != "1":
-        return ""
-    kids = row.get("kids_count", "0").strip()
-    if kids and kids not in ("0", "None"):
-        return "parents_young_kids"
-    age = row.get("age_band", "")
-    if age.startswith("65"):
-        return "retirees"
-    if age in ("19-24", "25-34"):
-        return "young_adults"
-    return "professionals"
+    """The Aisle segment of a household from its demographics ("" without them), by the shipped rules: kids
+    → parents of young kids, 65+ → retirees, under 35 → young adults, anyone else → professionals."""
+    return segment_rules().assign(row)
 
 
 def customer_segments(source: str | Path) -> dict[str, str]:
-    """{customer id (raw): Aisle segment} for every household with demographics."""
+    """{customer id (raw): Aisle segment} for every household the rules place in one."""
+    rules = segment_rules()
+    path = Path(source) / CUSTOMERS_FILE
     segments = {}
-    for row in _rows(Path(source) / CUSTOMERS_FILE, ("customer_id",)):
-        segment = customer_segment(row)
+    for i, row in enumerate(_rows(path, ("customer_id",))):
+        if i == 0:
+            rules.check_columns(row, path.name)
+        segment = rules.assign(row)
         if segment:
             segments[row["customer_id"].strip()] = segment
     return segments

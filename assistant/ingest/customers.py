@@ -16,6 +16,7 @@ import numpy as np
 
 from assistant.core.config import ReadLimits
 from assistant.ingest.columns import required_columns
+from assistant.ingest.segment_rules import SegmentRules
 from assistant.ingest.tabular import LoadReport, Rejection, iter_mapped_rows
 
 EVENT_TYPES = ("view", "click", "cart", "purchase", "rating")
@@ -187,13 +188,18 @@ def read_events(paths: Iterable[str | Path], pseudonymize: Pseudonymize,
 
 def read_customers(paths: Iterable[str | Path], pseudonymize: Pseudonymize,
                    mapping: Mapping[str, str] | None = None,
-                   forgotten: Collection[str] = (), limits: ReadLimits | None = None
-                   ) -> tuple[dict[str, CustomerProfile], LoadReport]:
+                   forgotten: Collection[str] = (), limits: ReadLimits | None = None,
+                   rules: SegmentRules | None = None) -> tuple[dict[str, CustomerProfile], LoadReport]:
     """Read customer profile files into {pseudonym: CustomerProfile}; bad rows in the report; profiles of
-    `forgotten` customers are left out. Files are read within `limits` as by `read_events`."""
+    `forgotten` customers are left out. Files are read within `limits` as by `read_events`.
+
+    With `rules` (the store's segment rules, ingest/segment_rules.py) a customer's segment is the one the
+    rules give from the row's columns, not the file's segment column; a rule testing a column a file lacks
+    raises SegmentRuleError."""
     report = LoadReport(noun="customers")
     profiles: dict[str, CustomerProfile] = {}
     where: dict[str, str] = {}
+    checked: set[Path] = set()
 
     def resolve(path: Path, keys: tuple[str, ...], strict: bool) -> dict[str, str]:
         return required_columns(path, keys, CUSTOMER_COLUMNS, mapping, ("customer_id",), strict, "customer_id=UserID")
@@ -213,7 +219,13 @@ def read_customers(paths: Iterable[str | Path], pseudonymize: Pseudonymize,
             report.rejections.append(Rejection(path.name, line, f"duplicate customer (first at {where[customer]})"))
             continue
         where[customer] = f"{path.name}:{line}"
-        profiles[customer] = CustomerProfile(customer, values.get("segment", ""), values.get("age_band", ""),
+        segment = values.get("segment", "")
+        if rules is not None:
+            if path not in checked:
+                rules.check_columns(row, path.name)
+                checked.add(path)
+            segment = rules.assign(row)
+        profiles[customer] = CustomerProfile(customer, segment, values.get("age_band", ""),
                                              values.get("household", ""))
     report.loaded = len(profiles)
     return profiles, report

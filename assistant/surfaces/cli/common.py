@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from assistant.core.config import Settings
 from assistant.ingest.mapping import parse_field_map
+
+if TYPE_CHECKING:
+    from assistant.ingest.segment_rules import SegmentRules
 
 EXIT_FAILED = 1
 EXIT_SOME_REJECTED = 3
@@ -27,9 +31,19 @@ def field_map(pairs: tuple[str, ...]) -> dict[str, str]:
         raise click.BadParameter(str(err), param_hint="--map") from None
 
 
+def store_segment_rules(settings: Settings) -> "SegmentRules | None":
+    """The store's segment rules (the `segment_rules_file` setting), checked against its segments; None
+    when it sets none (the customer file's segment column is used)."""
+    if settings.segment_rules_file is None:
+        return None
+    from assistant.ingest.segment_rules import load_segment_rules
+    from assistant.rank.segments import load_segments
+    return load_segment_rules(settings.segment_rules_file, known=load_segments(settings.segments_file))
+
+
 def read_logs(settings: Settings, events: tuple[Path, ...], customers: tuple[Path, ...], maps: tuple[str, ...]):
-    """Interaction logs and customer segments, customer ids pseudonymised on reading; forgotten customers
-    (`aisle forget`) are left out."""
+    """Interaction logs and customer segments (by the store's segment rules when it has them), customer ids
+    pseudonymised on reading; forgotten customers (`aisle forget`) are left out."""
     from assistant.ingest.customers import read_customers, read_events
     from assistant.privacy.keys import forgotten, pseudonymizer
 
@@ -38,6 +52,7 @@ def read_logs(settings: Settings, events: tuple[Path, ...], customers: tuple[Pat
     log = read_events(events, pseudonymize, field_map(maps), gone, settings.limits)
     segments: dict[str, str] = {}
     if customers:
-        profiles, _ = read_customers(customers, pseudonymize, forgotten=gone, limits=settings.limits)
+        profiles, _ = read_customers(customers, pseudonymize, forgotten=gone, limits=settings.limits,
+                                     rules=store_segment_rules(settings))
         segments = {c: p.segment for c, p in profiles.items()}
     return log, segments
