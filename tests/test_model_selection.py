@@ -174,3 +174,31 @@ def test_cf_recommend_writes_one_line_per_customer_without_what_they_have(tmp_pa
                              env={"AISLE_STATE_DIR": str(tmp_path / "state")}, catch_exceptions=False)
     first = tsv.output.splitlines()[0].split("\t")
     assert first[0] == "c0" and len(first[1].split(",")) == 2
+
+
+def test_cf_fit_infers_segments_for_shoppers_without_one(settings, tmp_path: Path) -> None:
+    """Shoppers who buy rain jackets are 'walkers', those who buy pans 'cooks'; half have no segment given,
+    and the fitted model places them from their baskets."""
+    from conftest import shop_over
+
+    shop_over(settings, 16)  # products P0000..P0015: kinds repeat every 8 (P0000 rain jacket, P0007 pan)
+    jackets, pans = ["P0000", "P0008"], ["P0007", "P0015"]
+    lines = ["customer_id,product_id,event,timestamp"]
+    segments = ["customer_id,segment"]
+    for c in range(40):
+        basket = jackets if c % 2 == 0 else pans
+        lines += [f"s{c},{p},purchase,{1700000000 + 100 * c + t}" for t, p in enumerate(basket)]
+        if c < 20:
+            segments.append(f"s{c},{'walkers' if c % 2 == 0 else 'cooks'}")
+    (tmp_path / "e.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "c.csv").write_text("\n".join(segments) + "\n")
+    out = CliRunner().invoke(main, ["--index-dir", str(settings.index_dir), "cf", "fit", "--interactions",
+                                    str(tmp_path / "e.csv"), "--customers", str(tmp_path / "c.csv"), "--name", "shop",
+                                    "--model", "popularity", "--infer-segments", "--quiet"],
+                             env={"AISLE_STATE_DIR": str(settings.state_dir)}, catch_exceptions=False)
+    assert out.exit_code == 0, out.output
+    model = load_cf_model(settings.index_dir / ".cf" / "shop")
+    from assistant.privacy.keys import pseudonymizer
+    pseudonymize = pseudonymizer(settings.state_dir)
+    placed = {c: model.trained.segments[model.trained.user_index[pseudonymize(f"s{c}")]] for c in range(20, 40)}
+    assert placed == {c: ("walkers" if c % 2 == 0 else "cooks") for c in range(20, 40)}

@@ -32,10 +32,16 @@ def cf_group() -> None:
 @click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN", help="Map an event field to a column.")
 @click.option("--feedback/--no-feedback", "with_feedback", default=True, show_default=True,
               help="Add shoppers' feedback from the chat (thumbs up as clicks, 'bought it' as purchases).")
+@click.option("--infer-segments", "infer", is_flag=True,
+              help="Give shoppers without a segment the one their baskets suggest (needs the built index: "
+                   "product categories; measured by `aisle eval segments`).")
+@click.option("--min-confidence", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="With --infer-segments: leave a shopper without a segment below this confidence.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def cf_fit(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path, ...], name: str | None,
-           model_name: str | None, maps: tuple[str, ...], with_feedback: bool, quiet: bool) -> None:
+           model_name: str | None, maps: tuple[str, ...], with_feedback: bool, infer: bool, min_confidence: float,
+           quiet: bool) -> None:
     """Fit and save the CF model from interaction logs (customer ids are pseudonymised on reading).
 
     With the default model 'auto', every model family (popularity, item-item, EASE, implicit's ALS and BPR,
@@ -48,6 +54,8 @@ def cf_fit(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path, 
     """
     settings = settings_for(ctx, index_name=name, cf_model=model_name)
     log, segments = _logs_with_feedback(ctx, settings, events, customers, maps, with_feedback)
+    if infer:
+        segments = _inferred_segments(settings, log, segments, min_confidence)
     model, chosen = _fit_store_model(log, segments, settings, quiet)
     from assistant.privacy.keys import forgotten as forgotten_pseudonyms
     folder = model.save(cf_model_dir(settings), forgotten=forgotten_pseudonyms(settings.state_dir))
@@ -74,6 +82,19 @@ def _logs_with_feedback(ctx: click.Context, settings: Settings, events: tuple[Pa
     except (ValueError, *STORE_ERRORS) as err:  # not Aisle's own errors (those `main` shows)
         raise click.ClickException(str(err)) from None
     return log, segments
+
+
+def _inferred_segments(settings: Settings, log, segments: dict[str, str], min_confidence: float) -> dict[str, str]:
+    """The known segments plus those inferred from baskets for shoppers without one."""
+    if not any(segments.values()):
+        raise click.UsageError("--infer-segments learns from shoppers whose segment is known: give --customers")
+    from assistant.behaviour.segment_inference import fill_segments
+    from assistant.index import load_index
+    products = load_index(Path(settings.index_dir), settings.index_name).products
+    filled = fill_segments(log, segments, {p.id: p.category for p in products},
+                           {p.id: p.price for p in products if p.price}, min_confidence)
+    click.echo(filled.note())
+    return filled.segments
 
 
 def _fit_store_model(log, segments, settings: Settings, quiet: bool):
@@ -230,19 +251,23 @@ def eval_cf(ctx: click.Context, store: str | None, events: tuple[Path, ...], cus
     if events:
         runs.append(("your log", lambda: read_logs(settings, events, customers, maps)))
     else:
-        for one in ["demo", "completejourney"] if store == "all" else [store or "demo"]:
+        wanted = ["demo", "completejourney"] if store == "all" else [store or "demo"]
+        if "completejourney" in wanted:
+            from assistant.surfaces.cli.store_commands import completejourney_source
+            source = completejourney_source(source)  # a missing folder is an error before any work
+        for one in wanted:
             runs.append((one, lambda one=one: _store_log(settings, one, customers, source)))
     comparisons = []
-    for label, read in runs:
+    for n, (label, read) in enumerate(runs):
         log, segments = read()
         if log.report.rejected:
             logger.info(log.report.format(limit=10))
         with ProgressBar(f"eval cf: {label}", unit="candidate", disable=quiet) as progress:
             comparisons.append(compare_cf(log, segments, k, names, label, progress))
+        if not as_json:  # each store's table as soon as it is measured
+            click.echo(("\n" if n else "") + format_comparison(comparisons[-1]))
     if as_json:
         click.echo(json.dumps({"k": k, "stores": [c.to_dict() for c in comparisons]}, indent=2))
-        return
-    click.echo("\n\n".join(format_comparison(c) for c in comparisons))
 
 
 def _store_log(settings: Settings, store: str, customers: tuple[Path, ...], source: Path | None):
@@ -251,8 +276,7 @@ def _store_log(settings: Settings, store: str, customers: tuple[Path, ...], sour
         from assistant.demo import customers_path, events_path
         return read_logs(settings, (events_path(),), customers or (customers_path(),), ())
     from assistant.evaluation.stores import completejourney_log
-    from assistant.surfaces.cli.store_commands import completejourney_source
-    return completejourney_log(settings, completejourney_source(source))
+    return completejourney_log(settings, source)
 
 
 @eval_group.command("requests")
