@@ -77,7 +77,7 @@ def test_a_value_of_the_wrong_type_names_its_key(tmp_path: Path, text: str, key:
 @pytest.mark.parametrize(("text", "key", "choices", "got"), [
     ('[fusion]\nmethod = "rrff"\n', "fusion.method", "weighted, rrf", "rrff"),
     ('embedder = "bert"\n', "embedder", "auto, minilm, use, hashing", "bert"),
-    ('cf_model = "svd"\n', "cf_model", "auto, popularity, user_user, item_item, als, bpr, ease, blend", "svd"),
+    ('cf_model = "svd"\n', "cf_model", "auto, popularity, user_user, item_item, als, bpr, ease, sequence, blend", "svd"),
     ('llm_model = "qwn"\n', "llm_model", "qwen, smollm2, none, or a path", "qwn"),
 ])
 def test_an_unknown_name_names_its_key_and_the_choices(tmp_path: Path, text: str, key: str, choices: str,

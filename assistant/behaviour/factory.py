@@ -10,6 +10,7 @@ from assistant.behaviour.linear import EASE
 from assistant.behaviour.model import CFModel
 from assistant.behaviour.neighbours import ItemItemCF, UserUserCF
 from assistant.behaviour.popularity import SegmentPopularity
+from assistant.behaviour.sequence import NextItem
 
 _MODELS: dict[str, Callable[..., CFModel]] = {
     "popularity": SegmentPopularity,
@@ -18,6 +19,7 @@ _MODELS: dict[str, Callable[..., CFModel]] = {
     "als": ALS,
     "bpr": BPR,
     "ease": EASE,
+    "sequence": NextItem,
     "blend": lambda **params: Blend(**params, make_part=make_cf_model),
 }
 

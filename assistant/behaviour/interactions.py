@@ -71,6 +71,9 @@ class Interactions:
     segments: list[str]  # per user, "" when unknown
     seen: sp.csr_matrix | None = None  # 1 where the shopper had any event on the product (None: matrix > 0)
     meta: dict = field(default_factory=dict)  # how it was built: half-lives, log span, repurchase share
+    # item × item: how often a shopper came to the column product 1, 2 or 3 products after the row product
+    # (weights 1, 1/2, 1/3; by first contact). Only for fitting (`sequence`); not saved with a model.
+    transitions: sp.csr_matrix | None = field(default=None, repr=False)
     user_index: dict[str, int] = field(init=False, repr=False)
     item_index: dict[str, int] = field(init=False, repr=False)
 
@@ -153,4 +156,25 @@ def build_interactions(log: InteractionLog, segments: Mapping[str, str] | None =
                                                                    len(items)), 4)}
     return Interactions(matrix(age_days, half_life_days), matrix(age_days, popularity_days),
                         matrix(age_in_profile, profile_half_life_days), users.tolist(), items.tolist(),
-                        [segments.get(u, "") for u in users.tolist()], seen.tocsr(), meta)
+                        [segments.get(u, "") for u in users.tolist()], seen.tocsr(), meta,
+                        _transitions(log.timestamps, user_codes, item_codes, len(items)))
+
+
+def _transitions(times: np.ndarray, users: np.ndarray, items: np.ndarray, n_items: int,
+                 window: int = 3) -> sp.csr_matrix:
+    """Counts of "came to b within `window` products after a" over every shopper's first contacts in time order."""
+    order = np.lexsort((np.arange(len(times)), times, users))
+    pair = users[order].astype(np.int64) * n_items + items[order]
+    _, first = np.unique(pair, return_index=True)
+    rows = order[np.sort(first)]  # first contacts, still in (shopper, time) order
+    who, what = users[rows], items[rows]
+    sources, targets, weights = [], [], []
+    for step in range(1, window + 1):
+        same = who[step:] == who[:-step]
+        sources.append(what[:-step][same])
+        targets.append(what[step:][same])
+        weights.append(np.full(int(same.sum()), 1.0 / step, dtype=np.float32))
+    m = sp.csr_matrix((np.concatenate(weights), (np.concatenate(sources), np.concatenate(targets))),
+                      shape=(n_items, n_items), dtype=np.float32)
+    m.sum_duplicates()
+    return m

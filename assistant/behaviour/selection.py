@@ -36,15 +36,17 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
     "ease": [{"l2": 300.0}, {"l2": 50.0}, {"l2": 1500.0}],
     "als": [{"factors": f, "regularization": r, "alpha": a} for f, r, a in product((64, 16), (5.0, 0.5), (2.0, 10.0))],
     "bpr": [{"factors": 64, "learning_rate": lr, "regularization": 0.01} for lr in (0.05, 0.01)],
+    "sequence": [{"smoothing": 1.0}, {"smoothing": 10.0}],
 }
 # Families whose scores come from the shopper's profile (the others score a known shopper from learned
 # factors or their segment): for these the profile's half-life is part of the choice.
-PROFILE_FAMILIES = ("user_user", "item_item", "ease")
-PROFILE_HALF_LIVES: tuple[float | None, ...] = (PROFILE_HALF_LIFE_DAYS, 1.0, 30.0, None)
+PROFILE_FAMILIES = ("user_user", "item_item", "ease", "sequence")
+PROFILE_HALF_LIVES: tuple[float | None, ...] = (PROFILE_HALF_LIFE_DAYS, 1.0, None)
 POPULARITY_SHARES: tuple[float | None, ...] = (POPULARITY_HALF_LIFE_SHARE, 1 / 4, None)
-# Blends tried: weights of the best of each part family (ALS only when it measured above popularity).
-BLEND_WEIGHTS = {"ease": (0.0, 1.0), "item_item": (0.0, 0.3, 1.0), "als": (0.0, 0.5), "popularity": (0.0, 0.1, 0.5, 2.0)}
-FAMILIES = ("popularity", "item_item", "ease", "als", "bpr", "blend")
+# Blends tried: every combination of these weights (two parts or more) over the best model of each family.
+BLEND_WEIGHTS = {"ease": (0.0, 1.0), "sequence": (0.0, 0.5, 1.0), "item_item": (0.0, 0.5), "als": (0.0, 0.5),
+                 "popularity": (0.0, 0.1, 0.5, 2.0)}
+FAMILIES = ("popularity", "item_item", "ease", "als", "bpr", "sequence", "blend")
 # Validation shoppers scored per candidate, at most (evenly spaced): bounds time and memory on big logs.
 MAX_VALIDATION_USERS = 3000
 
