@@ -79,3 +79,23 @@ def test_hybrid_beats_content_only_and_cf_only_on_the_labelled_set(demo_assistan
 def test_odd_messages_never_raise(demo_assistant, message: str) -> None:
     rec = demo_assistant.recommend(message)
     assert isinstance(rec.items, list)
+
+
+def test_a_known_shopper_is_not_offered_what_they_already_had(demo_assistant) -> None:
+    """The demo store is not one where shoppers buy the same product again: a returning shopper asking for
+    the kind of product they bought is shown others, never the ones they saw, bought or rated."""
+    from assistant.demo import events_path
+    from assistant.ingest.customers import read_events
+
+    log = read_events([events_path()], lambda raw: raw)
+    bought = log.events == "purchase"
+    customer = str(log.customers[bought][0])
+    had = {str(p) for p in log.products[log.customers == customer]}
+    index = demo_assistant.index
+    product = index.products[index.position_of(str(log.products[bought][0]))]
+    model = demo_assistant.cf_model
+    assert model is not None and not model.trained.repurchase_normal
+    rec = demo_assistant.recommend(product.title, customer=customer, k=10)
+    assert rec.items and not had & {i.product.id for i in rec.items}
+    anonymous = demo_assistant.recommend(product.title, k=10)
+    assert product.id in {i.product.id for i in anonymous.items}  # it is a match for anyone else

@@ -202,3 +202,16 @@ def test_cf_fit_infers_segments_for_shoppers_without_one(settings, tmp_path: Pat
     pseudonymize = pseudonymizer(settings.state_dir)
     placed = {c: model.trained.segments[model.trained.user_index[pseudonymize(f"s{c}")]] for c in range(20, 40)}
     assert placed == {c: ("walkers" if c % 2 == 0 else "cooks") for c in range(20, 40)}
+
+
+@pytest.mark.slow
+def test_the_demo_store_ships_the_choice_selection_makes_on_its_log() -> None:
+    """The demo starts in seconds because the choice is shipped; it must be what `aisle cf fit` would choose."""
+    from assistant.demo import cf_choice_path
+    from assistant.evaluation.stores import demo_cf_selection
+
+    selection = demo_cf_selection()
+    shipped = json.loads(cf_choice_path().read_text())
+    assert ModelChoice.from_dict(shipped["choice"]) == selection.chosen, \
+        "the demo data changed: re-derive its choice with assistant.evaluation.stores.write_demo_cf_choice()"
+    assert shipped["selection"] == json.loads(json.dumps(selection.to_dict()))

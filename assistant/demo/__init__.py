@@ -15,6 +15,9 @@ DATA_DIR = package_path(__name__, "data")
 PRODUCTS_FILE = "products.jsonl"
 CUSTOMERS_FILE = "customers.csv"
 EVENTS_FILE = "events.csv.gz"
+# The CF model `aisle cf fit` chooses on these events (selection.select_model on the log as read, raw ids),
+# kept with the data so the demo starts in seconds; tests/test_model_selection.py re-derives it.
+CF_CHOICE_FILE = "cf_choice.json"
 
 
 def catalog_path() -> Path:
@@ -30,3 +33,8 @@ def customers_path() -> Path:
 def events_path() -> Path:
     """The demo events (gzipped CSV): customer_id,product_id,event,timestamp,value."""
     return DATA_DIR / EVENTS_FILE
+
+
+def cf_choice_path() -> Path:
+    """The CF model choice made on the demo events (JSON: `ModelChoice.to_dict()` and the selection)."""
+    return DATA_DIR / CF_CHOICE_FILE

@@ -60,7 +60,7 @@ def heldout_scores(model: CFModel, data: Interactions, targets: Mapping[str, str
     for start in range(0, len(users), batch):
         rows = rows_index[start:start + batch]
         scores = model.score_rows(data.profile[rows], rows)
-        scores[data.matrix[rows].nonzero()] = -np.inf  # never recommend what the shopper already has
+        scores[data.seen[rows].nonzero()] = -np.inf  # never recommend what the shopper has seen
         yield users[start:start + batch], rows, scores
 
 

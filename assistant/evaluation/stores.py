@@ -174,3 +174,27 @@ def format_stores(stores: Sequence[StoreResult], k: int = 5) -> str:
 def store_cases(store: str, path: Path | None = None) -> list[RequestCase]:
     """The labelled requests of `store` (or those in `path`)."""
     return load_request_cases(path or requests_path(store))
+
+
+def demo_cf_selection():
+    """What `aisle cf fit` chooses on the demo store's log (read with raw ids): a `Selection`."""
+    from assistant.behaviour.selection import select_model
+    from assistant.demo import customers_path, events_path
+    from assistant.ingest.customers import read_customers, read_events
+
+    log = read_events([events_path()], lambda raw: raw)
+    profiles, _ = read_customers([customers_path()], lambda raw: raw)
+    return select_model(log, {c: p.segment for c, p in profiles.items()})
+
+
+def write_demo_cf_choice() -> str:
+    """Re-derive the demo store's shipped CF choice (assistant/demo/data/cf_choice.json) after its data
+    changed; returns the choice's label. Run: python -c "from assistant.evaluation.stores import
+    write_demo_cf_choice as w; print(w())"."""
+    import json
+
+    from assistant.demo import cf_choice_path
+    selection = demo_cf_selection()
+    cf_choice_path().write_text(json.dumps({"choice": selection.chosen.to_dict(), "selection": selection.to_dict()},
+                                           indent=2) + "\n", encoding="utf-8")
+    return selection.chosen.label()

@@ -23,10 +23,13 @@ def cf_model_dir(settings: Settings) -> Path:
 
 
 def fit_demo_cf(settings: Settings, previous: "CFModel | None" = None) -> "CFModel":
-    """Fit the demo store's CF model on its logs, chosen as `aisle cf fit` chooses (a refit keeps the choice
-    of the `previous` model), and save it beside the demo index."""
-    from assistant.behaviour.selection import choice_of, fit_store_model
-    from assistant.demo import customers_path, events_path
+    """Fit the demo store's CF model on its logs, as `aisle cf fit` chooses it (the choice it makes on the
+    demo log is shipped with it; a refit keeps the choice of the `previous` model), and save it beside the
+    demo index."""
+    import json
+
+    from assistant.behaviour.selection import ModelChoice, choice_of, fit_store_model
+    from assistant.demo import cf_choice_path, customers_path, events_path
     from assistant.ingest.customers import read_customers, read_events
     from assistant.privacy.keys import forgotten, pseudonymizer
 
@@ -34,10 +37,14 @@ def fit_demo_cf(settings: Settings, previous: "CFModel | None" = None) -> "CFMod
     gone = forgotten(settings.state_dir)
     events = read_events([events_path()], pseudonymize, forgotten=gone)
     profiles, _ = read_customers([customers_path()], pseudonymize, forgotten=gone)
-    model, _ = fit_store_model(events, {c: p.segment for c, p in profiles.items()}, settings.cf_model,
-                               choice_of(previous) if previous is not None else None)
-    if previous is not None and model.selection is None and settings.cf_model == "auto":
-        model.selection = previous.selection  # the same choice, made on this store's data earlier
+    if previous is not None:
+        choice, selection = choice_of(previous), previous.selection
+    else:  # the choice `aisle cf fit` makes on the demo log, shipped with it (assistant/demo/__init__.py)
+        shipped = json.loads(cf_choice_path().read_text(encoding="utf-8"))
+        choice, selection = ModelChoice.from_dict(shipped["choice"]), shipped["selection"]
+    model, _ = fit_store_model(events, {c: p.segment for c, p in profiles.items()}, settings.cf_model, choice)
+    if settings.cf_model == "auto":
+        model.selection = selection  # the same choice, made on this store's data earlier
     model.save(cf_model_dir(settings), forgotten=gone)
     return model
 
