@@ -98,6 +98,18 @@ def test_contributions_sum_to_the_score(model: LambdaRankModel) -> None:
     assert np.allclose(model.contributions(rows).sum(axis=1), model.predict(rows), atol=1e-6)
 
 
+def test_a_model_boosted_from_the_hand_tuned_score_keeps_it_in_scores_and_contributions(tmp_path: Path) -> None:
+    data = known_answer_set()
+    boosted = LambdaRankModel.fit(data, rounds=5, params={"min_data_in_leaf": 5}, start=("hybrid", 5.0))
+    plain = LambdaRankModel.fit(data, rounds=5, params={"min_data_in_leaf": 5})
+    rows = known_answer_set(2, seed=4).rows
+    assert not np.allclose(boosted.predict(rows), plain.predict(rows))
+    assert np.allclose(boosted.contributions(rows).sum(axis=1), boosted.predict(rows), atol=1e-6)
+    loaded = LambdaRankModel.load(boosted.save(tmp_path / "m"), FEATURES)
+    assert loaded.manifest["start"] == {"feature": "hybrid", "scale": 5.0}
+    assert np.array_equal(loaded.predict(rows), boosted.predict(rows))
+
+
 def test_a_missing_or_damaged_model_falls_back(model: LambdaRankModel, tmp_path: Path) -> None:
     folder = tmp_path / ".preference" / "shop"
     assert load_serving_model(folder, FEATURES) == (None, None)  # never fitted: no warning
@@ -159,3 +171,33 @@ def test_a_failing_model_ranks_with_the_hand_tuned_weights() -> None:
     fell_back = rank(context(LearnedPreference(Broken())), Request(), GENERAL, fusion, k=3)
     assert [c.product.id for c in fell_back.candidates] == [c.product.id for c in hand.candidates]
     assert "failed (RuntimeError: cannot score)" in fell_back.scoring and "hand-tuned" in fell_back.scoring
+
+
+# ---------------------------------------------------------------------------- served by the assistant
+
+
+def test_the_assistant_ranks_with_a_fitted_model_and_falls_back_without_one(model: LambdaRankModel, settings) -> None:
+    from dataclasses import replace
+
+    from assistant.service.assistant import Assistant, preference_model_dir
+    from conftest import shop_over
+
+    shop = shop_over(settings, 12)
+    assert shop.preference.version is None
+    record = shop.traces.get(shop.recommend("rain jacket").turn_id)
+    assert record.stages["ranking"] == WeightedSum.name and "preference model" not in record.stages
+
+    model.save(preference_model_dir(shop.settings))
+    served = Assistant(shop.settings)
+    record = served.traces.get(served.recommend("rain jacket").turn_id)
+    assert served.preference.version == model.version
+    assert record.stages["ranking"] == f"learned preference model {model.version}"
+    assert record.result.candidates[0].breakdown.preference.model == model.version
+    off = served.recommend("rain jacket", fusion=replace(served.settings.fusion, preference=False))
+    assert served.traces.get(off.turn_id).stages["ranking"] == WeightedSum.name
+
+    (preference_model_dir(shop.settings).resolve() / MODEL_FILE).write_text("damaged\n", encoding="utf-8")
+    damaged = Assistant(shop.settings)
+    record = damaged.traces.get(damaged.recommend("rain jacket").turn_id)
+    assert record.stages["ranking"] == WeightedSum.name
+    assert "checksum" in record.stages["preference model"] and damaged.warnings()

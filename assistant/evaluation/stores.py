@@ -11,7 +11,7 @@ others, for a quicker first build.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -91,20 +91,33 @@ def fit_completejourney_cf(settings: Settings, source: str | Path, products: set
     import numpy as np
 
     from assistant.behaviour import build_interactions, make_cf_model
-    from assistant.ingest.customers import read_events
-    from assistant.privacy.keys import forgotten, pseudonymizer
+    from assistant.privacy.keys import forgotten
     from assistant.service.assistant import cf_model_dir
 
-    pseudonymize = pseudonymizer(settings.state_dir)
     gone = forgotten(settings.state_dir)
-    log = read_events([Path(source) / EVENTS_FILE], pseudonymize, forgotten=gone, limits=settings.limits)
-    if products is not None:
-        log = log.subset(np.isin(log.products.astype(str), sorted(products)))
-    segments = {pseudonymize(c): s for c, s in customer_segments(source).items()}
+    log, segments = completejourney_log(settings, source, products)
     model = make_cf_model(settings.cf_model).fit(build_interactions(log, segments))
     model.save(cf_model_dir(settings), forgotten=gone)
     return (f"{settings.cf_model} CF model fitted in {model.fit_seconds:.1f} s on {len(model.data.users)} "
             f"households ({len(segments)} with demographics, from {CUSTOMERS_FILE}) and {len(log)} purchases")
+
+
+def completejourney_log(settings: Settings, source: str | Path, products: set[str] | None = None):
+    """(purchases, {pseudonym: segment}) of the Complete Journey households, customer ids pseudonymised and
+    forgotten ones left out; only purchases of `products` (default: those of the published index)."""
+    import numpy as np
+
+    from assistant.ingest.customers import read_events
+    from assistant.privacy.keys import forgotten, pseudonymizer
+
+    if products is None:
+        from assistant.index import load_index
+        products = {p.id for p in load_index(settings.index_dir, settings.index_name).products}
+    pseudonymize = pseudonymizer(settings.state_dir)
+    log = read_events([Path(source) / EVENTS_FILE], pseudonymize, forgotten=forgotten(settings.state_dir),
+                      limits=settings.limits)
+    log = log.subset(np.isin(log.products.astype(str), sorted(products)))
+    return log, {pseudonymize(c): s for c, s in customer_segments(source).items()}
 
 
 @dataclass
@@ -130,24 +143,29 @@ def evaluate_store(prepared: PreparedStore, cases: Sequence[RequestCase], k: int
 
     started = time.perf_counter()
     assistant = Assistant(prepared.settings)
-    results = [evaluate_requests(assistant, cases, fusion, mode, k)
-               for mode, fusion in ranking_modes(assistant.settings.fusion).items()]
+    base = replace(assistant.settings.fusion, preference=False)  # the hand-tuned weights, as tuned
+    results = [evaluate_requests(assistant, cases, fusion, mode, k) for mode, fusion in ranking_modes(base).items()]
+    notes = list(prepared.notes)
+    if assistant.preference.version:
+        results.append(evaluate_requests(assistant, cases, replace(base, preference=True), "hybrid+preference", k))
+        notes.append(f"hybrid+preference: the published preference model {assistant.preference.version}")
+    else:
+        notes.append("no preference model for this index (aisle rank fit): no hybrid+preference row")
     if with_llm:
-        results.append(evaluate_requests(assistant, cases, assistant.settings.fusion, "hybrid + LLM", k,
-                                         use_llm=True))
+        results.append(evaluate_requests(assistant, cases, base, "hybrid + LLM", k, use_llm=True))
     return StoreResult(prepared.store, prepared.settings.index_name, len(assistant.index.products), results,
-                       time.perf_counter() - started, prepared.notes)
+                       time.perf_counter() - started, notes)
 
 
 def format_stores(stores: Sequence[StoreResult], k: int = 5) -> str:
     """Every store's modes side by side, one line per (store, mode)."""
-    head = (f"{'store':<17}{'mode':<14}{'hard ok':>8}{'NDCG@' + str(k):>8}{'P@' + str(k):>7}{'seg fit':>8}"
+    head = (f"{'store':<17}{'mode':<18}{'hard ok':>8}{'NDCG@' + str(k):>8}{'P@' + str(k):>7}{'seg fit':>8}"
             f"{'parse':>7}{'NDCG en':>8}{'NDCG zh':>8}{'honest':>8}")
     lines = [head, "-" * len(head)]
     for s in stores:
         for r in s.results:
             honest = "n/a" if r.honest is None else f"{r.honest:.2f}"
-            lines.append(f"{s.store:<17}{r.mode:<14}{r.hard_satisfaction:>8.3f}{r.ndcg:>8.4f}{r.precision:>7.3f}"
+            lines.append(f"{s.store:<17}{r.mode:<18}{r.hard_satisfaction:>8.3f}{r.ndcg:>8.4f}{r.precision:>7.3f}"
                          f"{r.segment_fit:>8.3f}{r.parse_accuracy:>7.3f}{r.per_language.get('en', float('nan')):>8.4f}"
                          f"{r.per_language.get('zh', float('nan')):>8.4f}{honest:>8}")
     for s in stores:

@@ -79,8 +79,10 @@ class LambdaRankModel:
         self.version: str = str(manifest.get("version", "unsaved"))
 
     @classmethod
-    def fit(cls, data: TrainingSet, rounds: int = ROUNDS, params: Mapping[str, Any] | None = None) -> "LambdaRankModel":
-        """Fit on `data`; turns whose labels are all 0 teach nothing and are left out."""
+    def fit(cls, data: TrainingSet, rounds: int = ROUNDS, params: Mapping[str, Any] | None = None,
+            start: tuple[str, float] | None = None) -> "LambdaRankModel":
+        """Fit on `data`; turns whose labels are all 0 teach nothing and are left out. `start` (feature,
+        scale): boost from scale × that feature (e.g. the hand-tuned score), so the trees learn corrections."""
         if rounds < 1:
             raise PreferenceModelError(f"rounds must be at least 1, got {rounds}")
         rows, labels, groups = _useful_turns(data)
@@ -88,20 +90,36 @@ class LambdaRankModel:
             raise PreferenceModelError("no training turn has a relevant candidate in its pool")
         lgb = _lightgbm()
         params = {**PARAMS, **(params or {})}
+        init = None if start is None else start[1] * rows[:, list(data.feature_names).index(start[0])]
         dataset = lgb.Dataset(rows, labels, group=groups, feature_name=list(data.feature_names),
-                              free_raw_data=False, params={"verbose": -1})
+                              init_score=init, free_raw_data=False, params={"verbose": -1})
         booster = lgb.train(params, dataset, num_boost_round=rounds)
         manifest = {"format_version": FORMAT_VERSION, "backend": f"lightgbm {lgb.__version__} lambdarank",
                     "features": list(data.feature_names), "params": params, "rounds": rounds,
+                    "start": None if start is None else {"feature": start[0], "scale": start[1]},
                     "training": {**data.figures, "turns_used": len(groups), "rows_used": int(len(rows))}}
         return cls(booster, manifest)
 
+    def _start(self, rows: np.ndarray) -> tuple[int, np.ndarray] | None:
+        start = self.manifest.get("start")
+        if not start:
+            return None
+        column = self.feature_names.index(start["feature"])
+        return column, float(start["scale"]) * np.asarray(rows[:, column], dtype=np.float64)
+
     def predict(self, rows: np.ndarray) -> np.ndarray:
-        return np.asarray(self.booster.predict(np.asarray(rows, dtype=np.float64), num_threads=1))
+        trees = np.asarray(self.booster.predict(np.asarray(rows, dtype=np.float64), num_threads=1))
+        start = self._start(rows)
+        return trees if start is None else trees + start[1]
 
     def contributions(self, rows: np.ndarray) -> np.ndarray:
-        """Per row: each feature's contribution, then the bias (they sum to `predict`)."""
-        return np.asarray(self.booster.predict(np.asarray(rows, dtype=np.float64), pred_contrib=True, num_threads=1))
+        """Per row: each feature's contribution, then the bias (they sum to `predict`; a `start` feature's
+        scaled value counts as its contribution)."""
+        parts = np.asarray(self.booster.predict(np.asarray(rows, dtype=np.float64), pred_contrib=True, num_threads=1))
+        start = self._start(rows)
+        if start is not None:
+            parts[:, start[0]] += start[1]
+        return parts
 
     def importance(self) -> dict[str, float]:
         """Total gain of each feature's splits, largest first."""

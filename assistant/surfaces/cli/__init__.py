@@ -3,7 +3,8 @@
 Exit codes: 0 done; 1 failed (nothing published, the previous index keeps serving); 2 usage error;
 3 index built and published, but some catalog rows were rejected (see the report).
 
-The commands live in index_commands, shop_commands, staff_commands, model_commands and serve_command;
+The commands live in index_commands, shop_commands, staff_commands, model_commands, rank_commands and
+serve_command;
 Aisle's own errors are shown once, by the group (group.py), as `Error: <message>` with exit status 1.
 """
 
@@ -18,6 +19,7 @@ from assistant.surfaces.cli.common import EXIT_FAILED, EXIT_SOME_REJECTED
 from assistant.surfaces.cli.group import AisleGroup
 from assistant.surfaces.cli.index_commands import index
 from assistant.surfaces.cli.model_commands import cf_group, eval_group
+from assistant.surfaces.cli.rank_commands import rank_group
 from assistant.surfaces.cli.serve_command import serve
 from assistant.surfaces.cli.shop_commands import chat, recommend, search
 from assistant.surfaces.cli.staff_commands import forget, why
@@ -47,5 +49,5 @@ def main(ctx: click.Context, config: Path | None, index_dir: Path | None) -> Non
 
 
 eval_group.add_command(prepare_completejourney)
-for command in (index, search, recommend, chat, why, forget, cf_group, eval_group, serve):
+for command in (index, search, recommend, chat, why, forget, cf_group, rank_group, eval_group, serve):
     main.add_command(command)
