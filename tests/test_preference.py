@@ -201,3 +201,15 @@ def test_the_assistant_ranks_with_a_fitted_model_and_falls_back_without_one(mode
     record = damaged.traces.get(damaged.recommend("rain jacket").turn_id)
     assert record.stages["ranking"] == WeightedSum.name
     assert "checksum" in record.stages["preference model"] and damaged.warnings()
+
+
+def test_aisle_rank_commands_explain_themselves() -> None:
+    from click.testing import CliRunner
+
+    from assistant.surfaces.cli import main
+
+    runner = CliRunner()
+    assert {"fit", "eval"} <= set(runner.invoke(main, ["rank", "--help"]).output.split())
+    fit = runner.invoke(main, ["rank", "fit", "--help"])
+    assert fit.exit_code == 0 and "leave-last-out applied twice" in fit.output and "--shoppers" in fit.output
+    assert "hybrid+preference" in runner.invoke(main, ["rank", "eval", "--help"]).output

@@ -104,19 +104,17 @@ def fit_completejourney_cf(settings: Settings, source: str | Path, products: set
 
 def completejourney_log(settings: Settings, source: str | Path, products: set[str] | None = None):
     """(purchases, {pseudonym: segment}) of the Complete Journey households, customer ids pseudonymised and
-    forgotten ones left out; only purchases of `products` (default: those of the published index)."""
+    forgotten ones left out; only purchases of `products` (default: all)."""
     import numpy as np
 
     from assistant.ingest.customers import read_events
     from assistant.privacy.keys import forgotten, pseudonymizer
 
-    if products is None:
-        from assistant.index import load_index
-        products = {p.id for p in load_index(settings.index_dir, settings.index_name).products}
     pseudonymize = pseudonymizer(settings.state_dir)
     log = read_events([Path(source) / EVENTS_FILE], pseudonymize, forgotten=forgotten(settings.state_dir),
                       limits=settings.limits)
-    log = log.subset(np.isin(log.products.astype(str), sorted(products)))
+    if products is not None:
+        log = log.subset(np.isin(log.products.astype(str), sorted(products)))
     return log, {pseudonymize(c): s for c, s in customer_segments(source).items()}
 
 

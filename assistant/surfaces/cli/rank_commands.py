@@ -35,7 +35,9 @@ def _store_data(ctx: click.Context, store: str, events: tuple[Path, ...], custom
         folder = completejourney_source(source)
         with ProgressBar("building the completejourney index", disable=quiet) as progress:
             prepared = prepare_completejourney(settings_for(ctx), folder, progress=progress)
-        log, segments = completejourney_log(prepared.settings, folder)
+        from assistant.index import load_index
+        products = {p.id for p in load_index(prepared.settings.index_dir, prepared.settings.index_name).products}
+        log, segments = completejourney_log(prepared.settings, folder, products)
         return prepared.settings, log, segments
     settings = settings_for(ctx, index_name=name)
     if not events:
