@@ -211,5 +211,6 @@ def test_aisle_rank_commands_explain_themselves() -> None:
     runner = CliRunner()
     assert {"fit", "eval"} <= set(runner.invoke(main, ["rank", "--help"]).output.split())
     fit = runner.invoke(main, ["rank", "fit", "--help"])
-    assert fit.exit_code == 0 and "leave-last-out applied twice" in fit.output and "--shoppers" in fit.output
-    assert "hybrid+preference" in runner.invoke(main, ["rank", "eval", "--help"]).output
+    words = " ".join(fit.output.split())
+    assert fit.exit_code == 0 and "applied twice" in words and "--shoppers" in words
+    assert "hybrid+preference" in " ".join(runner.invoke(main, ["rank", "eval", "--help"]).output.split())
