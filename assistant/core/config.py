@@ -97,6 +97,9 @@ class FusionSettings:
     diversity: StrictFloat = 0.05  # MMR penalty on similarity to what is already chosen (0 = off)
     # At most ceil(share · k) of the top k from the top popularity decile (None = off; docs/fairness.md).
     max_popular_share: StrictFloat | None = None
+    # Rank the pool with the learned preference model when one is fitted for the index (`aisle rank fit`);
+    # off, or with none fitted or loadable, the weights above rank it (docs/ranking.md, "Learned preference model").
+    preference: StrictBool = True
 
 
 @with_config(ConfigDict(extra="forbid"))

@@ -11,7 +11,7 @@ others, for a quicker first build.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -138,24 +138,29 @@ def evaluate_store(prepared: PreparedStore, cases: Sequence[RequestCase], k: int
 
     started = time.perf_counter()
     assistant = Assistant(prepared.settings)
-    results = [evaluate_requests(assistant, cases, fusion, mode, k)
-               for mode, fusion in ranking_modes(assistant.settings.fusion).items()]
+    base = replace(assistant.settings.fusion, preference=False)  # the hand-tuned weights, as tuned
+    results = [evaluate_requests(assistant, cases, fusion, mode, k) for mode, fusion in ranking_modes(base).items()]
+    notes = list(prepared.notes)
+    if assistant.preference.version:
+        results.append(evaluate_requests(assistant, cases, replace(base, preference=True), "hybrid+preference", k))
+        notes.append(f"hybrid+preference: the published preference model {assistant.preference.version}")
+    else:
+        notes.append("no preference model for this index (aisle rank fit): no hybrid+preference row")
     if with_llm:
-        results.append(evaluate_requests(assistant, cases, assistant.settings.fusion, "hybrid + LLM", k,
-                                         use_llm=True))
+        results.append(evaluate_requests(assistant, cases, base, "hybrid + LLM", k, use_llm=True))
     return StoreResult(prepared.store, prepared.settings.index_name, len(assistant.index.products), results,
-                       time.perf_counter() - started, prepared.notes)
+                       time.perf_counter() - started, notes)
 
 
 def format_stores(stores: Sequence[StoreResult], k: int = 5) -> str:
     """Every store's modes side by side, one line per (store, mode)."""
-    head = (f"{'store':<17}{'mode':<14}{'hard ok':>8}{'NDCG@' + str(k):>8}{'P@' + str(k):>7}{'seg fit':>8}"
+    head = (f"{'store':<17}{'mode':<18}{'hard ok':>8}{'NDCG@' + str(k):>8}{'P@' + str(k):>7}{'seg fit':>8}"
             f"{'parse':>7}{'NDCG en':>8}{'NDCG zh':>8}{'honest':>8}")
     lines = [head, "-" * len(head)]
     for s in stores:
         for r in s.results:
             honest = "n/a" if r.honest is None else f"{r.honest:.2f}"
-            lines.append(f"{s.store:<17}{r.mode:<14}{r.hard_satisfaction:>8.3f}{r.ndcg:>8.4f}{r.precision:>7.3f}"
+            lines.append(f"{s.store:<17}{r.mode:<18}{r.hard_satisfaction:>8.3f}{r.ndcg:>8.4f}{r.precision:>7.3f}"
                          f"{r.segment_fit:>8.3f}{r.parse_accuracy:>7.3f}{r.per_language.get('en', float('nan')):>8.4f}"
                          f"{r.per_language.get('zh', float('nan')):>8.4f}{honest:>8}")
     for s in stores:

@@ -60,6 +60,20 @@ class Embedder(ABC):
                 progress(len(chunk))
         return out
 
+    def warm_queries(self, texts: Iterable[str]) -> None:
+        """Embed the queries of `texts` not yet cached, in batches, into the query cache (many queries known in
+        advance — an evaluation's or a training run's — embed far faster together than one by one)."""
+        cache = self.__dict__.setdefault("_query_cache", OrderedDict())
+        todo = [t for t in dict.fromkeys(texts) if t and t not in cache][:QUERY_CACHE_SIZE]
+        for start in range(0, len(todo), 64):
+            chunk = todo[start:start + 64]
+            for text, vector in zip(chunk, self.embed_batch(chunk)):
+                vector.setflags(write=False)
+                with self.__dict__.setdefault("_query_lock", threading.Lock()):
+                    cache[text] = vector
+                    if len(cache) > QUERY_CACHE_SIZE:
+                        cache.popitem(last=False)
+
     def embed_query(self, text: str) -> np.ndarray:
         """Embed one query: (dim,) float32. Recent queries are answered from a small cache
         (segment descriptions and repeated searches recur)."""

@@ -27,6 +27,23 @@ class ReasonNote:
     check: str  # "passed", or why the LLM's sentence was refused
 
 
+@dataclass(frozen=True)
+class PreferenceNote:
+    """What the learned preference model made of a candidate: its raw score, the hand-tuned sum it replaced,
+    the features it read and each one's contribution (LightGBM `pred_contrib`; they and `base` sum to `raw`)."""
+
+    model: str  # the saved model's version
+    raw: float
+    hybrid: float
+    features: dict[str, float | None]  # None: unknown (NaN) for this candidate
+    contributions: dict[str, float]
+    base: float  # the model's expected score (the bias column)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "score": self.raw, "hand_tuned": self.hybrid, "base": self.base,
+                "features": dict(self.features), "contributions": dict(self.contributions)}
+
+
 @dataclass
 class ScoreBreakdown:
     """Every score that placed one pooled product, source by source (values rounded as shown to staff)."""
@@ -45,6 +62,7 @@ class ScoreBreakdown:
     rank_after_rerank: int | None = None  # every candidate of a reranked list
     reason: ReasonNote | None = None
     relaxes: list[str] = field(default_factory=list)  # an alternative: the constraints it does not meet
+    preference: PreferenceNote | None = None  # ranked by the learned preference model (its best scored only)
 
     @classmethod
     def unscored(cls) -> "ScoreBreakdown":
@@ -66,6 +84,8 @@ class ScoreBreakdown:
             out["relaxes"] = list(self.relaxes)
         if self.popularity_cap:
             out["popularity_cap"] = self.popularity_cap
+        if self.preference is not None:
+            out["preference"] = self.preference.to_dict()
         if self.rerank is not None:
             out.update(llm_yes=self.rerank.llm_yes, hybrid_normalised=self.rerank.hybrid_normalised,
                        final=self.rerank.final)

@@ -18,9 +18,11 @@ from assistant.core.config import FusionSettings
 from assistant.understand import Request
 from assistant.rank.breakdown import ScoreBreakdown
 from assistant.rank.relax import alternatives, related_products
+from assistant.rank.scoring import RRF_K, Pool, Scorer, TurnSignals, WeightedSum, fuse_rrf, fuse_weighted
 from assistant.rank.segments import Segment
 
-RRF_K = 60
+__all__ = ["RRF_K", "Candidate", "RankContext", "RankResult", "fuse_rrf", "fuse_weighted", "rank"]
+
 
 
 @dataclass
@@ -53,6 +55,7 @@ class RankResult:
     k: int = 5
     matched: int = -1  # how many of `candidates` meet every constraint (the rest are marked alternatives)
     relevance_floor: float | None = None  # the least content similarity of a related product
+    scoring: str = WeightedSum.name  # which scorer ranked the pool, and how it went
 
     def __post_init__(self) -> None:
         if self.matched < 0:
@@ -85,6 +88,8 @@ class RankContext:
     relevance_floor: float | None = None  # products less similar to a stated need are not related to it...
     relevance_scores: np.ndarray | None = None  # ...by this similarity (default: `content_scores`)
     lexical_scores: np.ndarray | None = None  # BM25 of the need's words (a product holding none is less related)
+    scorer: Scorer | None = None  # scores the pool (None: the hand-tuned `WeightedSum` of the fusion settings)
+    signals: TurnSignals = field(default_factory=TurnSignals)  # how specific the turn is, the shopper's history
 
 
 # ---------------------------------------------------------------------------- hard filters
@@ -231,26 +236,6 @@ def _budget_text(request: Request) -> str:
 # ---------------------------------------------------------------------------- fusion
 
 
-def fuse_weighted(sources: Mapping[str, Mapping[str, float]], weights: Mapping[str, float]) -> dict[str, float]:
-    """Σ_source weight · normalised score (a product missing from a source gets 0 from it)."""
-    fused: dict[str, float] = {}
-    for name, scores in sources.items():
-        for key, value in min_max(scores).items():
-            fused[key] = fused.get(key, 0.0) + weights.get(name, 0.0) * value
-    return fused
-
-
-def fuse_rrf(sources: Mapping[str, Mapping[str, float]], weights: Mapping[str, float],
-             k: int = RRF_K) -> dict[str, float]:
-    """Reciprocal rank fusion: Σ_source weight / (k + rank in that source); a zero score is no rank."""
-    fused: dict[str, float] = {}
-    for name, scores in sources.items():
-        ranked = sorted((key for key in scores if scores[key] > 0), key=lambda key: -scores[key])
-        for rank, key in enumerate(ranked, start=1):
-            fused[key] = fused.get(key, 0.0) + weights.get(name, 0.0) / (k + rank)
-    return fused
-
-
 def diversify(order: list[str], scores: Mapping[str, float], vectors: Mapping[str, np.ndarray], k: int,
               penalty: float) -> list[str]:
     """Maximal marginal relevance: pick by score minus `penalty` × similarity to the already chosen."""
@@ -367,8 +352,11 @@ def rank(context: RankContext, request: Request, segment: Segment, fusion: Fusio
                    if np.isfinite(content_scores[positions[pid]])}
     sources = {"content": content_all, "cf": {pid: cf.get(pid, 0.0) for pid in pool_ids},
                "attributes": {pid: a.total for pid, a in attribute.items()}}
-    weights = {"content": fusion.content, "cf": fusion.cf, "attributes": fusion.attributes}
-    fused = (fuse_rrf if fusion.method == "rrf" else fuse_weighted)(sources, weights)
+    pool = Pool(pool_ids, np.array([positions[pid] for pid in pool_ids], dtype=np.int64), sources, attribute,
+                list(cf), frozenset(prior), context.relevance_scores, context.lexical_scores, popularity,
+                context.signals)
+    scored = (context.scorer or WeightedSum()).score(pool, fusion)
+    fused = scored.scores
     order = sorted(pool_ids, key=lambda pid: (-fused.get(pid, 0.0), pid))
     chosen = diversify(order, fused, {pid: vectors[positions[pid]] for pid in order}, k, fusion.diversity)
     held_back: set[str] = set()
@@ -392,7 +380,7 @@ def rank(context: RankContext, request: Request, segment: Segment, fusion: Fusio
             cf=round(normalised["cf"].get(pid, 0.0), 4),
             attributes=attribute[pid],
             fused=round(fused.get(pid, 0.0), 4),
-            rank_before_diversity=position)
+            rank_before_diversity=position, preference=scored.explain.get(pid))
         if pid in held_back:
             details[pid].popularity_cap = (f"held back: a top-decile product over the cap of "
                                            f"{popular_limit(fusion.max_popular_share, k)} in {k}")
@@ -406,4 +394,4 @@ def rank(context: RankContext, request: Request, segment: Segment, fusion: Fusio
         candidates.append(Candidate(products[i], 0.0, len(candidates) + 1, breakdown))
     return RankResult(candidates, counts, blocked, int(allowed.sum()),
                       [(pid, round(fused.get(pid, 0.0), 4)) for pid in order], details, segment.key, fusion,
-                      content_scores, k, matched, context.relevance_floor)
+                      content_scores, k, matched, context.relevance_floor, scored.note or scored.scorer)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
@@ -21,8 +21,9 @@ from assistant.ingest.catalog import CatalogReport, Product, read_catalog
 from assistant.rank.attributes import ProductFeatures
 from assistant.rank.content import search_content
 from assistant.service.publishing import ensure_demo_index, index_is_current, publish_products
-from assistant.service.served_index import ServedIndex
+from assistant.service.served_index import SearchHit, ServedIndex
 from assistant.service.served_model import ServedModel, cf_model_dir, fit_demo_cf
+from assistant.service.served_preference import ServedPreference, preference_model_dir
 from assistant.service.sessions import Conversations
 from assistant.service.shopper_data import (STORE_ERRORS, ShopperData, StoreUnavailable, open_shopper_data,
                                             shopper_data_path)
@@ -38,20 +39,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Assistant", "SearchHit", "StoreUnavailable", "STORE_ERRORS", "Recommendation", "TurnRecord",
            "CF_POOL", "TRACE_LIMIT", "token_matches", "cf_model_dir", "fit_demo_cf", "shopper_data_path",
-           "open_shopper_data", "ensure_demo_index"]
+           "open_shopper_data", "ensure_demo_index", "preference_model_dir"]
 
 log = logging.getLogger(__name__)
-
-@dataclass(frozen=True)
-class SearchHit:
-    """One content-search result."""
-
-    rank: int
-    product: Product
-    score: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"rank": self.rank, "score": round(self.score, 4), "product": self.product.to_dict()}
 
 
 class Assistant:
@@ -65,6 +55,7 @@ class Assistant:
         self._served = ServedIndex(self.settings.index_dir, self.settings.index_name,
                                    currency=self.settings.currency)
         self._model = ServedModel(self.settings, self._forgotten)
+        self.preference = ServedPreference(self.settings)  # the learned ranking model, when one is fitted
         self.traces = TurnTraces()
         self.conversations = Conversations()
         self._switch_lock = threading.Lock()  # one switch of the served index at a time
@@ -116,9 +107,8 @@ class Assistant:
         index = load_index(self.settings.index_dir, name)  # refuse a missing or damaged index
         with self._switch_lock:
             settings = replace(self.settings, index_name=name)
-            self.settings, self._served, self._model = (settings, ServedIndex(settings.index_dir, name, index,
-                                                                                      settings.currency),
-                                                        ServedModel(settings, self._forgotten))
+            self.settings, self._served = settings, ServedIndex(settings.index_dir, name, index, settings.currency)
+            self._model, self.preference = ServedModel(settings, self._forgotten), ServedPreference(settings)
 
     def rollback_index(self) -> str:
         """Serve the previous build of the configured index again; returns its build id."""
@@ -183,6 +173,7 @@ class Assistant:
         try:
             self._served.check()
             self._model.check()
+            self.preference.check()
             self._checked_at = time.monotonic()
         finally:
             self._check_lock.release()
@@ -190,7 +181,7 @@ class Assistant:
 
     def warnings(self) -> list[str]:
         """What is damaged in what this assistant serves (empty when all is well)."""
-        return [w for w in (self.index_warning, self.cf_warning) if w]
+        return [w for w in (self.index_warning, self.cf_warning, self.preference.warning) if w]
 
     def check_published_on_a_schedule(self) -> threading.Thread:
         """A daemon thread that runs `check_published` every `verify_seconds` (started by `aisle serve`)."""
@@ -254,12 +245,14 @@ class Assistant:
         """The turn path over the served index (or `index`) with the served CF model (or `cf`)."""
         index = index or self.index
         lm = self.language_model() if use_llm else None
-        notes = {"behavioural model": self.cf_warning} if self.cf_warning else {}
+        preference = self.preference.scorer  # used by a turn while `fusion.preference` is on
+        notes = {stage: w for stage, w in (("behavioural model", self.cf_warning),
+                                           ("preference model", self.preference.warning)) if w}
         llm = LLMStage(lm, self.settings.rerank_top_n, self.settings.llm_weight,
                        self._lm_error if lm is None and self._lm_error else "")
         return TurnPipeline(index, self.features(index), self.segments, self.query_embedder(),
                             cf if cf is not None else self.cf_model, self.settings.fusion, llm, notes,
-                            self.store_profile(index), self._served.cross_lingual(index))
+                            self.store_profile(index), self._served.cross_lingual(index), preference)
 
     def recommend(self, message: str, conversation: "Conversation | None" = None, segment: str | None = None,
                   customer: str | None = None, k: int = 5, fusion: "FusionSettings | None" = None,

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from typing import Any
 
+from assistant.ingest.catalog import Product
 from assistant.index import (IndexCorrupt, ProductIndex, check_build, load_serving_index, published_path,
                                    read_manifest)
 from assistant.rank.attributes import ProductFeatures
@@ -18,6 +20,18 @@ from assistant.service.publishing import store_profile
 from assistant.understand.store import StoreProfile
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One content-search result."""
+
+    rank: int
+    product: Product
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rank": self.rank, "score": round(self.score, 4), "product": self.product.to_dict()}
 
 
 class ServedIndex:

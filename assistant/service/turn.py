@@ -24,7 +24,8 @@ from assistant.rank.breakdown import ReasonNote
 from assistant.rank.content import fuse_content, lexical_scores
 from assistant.rank.hybrid import Candidate, RankContext, RankResult, rank
 from assistant.core.text import count_cjk
-from assistant.rank.relax import STRONG_SIMILARITY, relevance_floor
+from assistant.rank.relax import STRONG_SIMILARITY, relevance_floor, states_a_need
+from assistant.rank.scoring import Scorer, TurnSignals
 from assistant.service.cross_lingual import STRONG_SIMILARITY as CROSS_STRONG
 from assistant.service.cross_lingual import query_embedder as cross_lingual_query_embedder
 from assistant.service.answers import clarifying_question, suggestions, summary
@@ -138,8 +139,10 @@ class TurnPipeline:
     def __init__(self, index: ProductIndex, features: ProductFeatures, segments: Mapping[str, Segment],
                  embedder: Embedder, cf: "CFModel | None" = None, fusion: FusionSettings = FusionSettings(),
                  llm: LLMStage = LLMStage(), notes: Mapping[str, str] | None = None,
-                 profile: StoreProfile | None = None, cross_lingual: np.ndarray | None = None) -> None:
+                 profile: StoreProfile | None = None, cross_lingual: np.ndarray | None = None,
+                 preference: Scorer | None = None) -> None:
         self.index, self.features, self.segments, self.embedder = index, features, segments, embedder
+        self.preference = preference  # the learned preference model's scorer, used while `fusion.preference`
         self.cross_lingual = cross_lingual  # multilingual vectors of the products (service/cross_lingual.py)
         self.profile = profile or build_profile(index.products)
         self.cf, self.fusion, self.llm = cf, fusion, llm
@@ -229,10 +232,21 @@ class TurnPipeline:
                                           segment=segment.key if segment.key != "general" else None))
             affinity = brand_affinity(self.index, cf, pseudonym)
             exclude = {*exclude, *already_had(cf, pseudonym)}
+        fusion = fusion or self.fusion
         context = RankContext(self.index.products, self.features, self.index.vectors, content, cf_scores,
                               affinity, cf.trained.item_popularity() if cf is not None else None,
-                              frozenset(exclude), floor, dense, lexical)
-        return rank(context, request, segment, fusion or self.fusion, k)
+                              frozenset(exclude), floor, dense, lexical,
+                              self.preference if fusion.preference else None, self.signals(request, pseudonym))
+        return rank(context, request, segment, fusion, k)
+
+    def signals(self, request: Request, pseudonym: str | None) -> TurnSignals:
+        """How specific a request is and how much history the shopper has (the preference model reads them)."""
+        cf = self.cf
+        history = 0
+        if cf is not None and pseudonym in cf.trained.user_index:
+            history = int(cf.trained.profile[cf.trained.user_index[pseudonym]].nnz)
+        return TurnSignals(not states_a_need(request) or is_vague(request, request.text),
+                           len(request.need.split()), len(constraint_fields(request)), history)
 
     def run(self, message: str, conversation: Conversation, segment: str | None = None,
             pseudonym: str | None = None, k: int = 5, fusion: FusionSettings | None = None,
@@ -266,6 +280,7 @@ class TurnPipeline:
         result = self.rank_request(request, chosen, pseudonym, like_id, pool_k, fusion,
                                    conversation.excluded_ids() | set(exclude))
         stages = dict(self.notes)
+        stages["ranking"] = result.scoring
         if typos:
             stages["spelling"] = ", ".join(f"{typed} → {word}" for typed, word in typos.items())
         missing = unsold_head_noun(request, self.profile)

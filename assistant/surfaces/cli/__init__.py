@@ -4,7 +4,7 @@ Exit codes: 0 done; 1 failed (nothing published, the previous index keeps servin
 3 index built and published, but some catalog rows were rejected (see the report).
 
 The commands live in index_commands, shop_commands, staff_commands, model_commands, store_commands,
-segment_commands and serve_command;
+segment_commands, rank_commands and serve_command;
 Aisle's own errors are shown once, by the group (group.py), as `Error: <message>` with exit status 1.
 """
 
@@ -19,6 +19,7 @@ from assistant.surfaces.cli.common import EXIT_FAILED, EXIT_SOME_REJECTED
 from assistant.surfaces.cli.group import AisleGroup
 from assistant.surfaces.cli.index_commands import index
 from assistant.surfaces.cli.model_commands import cf_group, eval_group
+from assistant.surfaces.cli.rank_commands import rank_group
 from assistant.surfaces.cli.segment_commands import eval_segments
 from assistant.surfaces.cli.serve_command import serve
 from assistant.surfaces.cli.shop_commands import chat, recommend, search
@@ -50,5 +51,5 @@ def main(ctx: click.Context, config: Path | None, index_dir: Path | None) -> Non
 
 eval_group.add_command(prepare_completejourney)
 eval_group.add_command(eval_segments)
-for command in (index, search, recommend, chat, why, forget, cf_group, eval_group, serve):
+for command in (index, search, recommend, chat, why, forget, cf_group, rank_group, eval_group, serve):
     main.add_command(command)
