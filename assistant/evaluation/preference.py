@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
-from assistant.behaviour import build_interactions, make_cf_model
 from assistant.core.progress import progress_bar
 from assistant.evaluation.metrics import (RequestCase, RequestSetResult, evaluate_requests, leave_last_out, ndcg_at_k,
                                           ranking_modes)
 from assistant.evaluation.preference_training import (TURN_KINDS, build_training_set, parse, prepare_training,
-                                                      sampled, warm)
+                                                      sampled, store_cf, warm)
 from assistant.ingest.customers import InteractionLog
 from assistant.rank.lambdarank import ROUNDS, LambdaRankModel, TrainingSet
 from assistant.rank.preference import START, LearnedPreference
@@ -39,7 +38,7 @@ def fit_preference(assistant: "Assistant", log: InteractionLog, segments: Mappin
                    kinds: Sequence[str] = TURN_KINDS, progress: bool = False) -> tuple[LambdaRankModel, TrainingSet]:
     """Build the training turns from `log` (see `preference_training`) and fit the lambdarank model."""
     started = time.perf_counter()
-    prepared = prepare_training(log, segments, cf_model or assistant.settings.cf_model)
+    prepared = prepare_training(log, segments, cf_model or assistant.settings.cf_model, assistant.cf_model)
     data = build_training_set(assistant, prepared, shoppers, kinds, progress)
     built = time.perf_counter()
     model = LambdaRankModel.fit(data, rounds, start=START)
@@ -79,8 +78,8 @@ def evaluate_vague_shoppers(assistant: "Assistant", log: InteractionLog, segment
     if model is None:
         model, _ = fit_preference(assistant, log, segments, cf_model=cf_model, progress=progress)
     split = leave_last_out(log)
-    data = build_interactions(split.train, segments)
-    cf = make_cf_model(cf_model or assistant.settings.cf_model).fit(data)
+    cf = store_cf(split.train, segments, cf_model or assistant.settings.cf_model, assistant.cf_model)
+    data = cf.trained
     pipeline = assistant.turn_pipeline(cf=cf)
     pipeline.preference = LearnedPreference(model)
     base = replace(assistant.settings.fusion, max_popular_share=None)
@@ -95,7 +94,7 @@ def evaluate_vague_shoppers(assistant: "Assistant", log: InteractionLog, segment
     for user in progress_bar(users, progress, "vague known shoppers", "shopper"):
         row = data.user_index[user]
         segment = assistant.segments.get(data.segments[row], GENERAL)
-        seen = {data.items[i] for i in data.matrix[row].indices}
+        seen = {data.items[i] for i in data.seen[row].indices}
         labels.append(data.segments[row])
         for mode, fusion in fusions.items():
             shown = [c.product.id for c in pipeline.rank_request(request, segment, user, k=k, fusion=fusion, exclude=seen).candidates]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from assistant.behaviour import CFModel, Interactions, build_interactions, make_cf_model
+from assistant.behaviour import CFModel, Interactions
 from assistant.core.config import FusionSettings
 from assistant.core.progress import progress_bar
 from assistant.evaluation.metrics import Split, leave_last_out
@@ -103,11 +103,19 @@ class PreparedTraining:
     cf: CFModel
 
 
-def prepare_training(log: InteractionLog, segments: Mapping[str, str], cf_model: str) -> PreparedTraining:
-    """Split `log` one step before the evaluation and fit `cf_model` on the events before the targets."""
+def prepare_training(log: InteractionLog, segments: Mapping[str, str], cf_model: str,
+                     previous: CFModel | None = None) -> PreparedTraining:
+    """Split `log` one step before the evaluation and fit the store's CF model on the events before the
+    targets (`cf_model` as the setting: "auto" keeps the choice of the `previous`, served, model)."""
     split = training_split(log)
-    data = build_interactions(split.train, segments)
-    return PreparedTraining(split, data, make_cf_model(cf_model).fit(data))
+    cf = store_cf(split.train, segments, cf_model, previous)
+    return PreparedTraining(split, cf.trained, cf)
+
+
+def store_cf(log: InteractionLog, segments: Mapping[str, str], cf_model: str, previous: CFModel | None) -> CFModel:
+    """The store's CF model, as `aisle cf fit` fits it, on `log` (the served model's choice when it has one)."""
+    from assistant.behaviour.selection import choice_of, fit_store_model
+    return fit_store_model(log, segments, cf_model, choice_of(previous) if previous is not None else None)[0]
 
 
 def build_training_set(assistant: "Assistant", prepared: PreparedTraining, shoppers: int | None = 600,
@@ -132,7 +140,7 @@ def build_training_set(assistant: "Assistant", prepared: PreparedTraining, shopp
     for number, user in enumerate(progress_bar(users, progress, "preference training turns", "shopper")):
         row = data.user_index[user]
         segment: Segment = assistant.segments.get(data.segments[row], GENERAL)
-        seen = {data.items[i] for i in data.matrix[row].indices}
+        seen = {data.items[i] for i in data.seen[row].indices}
         target = targets[user]
         words = category_words(category[target])
         for kind in kinds:

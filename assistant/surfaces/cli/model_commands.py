@@ -219,12 +219,16 @@ def eval_group() -> None:
 @click.option("--models", default=None, help="Comma-separated model families (default: all). "
               "Known: popularity, item_item, ease, als, bpr, blend.")
 @click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1, 100), help="Cut-off for the metrics.")
+@click.option("--vague-shoppers", default=0, show_default=True, type=click.IntRange(0), metavar="N",
+              help="Also rank N held-out known shoppers who type nothing specific through the whole chat "
+                   "pipeline: CF-only / hybrid / hybrid+preference (fits a preference model on an earlier "
+                   "split; needs the store's index: built on first use). 0: skip.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def eval_cf(ctx: click.Context, store: str | None, events: tuple[Path, ...], customers: tuple[Path, ...],
-            maps: tuple[str, ...], source: Path | None, models: str | None, k: int, as_json: bool,
-            quiet: bool) -> None:
+            maps: tuple[str, ...], source: Path | None, models: str | None, k: int, vague_shoppers: int,
+            as_json: bool, quiet: bool) -> None:
     """The store's default CF model against tuned peers on a temporal leave-last-out split.
 
     Every shopper's latest new product is the test target. On the rest of the log each family (popularity,
@@ -247,6 +251,8 @@ def eval_cf(ctx: click.Context, store: str | None, events: tuple[Path, ...], cus
                                  param_hint="--models")
     if store and events:
         raise click.BadParameter("give either --store or --interactions", param_hint="--store")
+    if vague_shoppers and events:
+        raise click.BadParameter("needs a store with an index: use --store", param_hint="--vague-shoppers")
     runs = []
     if events:
         runs.append(("your log", lambda: read_logs(settings, events, customers, maps)))
@@ -257,17 +263,40 @@ def eval_cf(ctx: click.Context, store: str | None, events: tuple[Path, ...], cus
             source = completejourney_source(source)  # a missing folder is an error before any work
         for one in wanted:
             runs.append((one, lambda one=one: _store_log(settings, one, customers, source)))
-    comparisons = []
+    comparisons, vague = [], {}
     for n, (label, read) in enumerate(runs):
         log, segments = read()
         if log.report.rejected:
             logger.info(log.report.format(limit=10))
         with ProgressBar(f"eval cf: {label}", unit="candidate", disable=quiet) as progress:
             comparisons.append(compare_cf(log, segments, k, names, label, progress))
+        if vague_shoppers:
+            vague[label] = _vague_shoppers(ctx, label, log, segments, vague_shoppers, k, source, quiet)
         if not as_json:  # each store's table as soon as it is measured
             click.echo(("\n" if n else "") + format_comparison(comparisons[-1]))
+            if label in vague:
+                click.echo(vague[label].row())
     if as_json:
-        click.echo(json.dumps({"k": k, "stores": [c.to_dict() for c in comparisons]}, indent=2))
+        stores = [{**c.to_dict(), **({"vague_shoppers": vague[c.store].to_dict()} if c.store in vague else {})}
+                  for c in comparisons]
+        click.echo(json.dumps({"k": k, "stores": stores}, indent=2))
+
+
+def _vague_shoppers(ctx: click.Context, store: str, log, segments, shoppers: int, k: int, source: Path | None,
+                    quiet: bool):
+    """Held-out known shoppers with no words, through the chat pipeline, mode by mode (a `VagueShoppers`)."""
+    from assistant.evaluation.preference import evaluate_vague_shoppers
+    from assistant.service.assistant import Assistant, ensure_demo_index
+
+    settings = settings_for(ctx, llm_model="none")
+    if store == "demo":
+        ensure_demo_index(settings.with_overrides(index_name="demo"))
+        settings = settings.with_overrides(index_name="demo")
+    else:
+        from assistant.evaluation.stores import prepare_completejourney
+        with ProgressBar("building the completejourney index", disable=quiet) as progress:
+            settings = prepare_completejourney(settings, source, progress=progress).settings
+    return evaluate_vague_shoppers(Assistant(settings), log, segments, shoppers=shoppers, k=k, progress=not quiet)
 
 
 def _store_log(settings: Settings, store: str, customers: tuple[Path, ...], source: Path | None):
