@@ -14,6 +14,7 @@ import scipy.sparse as sp
 from assistant.behaviour.errors import ModelFitError
 from assistant.behaviour.interactions import Interactions
 from assistant.behaviour.store import publish_cf_model
+from assistant.core.scores import top_k_indices
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ class CFModel(ABC):
         banned = set(row.indices.tolist()) | {data.item_index[p] for p in exclude if p in data.item_index}
         if banned:
             scores[list(banned)] = -np.inf
-        top = np.argsort(-scores, kind="stable")[:k]
+        top = top_k_indices(scores, k)
         return [(data.items[i], float(scores[i])) for i in top if np.isfinite(scores[i])]
 
     @property
@@ -143,7 +144,7 @@ class CFModel(ABC):
         counts = np.asarray(binary.sum(axis=0)).ravel()
         cosine = overlap / np.sqrt(np.maximum(counts * counts[data.item_index[item]], 1e-12))
         cosine[data.item_index[item]] = -np.inf
-        top = np.argsort(-cosine, kind="stable")[:k]
+        top = top_k_indices(cosine, k)
         return [(data.items[i], float(cosine[i])) for i in top if cosine[i] > 0]
 
     def evidence(self, history: Mapping[str, float] | Iterable[str], item: str, top: int = 2) -> Evidence:
