@@ -70,7 +70,8 @@ class ImplicitMF(CFModel):
 
 
 class ALS(ImplicitMF):
-    """implicit's AlternatingLeastSquares."""
+    """implicit's AlternatingLeastSquares. Two threads and still the same model bit for bit on the same
+    data: each thread solves its own shoppers' (or products') rows from the same read-only factors."""
 
     name = "als"
 
@@ -82,7 +83,8 @@ class ALS(ImplicitMF):
 
 
 class BPR(ImplicitMF):
-    """implicit's BayesianPersonalizedRanking."""
+    """implicit's BayesianPersonalizedRanking, on one thread: its threads update shared factors
+    concurrently (Hogwild), so two threads gave a different model, and NDCG, on every run."""
 
     name = "bpr"
 
@@ -95,7 +97,7 @@ class BPR(ImplicitMF):
         return BayesianPersonalizedRanking(factors=self.params["factors"], learning_rate=self.params["learning_rate"],
                                            regularization=self.params["regularization"],
                                            iterations=self.params["iterations"], random_state=self.params["seed"],
-                                           num_threads=2)
+                                           num_threads=1)
 
     def _fold_in(self, rows: sp.csr_matrix) -> np.ndarray:
         """BPR has no closed-form user solve: a new history is the mean of its items' factors."""
