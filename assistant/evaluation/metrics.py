@@ -41,24 +41,24 @@ class Split:
 def leave_last_out(log: InteractionLog, min_items: int = 2) -> Split:
     """For every shopper with at least `min_items` distinct products, hold out the product they came to
     last (by first contact) and every event on it; everything else is training data."""
-    order = np.lexsort((log.timestamps, log.customers))
-    held = np.zeros(len(log), dtype=bool)
-    targets: dict[str, str] = {}
-    start = 0
-    customers = log.customers[order]
-    while start < len(order):
-        stop = start
-        while stop < len(order) and customers[stop] == customers[start]:
-            stop += 1
-        rows = order[start:stop]
-        first_seen: dict[str, int] = {}
-        for row in rows:
-            first_seen.setdefault(str(log.products[row]), int(row))
-        if len(first_seen) >= min_items:
-            target = max(first_seen, key=lambda p: (log.timestamps[first_seen[p]], first_seen[p]))
-            targets[str(customers[start])] = target
-            held[rows[log.products[rows] == target]] = True
-        start = stop
+    customers, customer_codes = np.unique(log.customers, return_inverse=True)
+    products, product_codes = np.unique(log.products, return_inverse=True)
+    order = np.lexsort((log.timestamps, customer_codes))  # by shopper, then time; ties in log order
+    pair_of_row = customer_codes.astype(np.int64) * len(products) + product_codes
+    pairs, first, pair_codes = np.unique(pair_of_row[order], return_index=True, return_inverse=True)
+    first_row = order[first]  # each (shopper, product)'s first contact, as a row of the log
+    pair_customer = pairs // len(products)
+    distinct = np.bincount(pair_customer, minlength=len(customers))  # products per shopper
+    # each shopper's target: the pair first contacted last (the latest time, then the later row)
+    latest = np.lexsort((first_row, log.timestamps[first_row], pair_customer))
+    last_of_shopper = latest[np.cumsum(distinct) - 1]
+    target_pairs = last_of_shopper[distinct >= min_items]
+    is_target = np.zeros(len(pairs), dtype=bool)
+    is_target[target_pairs] = True
+    held = np.empty(len(log), dtype=bool)
+    held[order] = is_target[pair_codes.ravel()]
+    targets = dict(zip(customers[pair_customer[target_pairs]].tolist(),
+                       products[pairs[target_pairs] % len(products)].tolist()))
     return Split(log.subset(~held), targets)
 
 
