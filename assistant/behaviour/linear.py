@@ -45,7 +45,7 @@ def dense_ease(x: sp.csr_matrix, l2: float) -> np.ndarray:
     diagonal = np.diag(p).copy()
     p /= -diagonal[None, :]
     np.fill_diagonal(p, 0.0)
-    return p.astype(np.float32)
+    return p.astype(np.float32, order="C")  # LAPACK hands back Fortran order; scoring wants rows
 
 
 def sparse_ease(x: sp.csr_matrix, l2: float, neighbours: int, batch: int = 512) -> sp.csr_matrix:
@@ -134,4 +134,4 @@ class EASE(CFModel):
         return {"weights": self.weights}
 
     def _restore(self, arrays: Mapping[str, np.ndarray]) -> None:
-        self.weights = arrays["weights"] if "weights" in arrays else csr_from(arrays, "weights")
+        self.weights = np.ascontiguousarray(arrays["weights"]) if "weights" in arrays else csr_from(arrays, "weights")
