@@ -106,7 +106,8 @@ def main() -> None:
             p50, p95 = recommend_latency(model, customers)
             rows.append({"model": spec, "fit_seconds": round(model.fit_seconds, 2),
                          "recommend_p50_ms": round(p50, 2), "recommend_p95_ms": round(p95, 2)})
-            print(f"{spec}: fit {model.fit_seconds:.1f} s, peak memory {peak_memory_gib():.1f} GiB", file=sys.stderr)
+            print(f"{spec}: fit {model.fit_seconds:.1f} s, recommend p50 {p50:.2f} ms, p95 {p95:.2f} ms, "
+                  f"peak memory {peak_memory_gib():.1f} GiB", file=sys.stderr)
             del model
     else:
         if args.synthetic:
