@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,7 @@ from assistant.behaviour import repurchase_share
 from assistant.behaviour import (Interactions, ModelFitError, SegmentPopularity, UserUserCF,
                                  build_interactions, cf_model_names, inherit_scores, load_cf_model,
                                  make_cf_model)
+from assistant.core.scores import top_k_indices
 from assistant.ingest.customers import InteractionLog
 
 DAY = 86_400.0
@@ -144,6 +147,82 @@ class TestEveryModel:
                 with np.load(path, allow_pickle=False) as arrays:
                     assert all(arrays[k].dtype != object for k in arrays.files)
         assert {p.name for p in tmp_path.iterdir()} == {"manifest.json", "ids.json", "matrix.npz", "arrays.npz"}
+
+    def test_the_same_data_gives_the_same_model_bit_for_bit(self, name: str, toy: Interactions,
+                                                            tmp_path: Path) -> None:
+        for run in ("first", "second"):
+            make_cf_model(name).fit(toy).save(tmp_path / run)
+        assert_same_files(tmp_path / "first", tmp_path / "second")
+
+
+def test_saves_seconds_apart_are_byte_identical(toy: Interactions, tmp_path: Path) -> None:
+    model = make_cf_model("popularity").fit(toy)
+    model.save(tmp_path / "first")
+    time.sleep(2.1)  # a zip entry's time has a 2-second resolution
+    model.save(tmp_path / "second")
+    assert_same_files(tmp_path / "first", tmp_path / "second")
+
+
+def assert_same_files(first: Path, second: Path) -> None:
+    """Two saved models hold byte-identical files and equal checksums (their time and version may differ)."""
+    for file in ("ids.json", "matrix.npz", "arrays.npz"):
+        assert (first / file).read_bytes() == (second / file).read_bytes(), file
+    manifests = [json.loads((folder / "manifest.json").read_text()) for folder in (first, second)]
+    assert manifests[0]["files"] == manifests[1]["files"]
+    assert manifests[0]["params"] == manifests[1]["params"]
+
+
+def ease_reference(x: np.ndarray, l2: float) -> np.ndarray:
+    """EASE by the book: B = I - P / diag(P), P = (XᵀX + λI)⁻¹, on log-weighted interactions."""
+    x = np.log1p(x)
+    p = np.linalg.inv(x.T @ x + l2 * np.eye(x.shape[1]))
+    b = -p / np.diag(p)[None, :]
+    np.fill_diagonal(b, 0.0)
+    return b
+
+
+def dense_interactions(shoppers: int = 30, products: int = 6, seed: int = 3) -> Interactions:
+    """Every shopper has every product, with weights 1..8: every pair of products co-occurs."""
+    matrix = sp.csr_matrix(np.random.default_rng(seed).integers(1, 9, (shoppers, products)).astype(np.float32))
+    return Interactions(matrix, matrix, matrix, [f"u{i}" for i in range(shoppers)],
+                        [f"p{i}" for i in range(products)], [""] * shoppers)
+
+
+def test_ease_is_the_closed_form() -> None:
+    data = dense_interactions()
+    model = make_cf_model("ease", l2=5.0).fit(data)
+    expected = np.log1p(data.profile.toarray()) @ ease_reference(data.matrix.toarray(), 5.0)
+    np.testing.assert_allclose(model.score_rows(data.profile), expected, atol=1e-4)
+
+
+def test_sparse_ease_is_exact_when_every_other_product_is_a_neighbour() -> None:
+    data = dense_interactions()
+    dense = make_cf_model("ease", l2=5.0).fit(data)
+    sparse = make_cf_model("ease", l2=5.0, dense_max_items=0, neighbours=5).fit(data)
+    np.testing.assert_allclose(sparse.score_rows(data.profile), dense.score_rows(data.profile), atol=1e-5)
+    fewer = make_cf_model("ease", l2=5.0, dense_max_items=0, neighbours=2).fit(data)
+    assert not np.allclose(fewer.score_rows(data.profile), dense.score_rows(data.profile), atol=1e-3)
+
+
+def test_sparse_ease_passes_the_shared_checks(toy: Interactions, tmp_path: Path) -> None:
+    """Above `dense_max_items` products EASE takes its sparse path: same answers on the checkerboard,
+    every product still recommendable, the same save -> load and the same bytes twice."""
+    model = make_cf_model("ease", dense_max_items=4, neighbours=3).fit(toy)
+    assert set(p for p, _ in model.recommend(["K0", "K1"], k=2)) <= {"K2", "K3"}
+    assert set(p for p, _ in model.recommend(["S1", "S2"], k=2)) <= {"S0", "S3"}
+    assert len(model.recommend(["K0"], k=20)) == len(toy.items) - 1
+    for run in ("first", "second"):
+        make_cf_model("ease", dense_max_items=4, neighbours=3).fit(toy).save(tmp_path / run)
+    assert_same_files(tmp_path / "first", tmp_path / "second")
+    loaded = load_cf_model(tmp_path / "first")
+    assert loaded.recommend(["K0"], k=5) == model.recommend(["K0"], k=5)
+
+
+def test_top_k_is_the_stable_order() -> None:
+    scores = np.array([1.0, 3.0, 3.0, -np.inf, 3.0, 2.0])
+    assert top_k_indices(scores, 2).tolist() == [1, 2]
+    assert top_k_indices(scores, 4).tolist() == [1, 2, 4, 5]
+    assert top_k_indices(scores, 9).tolist() == [1, 2, 4, 5, 0, 3]
 
 
 def test_unfitted_and_empty_inputs_are_refused(toy: Interactions) -> None:

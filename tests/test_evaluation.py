@@ -34,6 +34,20 @@ def test_leave_last_out_holds_out_the_latest_new_product() -> None:
     assert kept == [("a", "x", "purchase"), ("a", "x", "view"), ("a", "y", "view"), ("b", "x", "view")]
 
 
+def test_leave_last_out_breaks_time_ties_by_log_order_and_counts_distinct_products() -> None:
+    nan = math.nan
+    log = InteractionLog.from_rows([
+        ("a", "x", "view", 1.0, nan), ("a", "y", "view", 2.0, nan), ("a", "z", "view", 2.0, nan),  # y, z tie
+        ("b", "x", "view", 1.0, nan), ("b", "x", "cart", 2.0, nan), ("b", "y", "view", 3.0, nan),
+        ("c", "x", "view", 5.0, nan), ("c", "y", "view", 4.0, nan), ("c", "x", "purchase", 6.0, 1.0),
+    ])
+    assert leave_last_out(log).targets == {"a": "z", "b": "y", "c": "x"}  # c came to x last (first at 5.0)
+    split = leave_last_out(log, min_items=3)
+    assert split.targets == {"a": "z"}
+    assert sorted(zip(split.train.customers.tolist(), split.train.products.tolist())) == [
+        ("a", "x"), ("a", "y"), ("b", "x"), ("b", "x"), ("b", "y"), ("c", "x"), ("c", "x"), ("c", "y")]
+
+
 def test_eval_cf_on_the_demo_store_tunes_every_model_and_compares_the_default() -> None:
     result = CliRunner().invoke(main, ["eval", "cf", "--json", "--quiet", "--models", "popularity,item_item,blend"],
                                 catch_exceptions=False)

@@ -70,7 +70,8 @@ class ImplicitMF(CFModel):
 
 
 class ALS(ImplicitMF):
-    """implicit's AlternatingLeastSquares."""
+    """implicit's AlternatingLeastSquares. Two threads and still the same model bit for bit on the same
+    data: each thread solves its own shoppers' (or products') rows from the same read-only factors."""
 
     name = "als"
 
@@ -82,7 +83,8 @@ class ALS(ImplicitMF):
 
 
 class BPR(ImplicitMF):
-    """implicit's BayesianPersonalizedRanking."""
+    """implicit's BayesianPersonalizedRanking, on one thread: its threads update shared factors
+    concurrently (Hogwild), so two threads gave a different model, and NDCG, on every run."""
 
     name = "bpr"
 

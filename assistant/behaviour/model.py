@@ -14,6 +14,7 @@ import scipy.sparse as sp
 from assistant.behaviour.errors import ModelFitError
 from assistant.behaviour.interactions import Interactions
 from assistant.behaviour.store import publish_cf_model
+from assistant.core.scores import top_k_indices
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,8 @@ class CFModel(ABC):
             banned.update(data.seen[user].indices.tolist())
         if banned:
             scores[list(banned)] = -np.inf
-        return _top(scores, k, data.items)
+        top = top_k_indices(scores, k)
+        return [(data.items[i], float(scores[i])) for i in top if np.isfinite(scores[i])]
 
     def buy_again(self, customer: str, k: int = 10) -> list[tuple[str, float]]:
         """What a known shopper had before, most and most lately first (their recency-weighted profile
@@ -159,7 +161,7 @@ class CFModel(ABC):
         counts = np.asarray(binary.sum(axis=0)).ravel()
         cosine = overlap / np.sqrt(np.maximum(counts * counts[data.item_index[item]], 1e-12))
         cosine[data.item_index[item]] = -np.inf
-        top = np.argsort(-cosine, kind="stable")[:k]
+        top = top_k_indices(cosine, k)
         return [(data.items[i], float(cosine[i])) for i in top if cosine[i] > 0]
 
     def evidence(self, history: Mapping[str, float] | Iterable[str], item: str, top: int = 2) -> Evidence:
@@ -193,13 +195,3 @@ class CFModel(ABC):
                                         arrays=self._arrays(), fit_seconds=self.fit_seconds, keep=keep,
                                         forgotten=forgotten, selection=self.selection)
         return folder
-
-
-def _top(scores: np.ndarray, k: int, items: Sequence[str]) -> list[tuple[str, float]]:
-    """The k best finite scores, best first (ties by position), without sorting the whole catalog."""
-    if k < len(scores):
-        part = np.argpartition(-scores, k - 1)[:k]
-        top = part[np.lexsort((part, -scores[part]))]
-    else:
-        top = np.argsort(-scores, kind="stable")
-    return [(items[i], float(scores[i])) for i in top if np.isfinite(scores[i])]

@@ -8,7 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from assistant.behaviour.interactions import Interactions
-from assistant.behaviour.matrices import csr_from, csr_parts, log_weights
+from assistant.behaviour.matrices import csr_from, csr_parts, log_weights, top_k_per_column
 from assistant.behaviour.model import CFModel
 
 
@@ -55,22 +55,6 @@ class UserUserCF(CFModel):
         self._prepare(self.trained)
 
 
-def _top_k_per_column(m: sp.csc_matrix, k: int) -> sp.csc_matrix:
-    """Keep the k largest entries of every column of a sparse matrix."""
-    data, indices, indptr = [], [], [0]
-    for j in range(m.shape[1]):
-        start, stop = m.indptr[j], m.indptr[j + 1]
-        values, rows = m.data[start:stop], m.indices[start:stop]
-        if len(values) > k:
-            keep = np.argpartition(-values, k - 1)[:k]
-            values, rows = values[keep], rows[keep]
-        data.append(values)
-        indices.append(rows)
-        indptr.append(indptr[-1] + len(values))
-    return sp.csc_matrix((np.concatenate(data) if data else [], np.concatenate(indices) if indices else [], indptr),
-                         shape=m.shape)
-
-
 class ItemItemCF(CFModel):
     """Item-item cosine similarity over log-weighted interactions, top-N neighbours per item."""
 
@@ -86,7 +70,7 @@ class ItemItemCF(CFModel):
         sim = (xn.T @ xn).tocsc()  # sparse: on long-tailed data most item pairs never co-occur
         sim.setdiag(0.0)
         sim.eliminate_zeros()
-        self.similarity = _top_k_per_column(sim, self.params["neighbours"]).tocsr()
+        self.similarity = top_k_per_column(sim, self.params["neighbours"]).tocsr()
 
     def _scores(self, rows: sp.csr_matrix, users: np.ndarray, segments: Sequence[str]) -> np.ndarray:
         return np.asarray((log_weights(rows) @ self.similarity).todense())

@@ -1,6 +1,7 @@
 """The published model directory: write a CF model's files as a new version, check them, list versions.
 
-A model saves to a directory: `manifest.json`, id lists as JSON, arrays with `np.savez` (loaded with
+A model saves to a directory: `manifest.json`, id lists as JSON, arrays as `.npz` (the layout `np.savez`
+writes, with fixed entry dates so that the same model gives the same bytes; loaded with
 `allow_pickle=False`). Nothing is pickled. A save is published like an index build (assistant.index):
 `<folder>` is a symlink to `.builds/<folder name>/<version>` beside it, written as `<version>.tmp`, durably,
 every file's sha256 in the manifest, renamed when complete and swapped in atomically; the previous version
@@ -14,6 +15,7 @@ import json
 import os
 import secrets
 import shutil
+import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -99,10 +101,21 @@ class _SaveLock:
 
 
 def _npz(arrays: Mapping[str, np.ndarray]) -> bytes:
-    """What `np.savez` writes (no pickles: object arrays are refused), as bytes for a durable write."""
+    """What `np.savez` writes (an uncompressed zip of .npy files, loadable with `np.load(...,
+    allow_pickle=False)`; object arrays are refused), as bytes for a durable write, byte for byte the same
+    for the same arrays: every entry's date and mode are set here (np.savez leaves them to `zipfile`'s
+    defaults, which differ for entries written with `writestr`: the current time)."""
     buffer = io.BytesIO()
-    np.savez(buffer, **{k: np.asarray(v) for k, v in arrays.items()})
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, value in arrays.items():
+            entry = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_DATE)
+            entry.external_attr = 0o644 << 16
+            with archive.open(entry, "w", force_zip64=True) as handle:
+                np.lib.format.write_array(handle, np.asanyarray(value), allow_pickle=False)
     return buffer.getvalue()
+
+
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold
 
 
 def _holds_any(version: Path, pseudonyms: set[str]) -> bool:
