@@ -101,8 +101,8 @@ class _SaveLock:
 
 
 def _npz(arrays: Mapping[str, np.ndarray]) -> bytes:
-    """What `np.savez` writes (an uncompressed zip of .npy files, loadable with `np.load(...,
-    allow_pickle=False)`; object arrays are refused), as bytes for a durable write, byte for byte the same
+    """What `np.savez` writes (an uncompressed zip of .npy files, read back without pickles; object arrays
+    are refused), as bytes for a durable write, byte for byte the same
     for the same arrays: every entry's date and mode are set here (np.savez leaves them to `zipfile`'s
     defaults, which differ for entries written with `writestr`: the current time)."""
     buffer = io.BytesIO()

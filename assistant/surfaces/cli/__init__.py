@@ -3,8 +3,8 @@
 Exit codes: 0 done; 1 failed (nothing published, the previous index keeps serving); 2 usage error;
 3 index built and published, but some catalog rows were rejected (see the report).
 
-The commands live in index_commands, shop_commands, staff_commands, model_commands, store_commands,
-segment_commands, rank_commands and serve_command;
+The commands live in index_commands, shop_commands, staff_commands, cf_commands, model_commands,
+store_commands, segment_commands, rank_commands and serve_command;
 Aisle's own errors are shown once, by the group (group.py), as `Error: <message>` with exit status 1.
 """
 
@@ -18,7 +18,8 @@ from assistant.core.config import load_settings
 from assistant.surfaces.cli.common import EXIT_FAILED, EXIT_SOME_REJECTED
 from assistant.surfaces.cli.group import AisleGroup
 from assistant.surfaces.cli.index_commands import index
-from assistant.surfaces.cli.model_commands import cf_group, eval_group
+from assistant.surfaces.cli.cf_commands import cf_group
+from assistant.surfaces.cli.model_commands import eval_group
 from assistant.surfaces.cli.rank_commands import rank_group
 from assistant.surfaces.cli.segment_commands import eval_segments
 from assistant.surfaces.cli.serve_command import serve
