@@ -215,3 +215,17 @@ def test_the_demo_store_ships_the_choice_selection_makes_on_its_log() -> None:
     assert ModelChoice.from_dict(shipped["choice"]) == selection.chosen, \
         "the demo data changed: re-derive its choice with assistant.evaluation.stores.write_demo_cf_choice()"
     assert shipped["selection"] == json.loads(json.dumps(selection.to_dict()))
+
+
+def test_a_big_log_is_chosen_on_a_sample_of_whole_shoppers(taste_log: InteractionLog) -> None:
+    from assistant.behaviour.selection import shopper_sample
+
+    assert shopper_sample(taste_log, len(taste_log)) is taste_log
+    sample = shopper_sample(taste_log, len(taste_log) // 2)
+    assert 0.25 * len(taste_log) < len(sample) < 0.75 * len(taste_log)
+    kept = set(sample.customers.tolist())
+    whole = {c: int((taste_log.customers == c).sum()) for c in kept}
+    assert all(int((sample.customers == c).sum()) == n for c, n in whole.items())  # whole shoppers
+    assert shopper_sample(taste_log, len(taste_log) // 2).customers.tolist() == sample.customers.tolist()
+    selection = select_model(taste_log, k=5, families=("popularity", "item_item"), max_events=len(taste_log) // 2)
+    assert selection.sampled and "sample of the log's shoppers" in selection.format()

@@ -105,8 +105,9 @@ def _fit_store_model(log, segments, settings: Settings, quiet: bool):
         raise click.ClickException(str(err)) from None
     if model.selection:
         from assistant.behaviour.selection import FAMILIES
+        sample = ", on a sample of the log's shoppers" if model.selection.get("sampled") else ""
         click.echo(f"Chosen on a temporal validation split ({model.selection['validation_shoppers']} shoppers' "
-                   f"latest new product held out, {model.selection['trials']} candidates), NDCG@"
+                   f"latest new product held out, {model.selection['trials']} candidates{sample}), NDCG@"
                    f"{model.selection['k']} ± standard error:")
         for family in FAMILIES:
             best = model.selection["best_per_family"].get(family)
