@@ -36,39 +36,27 @@ def publish_cf_model(folder: Path, *, name: str, params: Mapping[str, Any], data
     """Write a fitted model as a new version and publish it at `folder`; returns the version. `keep`
     versions stay on disk (the older ones are fallbacks), except versions that hold a `forgotten` pseudonym;
     `selection` (what `aisle cf fit` tried and chose) goes into the manifest."""
-    from assistant.core.durable import checksums, fsync_dir, write_durably
+    from assistant.core.durable import write_version
     from assistant.index import BUILDS, prune, publish
 
     builds = folder.parent / BUILDS / folder.name
     builds.mkdir(parents=True, exist_ok=True)
     version = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(2)
-    tmp, final = builds / f"{version}.tmp", builds / version
+    final = builds / version
     with _SaveLock(builds):
         for stale in builds.glob("*.tmp"):  # left by a save that was killed
             shutil.rmtree(stale, ignore_errors=True)
-        try:
-            tmp.mkdir()
-            write_durably(tmp / "ids.json", json.dumps({"users": data.users, "items": data.items,
-                                                        "segments": data.segments, "meta": data.meta}).encode("utf-8"))
-            write_durably(tmp / "matrix.npz", _npz({**csr_parts("matrix", data.matrix),
-                                                    **csr_parts("recency", data.recency),
-                                                    **csr_parts("profile", data.profile),
-                                                    **csr_parts("seen", data.seen)}))
-            write_durably(tmp / "arrays.npz", _npz(arrays))
-            manifest = {"format_version": FORMAT_VERSION, "model": name, "params": dict(params),
-                        "version": version, "users": len(data.users), "items": len(data.items),
-                        "interactions": int(data.matrix.nnz), "data": data.meta,
-                        **({"selection": dict(selection)} if selection else {}),
-                        "fit_seconds": round(fit_seconds, 3),
-                        "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                        "files": checksums(tmp, MODEL_FILES)}
-            write_durably(tmp / "manifest.json", json.dumps(manifest, indent=2).encode("utf-8"))
-            fsync_dir(tmp)
-            os.rename(tmp, final)
-            fsync_dir(builds)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        files = {"ids.json": json.dumps({"users": data.users, "items": data.items, "segments": data.segments,
+                                         "meta": data.meta}).encode("utf-8"),
+                 "matrix.npz": _npz({**csr_parts("matrix", data.matrix), **csr_parts("recency", data.recency),
+                                     **csr_parts("profile", data.profile), **csr_parts("seen", data.seen)}),
+                 "arrays.npz": _npz(arrays)}
+        write_version(builds, version, files, {
+            "format_version": FORMAT_VERSION, "model": name, "params": dict(params), "version": version,
+            "users": len(data.users), "items": len(data.items), "interactions": int(data.matrix.nnz),
+            "data": data.meta, **({"selection": dict(selection)} if selection else {}),
+            "fit_seconds": round(fit_seconds, 3),
+            "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
         if folder.is_dir() and not folder.is_symlink():  # a model saved before versions: keep it
             if any(folder.iterdir()):
                 os.rename(folder, builds / "00000000T000000000000Z-unversioned")

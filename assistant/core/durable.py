@@ -5,9 +5,11 @@ flush and fsync; and the sha256 checksums that index and CF-model manifests hold
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 
 def write_durably(path: Path, *chunks: bytes | memoryview) -> None:
@@ -40,6 +42,26 @@ def sha256_file(path: Path) -> str:
 def checksums(folder: Path, names: Iterable[str]) -> dict[str, str]:
     """{file name: sha256} of the named files in `folder`, for a manifest."""
     return {name: sha256_file(Path(folder) / name) for name in names}
+
+
+def write_version(builds: Path, version: str, files: Mapping[str, bytes], manifest: Mapping[str, Any]) -> dict:
+    """Write `files` and `manifest.json` (the `manifest` plus "files": each file's sha256) into
+    `builds/<version>.tmp`, each durably, then rename it to `builds/<version>`: a version folder is either
+    complete or absent (a failed write leaves nothing). Returns the manifest written."""
+    tmp, final = builds / f"{version}.tmp", builds / version
+    try:
+        tmp.mkdir()
+        for name, data in files.items():
+            write_durably(tmp / name, data)
+        written = {**manifest, "files": checksums(tmp, files)}
+        write_durably(tmp / "manifest.json", json.dumps(written, indent=2).encode("utf-8"))
+        fsync_dir(tmp)
+        os.rename(tmp, final)
+        fsync_dir(builds)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return written
 
 
 def checksum_problem(folder: Path, files: Mapping[str, str]) -> str | None:

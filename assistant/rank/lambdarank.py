@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -133,7 +131,7 @@ class LambdaRankModel:
 
     def save(self, folder: str | Path, keep: int = 2) -> Path:
         """Publish at `folder` as a new version (atomically; `keep` versions stay); returns `folder`."""
-        from assistant.core.durable import fsync_dir, sha256_file, write_durably
+        from assistant.core.durable import write_version
         from assistant.index import BUILDS, prune, publish
 
         folder = Path(folder)
@@ -142,20 +140,9 @@ class LambdaRankModel:
         version = f"{stamp}-{hashlib.sha256(text).hexdigest()[:8]}"
         builds = folder.parent / BUILDS / folder.name
         builds.mkdir(parents=True, exist_ok=True)
-        tmp, final = builds / f"{version}.tmp", builds / version
-        try:
-            tmp.mkdir()
-            write_durably(tmp / MODEL_FILE, text)
-            manifest = {**self.manifest, "version": version,
-                        "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                        "files": {MODEL_FILE: sha256_file(tmp / MODEL_FILE)}}
-            write_durably(tmp / MANIFEST, json.dumps(manifest, indent=2).encode("utf-8"))
-            fsync_dir(tmp)
-            os.rename(tmp, final)
-            fsync_dir(builds)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        manifest = write_version(builds, version, {MODEL_FILE: text}, {
+            **self.manifest, "version": version, "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+        final = builds / version
         publish(folder.parent, folder.name, final)
         prune(folder.parent, folder.name, keep)
         self.manifest, self.version = manifest, version
