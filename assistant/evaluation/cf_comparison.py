@@ -19,9 +19,10 @@ import numpy as np
 
 from assistant.behaviour.interactions import build_interactions
 from assistant.behaviour.model import CFModel
-from assistant.behaviour.selection import (FAMILIES, ModelChoice, Progress, Selection, fit_choice, ranked_ndcg, select_model,
-                                           standard_error, validation_users)
+from assistant.behaviour.selection import (FAMILIES, ModelChoice, Progress, Selection, fit_choice, select_model,
+                                           standard_error)
 from assistant.behaviour.split import Split, leave_last_out
+from assistant.evaluation.metrics import rank_heldout
 from assistant.ingest.customers import InteractionLog
 
 PEERS = ("als", "bpr", "ease", "item_item")  # the tuned peers the default must beat (implicit's ALS / BPR)
@@ -120,25 +121,9 @@ def heldout_result(name: str, choice: ModelChoice, validation: float, split: Spl
 
 def _rank_test(name: str, choice: ModelChoice, validation: float, model: CFModel, targets: Mapping[str, str],
                k: int, seconds: float) -> HeldOutResult:
-    data = model.trained
-    users = validation_users(data, targets)
-    rows = np.array([data.user_index[u] for u in users], dtype=np.int64)
-    columns = np.array([data.item_index[targets[u]] for u in users], dtype=np.int64)
-    ndcg, ranks, shown = np.zeros(len(users)), np.zeros(len(users)), set()
-    for start in range(0, len(users), 256):
-        batch, cols = rows[start:start + 256], columns[start:start + 256]
-        scores = model.score_rows(data.profile[batch], batch)
-        ndcg[start:start + len(batch)] = ranked_ndcg(scores, data.seen[batch], cols, k)
-        scores[data.seen[batch].nonzero()] = -np.inf
-        hit = scores[np.arange(len(batch)), cols]
-        ranks[start:start + len(batch)] = (scores > hit[:, None]).sum(axis=1) + 1
-        shown.update(np.argpartition(-scores, k, axis=1)[:, :k].ravel().tolist())
-    labels = np.array([data.segments[r] for r in rows])
-    per_segment = {s: float(ndcg[labels == s].mean()) for s in sorted(set(labels.tolist())) if s}
-    mean = (lambda v: float(v.mean()) if len(v) else 0.0)
-    return HeldOutResult(name, choice, validation, mean(ndcg), standard_error(ndcg), mean((ranks <= k).astype(float)),
-                      mean(1.0 / np.maximum(ranks, 1)), len(shown) / max(len(data.items), 1), seconds, len(users),
-                      per_segment, ndcg)
+    result, ndcg = rank_heldout(model, targets, k, name, seconds)
+    return HeldOutResult(name, choice, validation, result.ndcg, standard_error(ndcg), result.recall, result.mrr,
+                         result.coverage, seconds, result.users, result.per_segment, ndcg)
 
 
 def paired_difference(default: HeldOutResult, peer: HeldOutResult) -> PairedDifference:

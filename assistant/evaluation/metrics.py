@@ -10,10 +10,9 @@ from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
-from assistant.behaviour import CFModel, Interactions, build_interactions, make_cf_model
+from assistant.behaviour import CFModel, Interactions, make_cf_model
 from assistant.behaviour.split import Split, leave_last_out  # noqa: F401  (re-exported)
 from assistant.core.resources import package_path
-from assistant.ingest.customers import InteractionLog
 from assistant.understand.store import color_accepts
 
 
@@ -70,7 +69,14 @@ def evaluate_model(name: str, data: Interactions, targets: Mapping[str, str], k:
     model = make_cf_model(name, **(params or {}))
     started = time.perf_counter()
     model.fit(data)
-    fit_seconds = time.perf_counter() - started
+    return rank_heldout(model, targets, k, name, time.perf_counter() - started)[0]
+
+
+def rank_heldout(model: CFModel, targets: Mapping[str, str], k: int = 10, name: str = "",
+                 fit_seconds: float = 0.0) -> tuple[ModelResult, np.ndarray]:
+    """A fitted model's figures on the held-out products, and the NDCG@k of each evaluated shopper (in
+    `targets` order, shoppers whose product the training data lacks left out)."""
+    data = model.trained
     users: list[str] = []
     ranks, segments, shown = [], [], set()
     for batch_users, batch, scores in heldout_scores(model, data, targets):
@@ -84,19 +90,10 @@ def evaluate_model(name: str, data: Interactions, targets: Mapping[str, str], k:
     ranks_arr = np.array(ranks)
     ndcgs = np.array([ndcg_at_k(r, k) for r in ranks])
     per_segment = {s: float(ndcgs[np.array(segments) == s].mean()) for s in sorted(set(segments)) if s}
-    return ModelResult(name, float(np.mean(ranks_arr <= k)) if ranks else 0.0,
+    return ModelResult(name or model.name, float(np.mean(ranks_arr <= k)) if ranks else 0.0,
                        float(ndcgs.mean()) if ranks else 0.0,
                        float(np.mean(1.0 / ranks_arr)) if ranks else 0.0,
-                       len(shown) / max(len(data.items), 1), fit_seconds, len(users), per_segment)
-
-
-def evaluate_cf(log: InteractionLog, segments: Mapping[str, str] | None = None,
-                models: Sequence[str] = ("popularity", "user_user", "item_item", "als", "bpr", "ease", "blend"),
-                k: int = 10) -> list[ModelResult]:
-    """Every model side by side on one temporal leave-last-out split of `log`."""
-    split = leave_last_out(log)
-    data = build_interactions(split.train, segments)
-    return [evaluate_model(name, data, split.targets, k) for name in models]
+                       len(shown) / max(len(data.items), 1), fit_seconds, len(users), per_segment), ndcgs
 
 
 def format_table(results: Sequence[ModelResult], k: int) -> str:
