@@ -123,17 +123,23 @@ class Selection:
 
     def format(self) -> str:
         """The best of each family and the choice, as lines for the CLI."""
-        sample = ", on a sample of the log's shoppers" if self.sampled else ""
-        lines = [f"Chosen on a temporal validation split ({self.users} shoppers' latest new product held out, "
-                 f"{len(self.trials)} candidates{sample}), NDCG@{self.k} ± standard error:"]
         chosen = next(t for t in self.trials if t.choice == self.chosen)
-        for family in FAMILIES:
-            trial = self.best(family)
-            if trial:
-                mark = "→" if trial.choice == self.chosen else " "
-                lines.append(f" {mark} {trial.ndcg:.4f} ± {trial.se:.4f}  {trial.choice.label()}")
-        lines.append(f"Chosen: {self.chosen.label()} (validation NDCG@{self.k} {chosen.ndcg:.4f})")
-        return "\n".join(lines)
+        return (describe_selection(self.to_dict())
+                + f"\nChosen: {self.chosen.label()} (validation NDCG@{self.k} {chosen.ndcg:.4f})")
+
+
+def describe_selection(summary: Mapping[str, Any]) -> str:
+    """What a selection tried, from its `Selection.to_dict()` (as saved in a model's manifest): a heading and
+    the best of each family, NDCG ± standard error, the chosen one marked →."""
+    sample = ", on a sample of the log's shoppers" if summary.get("sampled") else ""
+    lines = [f"Chosen on a temporal validation split ({summary['validation_shoppers']} shoppers' latest new "
+             f"product held out, {summary['trials']} candidates{sample}), NDCG@{summary['k']} ± standard error:"]
+    for family in FAMILIES:
+        best = summary["best_per_family"].get(family)
+        if best:
+            mark = "→" if best["label"] == summary["label"] else " "
+            lines.append(f" {mark} {best['ndcg']:.4f} ± {best['se']:.4f}  {best['label']}")
+    return "\n".join(lines)
 
 
 def validation_users(data: Interactions, targets: Mapping[str, str], limit: int | None = None) -> list[str]:

@@ -95,25 +95,17 @@ def _inferred_segments(settings: Settings, log, segments: dict[str, str], min_co
     return filled.segments
 
 
-def _fit_store_model(log, segments, settings: Settings, quiet: bool):
-    """`fit_store_model` with a progress bar; prints what the selection tried and chose."""
-    from assistant.behaviour.selection import fit_store_model
+def _fit_store_model(log, segments, settings: Settings, quiet: bool, err: bool = False):
+    """`fit_store_model` with a progress bar (none when `quiet`), then what the selection tried and chose
+    (on standard error when `err`, and then not at all when `quiet`)."""
+    from assistant.behaviour.selection import describe_selection, fit_store_model
     try:
         with ProgressBar("choosing the CF model", unit="candidate", disable=quiet) as progress:
             model, chosen = fit_store_model(log, segments, settings.cf_model, progress=progress)
-    except ValueError as err:
-        raise click.ClickException(str(err)) from None
-    if model.selection:
-        from assistant.behaviour.selection import FAMILIES
-        sample = ", on a sample of the log's shoppers" if model.selection.get("sampled") else ""
-        click.echo(f"Chosen on a temporal validation split ({model.selection['validation_shoppers']} shoppers' "
-                   f"latest new product held out, {model.selection['trials']} candidates{sample}), NDCG@"
-                   f"{model.selection['k']} ± standard error:")
-        for family in FAMILIES:
-            best = model.selection["best_per_family"].get(family)
-            if best:
-                mark = "→" if best["label"] == model.selection["label"] else " "
-                click.echo(f" {mark} {best['ndcg']:.4f} ± {best['se']:.4f}  {best['label']}")
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    if model.selection and not (err and quiet):
+        click.echo(describe_selection(model.selection), err=err)
     return model, chosen
 
 
@@ -157,8 +149,7 @@ def cf_recommend(ctx: click.Context, events: tuple[Path, ...], customers: tuple[
         from assistant.behaviour import load_cf_model
         model = load_cf_model(load_from)
     else:
-        model, chosen = _fit_store_model(log, segments, settings, quiet) if not quiet else \
-            _fit_quietly(log, segments, settings)
+        model, chosen = _fit_store_model(log, segments, settings, quiet, err=True)
         if not quiet:
             click.echo(f"{chosen}: fitted in {model.fit_seconds:.1f} s", err=True)
     pseudonymize = pseudonymizer(settings.state_dir)
@@ -181,14 +172,6 @@ def cf_recommend(ctx: click.Context, events: tuple[Path, ...], customers: tuple[
         write_durably(out, text.encode("utf-8"))
         if not quiet:
             click.echo(f"{len(lines)} customers' top {k} written to {out}", err=True)
-
-
-def _fit_quietly(log, segments, settings: Settings):
-    from assistant.behaviour.selection import fit_store_model
-    try:
-        return fit_store_model(log, segments, settings.cf_model)
-    except ValueError as err:
-        raise click.ClickException(str(err)) from None
 
 
 def _customer_ids(paths: tuple[Path, ...], settings: Settings) -> list[str]:
