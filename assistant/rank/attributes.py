@@ -127,6 +127,8 @@ class ProductFeatures:
     positions: dict[str, int] = field(default_factory=dict)  # product id -> its position
     age_ranges: list[tuple[tuple[int, int], ...]] = field(default_factory=list)  # kids' sizes "6-7Y" as (6, 7)
     months_only: list[bool] = field(default_factory=list)  # sized in months only (a baby's)
+    # each product's category as a number (equal numbers, same category), for what kind of product it is
+    category_codes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @classmethod
     def build(cls, products: Sequence[Product], profile: StoreProfile | None = None) -> "ProductFeatures":
@@ -151,7 +153,15 @@ class ProductFeatures:
                    {p.id: i for i, p in enumerate(products)},
                    [tuple((int(m.group(1)), int(m.group(2))) for s in p.sizes if (m := _AGE_RANGE.match(s.strip())))
                     for p in products],
-                   [bool(p.sizes) and all(size_system(s) == "baby" for s in p.sizes) for p in products])
+                   [bool(p.sizes) and all(size_system(s) == "baby" for s in p.sizes) for p in products],
+                   _codes(by_category, len(products)))
+
+
+def _codes(groups: dict[str, list[int]], n: int) -> np.ndarray:
+    codes = np.zeros(n, dtype=np.int64)
+    for code, rows in enumerate(groups.values()):
+        codes[rows] = code
+    return codes
 
 
 @dataclass(frozen=True)

@@ -320,7 +320,8 @@ def rank(context: RankContext, request: Request, segment: Segment, fusion: Fusio
     related = np.ones(len(products), dtype=bool)
     if context.relevance_floor is not None:
         similarity = content_scores if context.relevance_scores is None else context.relevance_scores
-        related = related_products(similarity, context.relevance_floor, context.lexical_scores, allowed)
+        related = related_products(similarity, context.relevance_floor, context.lexical_scores, allowed,
+                                   features.category_codes)
         counts["not related to the request"] = int((allowed & ~related).sum())
         allowed = allowed & related
     positions = features.positions

@@ -21,6 +21,8 @@ STRONG_SIMILARITY = 0.45
 # Where products holding a word of the need exist but none meets the constraints, a product holding none is
 # related only when this close to the best: "infant formula under $1" must not bring string cheese as a match.
 CLOSE_MARGIN = 0.08
+# A category is of the kind asked for when it holds this share of the products that close to the best.
+KIND_SHARE = 0.05
 
 
 def states_a_need(request: Request) -> bool:
@@ -41,13 +43,27 @@ def relevance_floor(similarity: np.ndarray, request: Request, words_found: bool 
     return max(best - margin, MIN_SIMILARITY)
 
 
+def own_kind(similarity: np.ndarray, categories: np.ndarray) -> np.ndarray:
+    """The products of the need's own kind: those in a category that holds at least KIND_SHARE of the
+    products within CLOSE_MARGIN of the best in the store (wine for "a bottle of wine"; not the sauces,
+    though a cooking wine among them is as close)."""
+    finite = np.where(np.isfinite(similarity), similarity, -np.inf)
+    close = finite >= float(finite.max()) - CLOSE_MARGIN
+    counts = np.bincount(categories[close], minlength=int(categories.max(initial=0)) + 1)
+    return (counts / max(int(close.sum()), 1) >= KIND_SHARE)[categories]
+
+
 def related_products(similarity: np.ndarray, floor: float, lexical: np.ndarray | None = None,
-                     allowed: np.ndarray | None = None) -> np.ndarray:
-    """Which products are related: similarity at least `floor`. When some products' text holds a word of the
-    need (`lexical` > 0) but none of those meets the constraints (`allowed`), a product without such a word
-    must also be within CLOSE_MARGIN of the best: the words the shopper used are in the store, just not
-    within what they asked, so look-alikes are not matches."""
+                     allowed: np.ndarray | None = None, categories: np.ndarray | None = None) -> np.ndarray:
+    """Which products are related: similarity at least `floor`, and of the kind asked for (`own_kind`, by
+    `categories`): "wine under $2" finds no wine, and a wine vinegar is no match for it; cookies are not
+    completed with pizza where the best cookie is a weak match. Where
+    some products' text holds a word of the need (`lexical` > 0) but none of those meets the constraints, a
+    product without such a word must also be within CLOSE_MARGIN of the best: the words the shopper used are
+    in the store, just not within what they asked, so look-alikes are not matches."""
     related = np.isfinite(similarity) & (similarity >= floor)
+    if categories is not None and len(categories) == len(similarity) and np.isfinite(floor) and related.any():
+        related &= own_kind(similarity, categories)
     if lexical is None or not len(lexical) or not np.isfinite(floor) or lexical.max(initial=0) <= 0:
         return related
     if allowed is not None and bool((allowed & related & (lexical > 0)).any()):

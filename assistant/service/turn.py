@@ -23,7 +23,7 @@ from assistant.rank.attributes import ProductFeatures
 from assistant.rank.breakdown import ReasonNote
 from assistant.rank.content import fuse_content, lexical_scores
 from assistant.rank.hybrid import Candidate, RankContext, RankResult, rank
-from assistant.core.text import count_cjk
+from assistant.core.text import count_cjk, word_forms
 from assistant.rank.relax import STRONG_SIMILARITY, relevance_floor, states_a_need
 from assistant.rank.scoring import Scorer, TurnSignals
 from assistant.service.cross_lingual import STRONG_SIMILARITY as CROSS_STRONG
@@ -153,9 +153,12 @@ class TurnPipeline:
         store with multilingual vectors: searched as written, by those."""
         if self.cross_lingual is None or not request.need_original:
             return False
+        vocab = store_vocabulary(self.profile)
         left = request.need_original
-        for phrase in _gloss_longest_first(store_vocabulary(self.profile)):
+        for phrase in _gloss_longest_first(vocab):
             left = left.replace(phrase, "")
+        if vocab.dictionary is not None:
+            left = vocab.dictionary.translate(left)[1]
         return count_cjk(left) >= 2
 
     def dense_scores(self, request: Request, segment_description: str, like_id: str | None) -> np.ndarray:
@@ -193,8 +196,22 @@ class TurnPipeline:
     def lexical_words(self, request: Request) -> str:
         """The BM25 query: `search_words` plus the store's own spellings of them ("pajamas" finds pyjamas)."""
         words = search_words(request)
-        extra = [v for w in re.findall(r"[a-z]+", words.lower()) for v in spelling_variants(w, self.profile)]
+        extra = [v for w in re.findall(r"[a-z]+", words.lower())
+                 for v in (*word_forms(w), *spelling_variants(w, self.profile))]
         return " ".join([words, *dict.fromkeys(extra)])
+
+    def holds_every_word(self, request: Request) -> bool:
+        """Whether some product's text holds every word the shopper typed for the need (or its store
+        spelling): when no product is much like the need, "running shoes" is not met by shoe laces. A need
+        read from Chinese is a list of senses, so one word of it is enough there."""
+        words = re.findall(r"[a-z]+", request.need.lower())
+        if request.need_original or len(words) < 2 or self.index.lexical is None:
+            return True
+        held = np.ones(len(self.index.products), dtype=bool)
+        for word in words:
+            forms = [*word_forms(word), *spelling_variants(word, self.profile)]
+            held &= lexical_scores(self.index.lexical, " ".join(forms)) > 0
+        return bool(held.any())
 
     def unreadable(self, request: Request) -> bool:
         """A Chinese need with no English gloss, to a store whose products and embedder are English only."""
@@ -219,8 +236,11 @@ class TurnPipeline:
             dense, lexical, content = self._content_parts(request, segment.description, like_id, fusion)
             # A vague need gets broad picks, related or not; "like the second one" is about that product.
             if not is_vague(request, request.text) and like_id is None:
-                floor = relevance_floor(dense, request, lexical is None or bool(lexical.max(initial=0) > 0),
-                                        strong=CROSS_STRONG if self.untranslated(request) else STRONG_SIMILARITY)
+                strong = CROSS_STRONG if self.untranslated(request) else STRONG_SIMILARITY
+                found = lexical is None or bool(lexical.max(initial=0) > 0)
+                if found and float(dense.max(initial=0)) < strong:
+                    found = self.holds_every_word(request)
+                floor = relevance_floor(dense, request, found, strong=strong)
             if self.unreadable(request):
                 floor = float("inf")  # nothing can be said to match words the index cannot read
         cf_scores: dict[str, float] = {}

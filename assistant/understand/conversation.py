@@ -65,7 +65,7 @@ def merge_requests(state: Request, parsed: Request, shown_prices: Iterable[float
     if parsed.need or parsed.need_original:
         if starts_new_topic(state, parsed):
             state = replace(state, **{name: Request.__dataclass_fields__[name].default for name in _TOPIC_FIELDS})
-        if parsed.categories or not state.need:
+        if parsed.categories or not (state.need or state.need_original):
             s.update(need=parsed.need, need_original=parsed.need_original,
                      categories=parsed.categories or state.categories)
         else:

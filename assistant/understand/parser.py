@@ -254,8 +254,11 @@ class _Parser:
         self.ages()
         self.sizes()
         self.colors()
-        f["exclude_terms"] = unique(p.exclude_map.get(SPACES_RE.sub(" ", t.group(0)))
-                                     for m in work.take(p.exclude) for t in p.exclude_term.finditer(m.group(0)))
+        excluded = [p.exclude_map.get(SPACES_RE.sub(" ", t.group(0)))
+                    for m in work.take(p.exclude) for t in p.exclude_term.finditer(m.group(0))]
+        if v.dictionary is not None:
+            excluded += [w for m in work.take(p.negated_chinese) for w in v.dictionary.translate(m.group("x"))[0].split()]
+        f["exclude_terms"] = unique(excluded)
         if work.take(p.cheap):
             f["cheap"] = True
 
@@ -314,6 +317,9 @@ class _Parser:
             original = re.sub(rf"[^\w{CJK}'\-]+", " ", work.s)
             original = re.sub(rf"(?<=[{CJK}])\s+(?=[{CJK}])", "", SPACES_RE.sub(" ", original)).strip()
             f["need_original"] = original
+            if v.dictionary is not None:  # what the glossary did not read, in the store's own words
+                english = v.dictionary.translate(p.gloss.sub(" ", original))[0]
+                f["need"] = " ".join(dict.fromkeys(f"{f['need']} {english}".split()))
 
 
 def parse_message(text: str, vocab: Vocabulary | None = None, *, strict: bool = False) -> Request:

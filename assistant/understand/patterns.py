@@ -98,6 +98,10 @@ class Patterns:
             return c(rf"{neg}\s*{item}(?:{joiner}{item})*")
 
         self.brand_neg = negated(self.brand.pattern)
+        # "不要巧克力的": a Chinese word ruled out, read with the store's dictionary (vocabulary.dictionary);
+        # only after a negation of two characters or more: 无 starts 无线 (wireless), 别 starts 别的 (other)
+        long_neg = negation_alt(tuple(t for t in v.negation if len(t) > 1 and not t.isascii()), v.negation_questions)
+        self.negated_chinese = c(rf"{long_neg}\s*(?:{fill}\s*){{0,2}}(?P<x>[{CJK}]+?)(?=的|[^{CJK}]|$)")
         self.clear = c(_alt(v.clear))
 
         num = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?!\d|[.,]\d)"

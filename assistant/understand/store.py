@@ -18,8 +18,9 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Iterable, Sequence
 
 from assistant.core.money import DEFAULT_CURRENCY, normalise_currency
-from assistant.core.text import count_cjk
+from assistant.core.text import count_cjk, singular
 from assistant.ingest.catalog import Product
+from assistant.understand.dictionary import StoreDictionary
 from assistant.understand.request import LANGUAGES
 from assistant.understand.vocabulary import Vocabulary, brand_spellings, load_vocabulary
 
@@ -91,7 +92,7 @@ class StoreProfile:
         known = self.__dict__.get("_known")
         if known is None:
             known = self.__dict__["_known"] = frozenset(self.words)
-        return word in known or _singular(word) in known
+        return word in known or singular(word) in known
 
     def audience_of(self, value: str) -> str:
         """The canonical audience of a catalog audience value ("" when it names none)."""
@@ -173,18 +174,8 @@ def head_nouns(title: str) -> tuple[str, ...]:
     words = _WORD.findall(main.lower())
     if not words:
         return ()
-    last = _singular(words[-1])
+    last = singular(words[-1])
     return (last, f"{words[-2]} {last}") if len(words) > 1 else (last,)
-
-
-def _singular(word: str) -> str:
-    if word.endswith("sses"):
-        return word[:-2]
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
 
 
 def _dominant(counts: Counter[str]) -> list[str]:
@@ -210,7 +201,7 @@ def _category_cues(products: Sequence[Product]) -> dict[str, list[str]]:
     # The category names themselves: "Toys", "Rain Gear", "Large Print" are this store's own words.
     for path in {p.category_path for p in products if p.category_path}:
         for part in {path[0], path[-1]}:
-            name = " ".join(_singular(w) for w in _WORD.findall(part.lower()))
+            name = " ".join(singular(w) for w in _WORD.findall(part.lower()))
             if len(name) > 2:
                 cues.setdefault(name, [])
                 if part not in cues[name]:
@@ -269,7 +260,7 @@ def _catalog_words(products: Sequence[Product]) -> tuple[str, ...]:
         text = " ".join((p.title, p.category, p.brand, " ".join(p.tags), p.color, p.audience)).lower()
         for word in _WORD.findall(text):
             if len(word) > 1 and word.isascii():
-                words.add(_singular(word))
+                words.add(singular(word))
     return tuple(sorted(words))
 
 
@@ -351,7 +342,11 @@ def _store_vocabulary(profile: StoreProfile, languages: tuple[str, ...]) -> Voca
     # "cereal but not granola", "a jacket without a hood": any word of the store's own may be ruled out.
     exclude = {**{w: w for w in profile.words if len(w) >= 4 and w not in NOT_EXCLUDABLE and w not in colors},
                **base.exclude_terms}
+    # A Chinese message to a store whose titles are not Chinese is read with a dictionary, in the store's words.
+    dictionary = StoreDictionary(frozenset(profile.words)) if "zh" in languages and profile.languages[0] != "zh" \
+        else None
     return replace(base, brands=brands, colors=colors, exclude_terms=exclude, store_words=frozenset(profile.words),
+                   dictionary=dictionary,
                    color_ignore=base.color_ignore + profile.color_phrases,
                    size_known=frozenset(profile.sizes), categories=cues,
                    brand_names=tuple(dict.fromkeys(profile.brands + base.brand_names)))

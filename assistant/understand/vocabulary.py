@@ -7,10 +7,13 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.understand.patterns import Patterns
 from assistant.understand.request import LANGUAGES
+
+if TYPE_CHECKING:
+    from assistant.understand.dictionary import StoreDictionary
 
 @dataclass(frozen=True, eq=False)
 class Vocabulary:
@@ -46,6 +49,8 @@ class Vocabulary:
 
     brand_aliases: dict[str, str] = field(default_factory=dict)  # other names of well-known brands -> brand
     store_words: frozenset[str] = frozenset()  # a store's own words: an audience word among them stays a search word
+    # Chinese words read in the store's own English words (a store whose titles are not Chinese), or None
+    dictionary: "StoreDictionary | None" = None
 
     def color_family(self, shade: str) -> str:
         """The family of a shade ("navy" -> "blue"; "blue" -> "blue")."""
