@@ -171,3 +171,10 @@ def session_state(settings: Settings) -> SessionState:
         return SessionState(SharedConversations(db, cipher, settings.retention_days), SharedTraces(db, cipher),
                             SharedForgotten(settings.state_dir, db))
     return SessionState(Conversations(), TurnTraces(), LocalForgotten(settings.state_dir))
+
+
+def forgotten_customers(settings: Settings) -> set[str]:
+    """Every forgotten pseudonym: `forgotten.txt`, and with the shared store every replica's (for offline jobs)."""
+    if settings.shopper_store == "postgresql":
+        return SharedForgotten(settings.state_dir, Postgres(settings.postgres_dsn)).all()
+    return LocalForgotten(settings.state_dir).all()

@@ -220,3 +220,8 @@ def describe_store(settings: Settings) -> str:
         from assistant.service.postgres_store import describe_dsn
         return describe_dsn(settings.postgres_dsn)
     return str(shopper_data_path(settings))
+
+
+def has_shopper_data(settings: Settings) -> bool:
+    """Whether there may be stored feedback to read: the SQLite file exists, or the store is the shared database."""
+    return settings.shopper_store == "postgresql" or shopper_data_path(settings).is_file()
