@@ -5,9 +5,9 @@ share (`shopper_store = "postgresql"`; record_store.py holds the interface both 
 only what retention, forgetting and per-conversation lookups need: the time, the customer's pseudonym
 (privacy/keys.py; "" for an anonymous shopper), a keyed tag of the conversation id, and whether the row is
 feedback or a turn. Everything else (product, kind of feedback, turn id, segment, shown products, message
-text) is sealed by `privacy.DataCipher`. Message text is kept only when the store turns `log_messages` on, and then scrubbed
-of personal data first (pii.py). Rows older than `retention_days` are deleted when the store opens and at
-most hourly while it serves.
+text) is sealed by `privacy.DataCipher`. Message text is kept only when the store turns `log_messages` on,
+and then scrubbed of personal data first (pii.py). Rows older than `retention_days` are deleted when the
+store opens and at most hourly while it serves.
 
 Feedback becomes interaction events for the next CF fit (`as_events`): a thumbs up counts as a click,
 "bought it" as a purchase; a thumbs down hides the product for the conversation but adds no weight.
