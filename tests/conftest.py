@@ -91,3 +91,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory):
     server = start_server(folder, env=server_env(folder, max_upload_bytes=str(32 * 1024 * 1024)))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for the whole session (tests/postgres_server.py); `fresh_dsn()` gives each
+    test an empty schema of its own."""
+    from postgres_server import start_postgres
+    server = start_postgres()
+    yield server
+    server.stop()

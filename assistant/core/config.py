@@ -35,6 +35,7 @@ ENV_NESTED_DELIMITER = "__"
 FusionMethod = Literal["weighted", "rrf"]
 ContentFusionMethod = Literal["minmax", "rrf"]
 EmbedderName = Literal["auto", "minilm", "use", "hashing"]  # "auto": chosen by the catalog's language
+ShopperStoreName = Literal["sqlite", "postgresql"]
 CFModelName = Literal["auto", "popularity", "user_user", "item_item", "als", "bpr", "ease", "sequence", "blend"]
 FUSION_METHODS: tuple[str, ...] = get_args(FusionMethod)
 EMBEDDERS: tuple[str, ...] = get_args(EmbedderName)
@@ -161,6 +162,11 @@ class Settings:
     log_messages: StrictBool = False
     # Feedback and turn logs older than this many days are deleted.
     retention_days: StrictFloat = 90.0
+    # Where feedback, turn logs, open conversations and staff traces live: "sqlite" (one encrypted file under
+    # state_dir; conversations and traces in the process) or "postgresql" (one database that every serving
+    # replica shares, at `postgres_dsn`, best given as AISLE_POSTGRES_DSN; docs/replicas.md).
+    shopper_store: ShopperStoreName = "sqlite"
+    postgres_dsn: StrictStr = field(default="", repr=False)
     # A store's own segments file (default: the one shipped in the package).
     segments_file: Path | None = None
     # The store's rules placing a customer in a segment from the customer file's columns (age band, kids ...),

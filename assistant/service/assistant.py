@@ -1,8 +1,9 @@
 """The facade: the one place that wires the pipeline stages together.
 
 The web app, the API and the CLI call only this module. It delegates the served index (`ServedIndex`),
-the behavioural model (`ServedModel`), open conversations (`Conversations`), turn traces (`TurnTraces`)
-and the turn itself (`TurnPipeline`); what is left here is who may do what, and privacy.
+the behavioural model (`ServedModel`), what turns share with later turns (`SessionState`: conversations,
+traces and forgotten customers, in this process or in a database replicas share) and the turn itself
+(`TurnPipeline`); what is left here is who may do what, and privacy.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from assistant.service.publishing import ensure_demo_index, index_is_current, pu
 from assistant.service.served_index import SearchHit, ServedIndex
 from assistant.service.served_model import ServedModel, cf_model_dir, fit_demo_cf
 from assistant.service.served_preference import ServedPreference, preference_model_dir
-from assistant.service.sessions import Conversations
-from assistant.service.shopper_data import (STORE_ERRORS, ShopperData, StoreUnavailable, open_shopper_data,
-                                            shopper_data_path)
-from assistant.service.traces import TRACE_LIMIT, TurnRecord, TurnTraces, why, why_not
+from assistant.service.shared_state import session_state
+from assistant.service.shopper_data import (STORE_ERRORS, ShopperData, StoreUnavailable, describe_store,
+                                            open_shopper_data, shopper_data_path)
+from assistant.service.traces import TRACE_LIMIT, TurnRecord, why, why_not
 from assistant.service.tokens import token_matches
 from assistant.service.turn import (CF_POOL, MAX_QUERY_CHARS, LLMStage, Recommendation, TurnPipeline,
                                     write_reasons, written_reasons)
@@ -56,8 +57,8 @@ class Assistant:
                                    currency=self.settings.currency)
         self._model = ServedModel(self.settings, self._forgotten)
         self.preference = ServedPreference(self.settings)  # the learned ranking model, when one is fitted
-        self.traces = TurnTraces()
-        self.conversations = Conversations()
+        state = session_state(self.settings)
+        self.traces, self.conversations, self._forgotten_list = state.traces, state.conversations, state.forgotten
         self._switch_lock = threading.Lock()  # one switch of the served index at a time
         self._checked_at = 0.0  # when the published files were last re-checked (time.monotonic)
         self._check_lock = threading.Lock()
@@ -128,9 +129,8 @@ class Assistant:
         text = " ".join(str(query or "").split())[:MAX_QUERY_CHARS]
         if not text:
             return []
-        k = max(1, min(int(k), 100))
         vector = self.query_embedder().embed_query(text)
-        results = search_content(self.index, vector, text, self.settings.fusion, k)
+        results = search_content(self.index, vector, text, self.settings.fusion, max(1, min(int(k), 100)))
         return [SearchHit(rank, product, score) for rank, (product, score) in enumerate(results, start=1)]
 
     # ------------------------------------------------------------------ behavioural model and checks
@@ -261,29 +261,35 @@ class Assistant:
         and record the trace. `reasons=True` also writes the one-line reasons (else call `explain`).
 
         `fusion` overrides the configured score fusion and `use_llm` the LLM rerank (evaluation compares)."""
-        from assistant.understand import Conversation
+        record = self._answer(message, conversation, segment, customer, k, fusion, use_llm, exclude)
+        self.traces.add(record)
+        if reasons:
+            self._explain(record)
+        return Recommendation.of(record)
 
-        conversation = conversation if conversation is not None else Conversation()
-        cf = self.cf_model
+    def _answer(self, message: str, conversation: "Conversation | None", segment: str | None,
+                customer: str | None, k: int, fusion: "FusionSettings | None", use_llm: bool | None,
+                exclude: Iterable[str]) -> TurnRecord:
+        from assistant.understand import Conversation
         pseudonym = self._pseudonym(customer) if customer else None
         if pseudonym is not None and pseudonym in self._forgotten():
             pseudonym = None  # a forgotten customer is served as an anonymous shopper
         wants_llm = use_llm if use_llm is not None else self.settings.llm_weight > 0
         index = self.index  # one build for the whole turn, even if a rebuild publishes meanwhile
-        pipeline = self.turn_pipeline(cf, wants_llm, index)
-        record = pipeline.run(message, conversation, segment, pseudonym, k, fusion, exclude)
-        self.traces.add(record)
-        recommendation = Recommendation.of(record)
-        if reasons:
-            self.explain(record.turn_id)
-        return recommendation
+        return self.turn_pipeline(self.cf_model, wants_llm, index).run(
+            message, conversation if conversation is not None else Conversation(), segment, pseudonym, k, fusion,
+            exclude)
 
     def explain(self, turn_id: str) -> dict[str, str]:
         """One-line reasons for a turn's shown products ({product id: reason}), LLM-written where they
         pass the grounding check, else built from the score breakdown; recorded in the trace."""
-        record = self.turn(turn_id)  # reasons already written need no language model loaded
-        return written_reasons(record) or write_reasons(record, self.language_model(), self.settings.reason_tokens,
-                                                        self._lm_error or "")
+        return self._explain(self.turn(turn_id))
+
+    def _explain(self, record: TurnRecord) -> dict[str, str]:
+        if (written := written_reasons(record)) is None:  # reasons already written need no language model
+            written = write_reasons(record, self.language_model(), self.settings.reason_tokens, self._lm_error or "")
+            self.traces.add(record)  # kept again with its reasons
+        return written
 
     # ------------------------------------------------------------------ chat sessions and feedback
 
@@ -299,28 +305,31 @@ class Assistant:
             declined = self.shopper_data.declined(conversation_id)
         except STORE_ERRORS as err:
             problem = self._store_problem(err)
-        rec = self.recommend(message, conversation, segment=segment, customer=customer, k=k, reasons=reasons,
-                             exclude=declined)
-        record = self.traces.find(rec.turn_id)
-        if record is not None:
-            record.conversation_id = conversation_id
-            if record.customer and record.customer in self._forgotten():
-                record.customer = None  # forgotten while this turn was being answered
-            try:
-                if problem is None:
-                    self.shopper_data.log_turn(record.customer or "", conversation_id, rec.turn_id, rec.segment,
-                                               [c.product.id for c in rec.items], record.message)
-            except STORE_ERRORS as err:
-                problem = self._store_problem(err)
-            if problem:
-                record.stages["shopper data"] = f"unavailable, turn not logged: {problem}"
-        return conversation_id, rec
+        record = self._answer(message, conversation, segment, customer, k, None, None, declined)
+        record.conversation_id = conversation_id
+        self.traces.add(record)
+        if forgotten_meanwhile := bool(record.customer) and record.customer in self._forgotten():
+            record.customer = None  # forgotten while this turn was being answered
+        self.conversations.save(conversation_id, conversation, record.customer or "")
+        if reasons:
+            self._explain(record)
+        try:
+            if problem is None:
+                self.shopper_data.log_turn(record.customer or "", conversation_id, record.turn_id, record.segment,
+                                           [c.product.id for c in record.result.candidates], record.message)
+        except STORE_ERRORS as err:
+            problem = self._store_problem(err)
+        if problem:
+            record.stages["shopper data"] = f"unavailable, turn not logged: {problem}"
+        if problem or forgotten_meanwhile:
+            self.traces.add(record)  # kept again with the note, or without the customer
+        return conversation_id, Recommendation.of(record)
 
     def _store_problem(self, err: Exception) -> str:
         text = f"{type(err).__name__}: {err}"
         if text != self._store_warning:
             self._store_warning = text
-            log.warning("the shopper-data store (%s) is unavailable: %s", shopper_data_path(self.settings), text)
+            log.warning("the shopper-data store (%s) is unavailable: %s", describe_store(self.settings), text)
         return text
 
     def reset_conversation(self, conversation_id: str | None) -> None:
@@ -364,12 +373,10 @@ class Assistant:
         the next CF fit) leaves their events out; until then their saved profile is no longer used. The demo
         store's model is refitted without them once, in a background thread, while the current one serves.
         Returns what was removed."""
-        from assistant.privacy.keys import remember_forgotten
-
         pseudonym = self._pseudonym(customer)
-        remember_forgotten(self.settings.state_dir, pseudonym)
+        self._forgotten_list.add(pseudonym)
         removed = self.shopper_data.forget(pseudonym)
-        mine = self.traces.drop(lambda record: record.customer != pseudonym)
+        mine = self.traces.drop_customer(pseudonym)
         for record in mine:
             self.conversations.close(record.conversation_id)
         removed["traces"] = len(mine)
@@ -379,8 +386,7 @@ class Assistant:
         return removed
 
     def _forgotten(self) -> set[str]:
-        from assistant.privacy.keys import forgotten
-        return forgotten(self.settings.state_dir)
+        return self._forgotten_list.all()
 
     def _pseudonym(self, customer: str) -> str:
         from assistant.privacy.keys import pseudonymizer

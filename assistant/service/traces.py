@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -34,8 +35,38 @@ class TurnRecord:
     suggestions: list[str] = field(default_factory=list)
 
 
-class TurnTraces:
-    """The last `limit` turns, oldest dropped first; safe to use from many threads."""
+class TraceStore(ABC):
+    """Where turn records live for staff: in this process (`TurnTraces`) or in a store that serving replicas
+    share (shared_state.py). A record changed after `add` (its conversation, its reasons) is added again."""
+
+    limit: int
+
+    @abstractmethod
+    def add(self, record: TurnRecord) -> None:
+        """Keep a turn's record (again, replacing the kept one, when it changed)."""
+
+    @abstractmethod
+    def find(self, turn_id: str) -> TurnRecord | None:
+        """A recent turn's record, None when it is unknown or expired."""
+
+    @abstractmethod
+    def recent(self, limit: int = 30) -> list[TurnRecord]:
+        """The latest recorded turns, newest first."""
+
+    @abstractmethod
+    def drop_customer(self, customer: str) -> list[TurnRecord]:
+        """Remove every turn of one customer pseudonym; returns the removed ones."""
+
+    def get(self, turn_id: str) -> TurnRecord:
+        """A recent turn's record; KeyError names the turn when it is unknown or expired."""
+        record = self.find(turn_id)
+        if record is None:
+            raise KeyError(f"no recent turn {turn_id!r} (only the last {self.limit} turns are kept)")
+        return record
+
+
+class TurnTraces(TraceStore):
+    """The last `limit` turns in memory, oldest dropped first; safe to use from many threads."""
 
     def __init__(self, limit: int = TRACE_LIMIT) -> None:
         self.limit = limit
@@ -51,15 +82,7 @@ class TurnTraces:
     def find(self, turn_id: str) -> TurnRecord | None:
         return self._turns.get(turn_id)
 
-    def get(self, turn_id: str) -> TurnRecord:
-        """A recent turn's record; KeyError names the turn when it is unknown or expired."""
-        try:
-            return self._turns[turn_id]
-        except KeyError:
-            raise KeyError(f"no recent turn {turn_id!r} (only the last {self.limit} turns are kept)") from None
-
     def recent(self, limit: int = 30) -> list[TurnRecord]:
-        """The latest recorded turns, newest first."""
         with self._lock:
             return list(self._turns.values())[-limit:][::-1]
 
@@ -70,6 +93,9 @@ class TurnTraces:
             for record in gone:
                 del self._turns[record.turn_id]
         return gone
+
+    def drop_customer(self, customer: str) -> list[TurnRecord]:
+        return self.drop(lambda record: record.customer != customer)
 
 
 def matched_words(request: Request, product: Product) -> list[str]:

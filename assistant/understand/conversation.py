@@ -175,3 +175,17 @@ class Conversation:
     def to_dict(self) -> dict[str, Any]:
         return {"state": self.state.to_dict(), "turns": [t.to_dict() for t in self.turns],
                 "excluded_ids": sorted(self.excluded_ids()), "like_product_id": self.like_product_id()}
+
+    def to_state(self) -> dict[str, Any]:
+        """The whole conversation as plain JSON (for a store that replicas share; `from_state` reads it)."""
+        return {"state": self.state.to_dict(), "turns": [t.to_state() for t in self.turns],
+                "topic_start": self._topic_start}
+
+    @classmethod
+    def from_state(cls, data: dict[str, Any], vocab: Vocabulary | None = None) -> "Conversation":
+        """The conversation a `to_state` wrote."""
+        conversation = cls(vocab)
+        conversation.turns = [Turn.from_state(t) for t in data["turns"]]
+        conversation.state = Request.from_dict(data["state"])
+        conversation._topic_start = int(data["topic_start"])
+        return conversation

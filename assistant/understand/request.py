@@ -65,6 +65,14 @@ class Request:
             out[name] = list(value) if isinstance(value, tuple) else value
         return out
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Request":
+        """The request a `to_dict` wrote (lists become tuples again); unknown keys are a ValueError."""
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"request: unknown fields {sorted(unknown)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
 
 @dataclass
 class Turn:
@@ -81,4 +89,14 @@ class Turn:
     def to_dict(self) -> dict[str, Any]:
         return {"turn_id": self.turn_id, "message": self.message, "parsed": self.parsed.to_dict(),
                 "state": self.state.to_dict(), "shown": list(self.shown)}
+
+    def to_state(self) -> dict[str, Any]:
+        """Everything of the turn, JSON-ready (`from_state` reads it back): `to_dict` plus prices and marks."""
+        return {**self.to_dict(), "shown_prices": list(self.shown_prices), "unrecognised": self.unrecognised}
+
+    @classmethod
+    def from_state(cls, data: dict[str, Any]) -> "Turn":
+        return cls(data["turn_id"], data["message"], Request.from_dict(data["parsed"]),
+                   Request.from_dict(data["state"]), list(data["shown"]), [float(p) for p in data["shown_prices"]],
+                   bool(data["unrecognised"]))
 

@@ -65,14 +65,15 @@ def cf_fit(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path, 
 def _logs_with_feedback(ctx: click.Context, settings: Settings, events: tuple[Path, ...],
                         customers: tuple[Path, ...], maps: tuple[str, ...], with_feedback: bool):
     """The logs (their report printed), plus the chat's feedback events when asked and present."""
-    from assistant.service.assistant import STORE_ERRORS, open_shopper_data, shopper_data_path
+    from assistant.service.assistant import STORE_ERRORS, open_shopper_data
+    from assistant.service.shopper_data import has_shopper_data
     try:
         log, segments = read_logs(settings, events, customers, maps)
         click.echo(log.report.format(limit=20))
-        if with_feedback and shopper_data_path(settings).is_file():
+        if with_feedback and has_shopper_data(settings):
             from assistant.ingest.customers import InteractionLog
-            from assistant.privacy.keys import forgotten
-            gone = forgotten(settings.state_dir)
+            from assistant.service.shared_state import forgotten_customers
+            gone = forgotten_customers(settings)
             rows = [row for row in open_shopper_data(settings).as_events() if row[0] not in gone]
             if rows:
                 log = log.extended(InteractionLog.from_rows(rows))
