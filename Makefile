@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench install browser clean-venv
+.PHONY: run test bench install browser services clean-venv
 
 $(STAMP): pyproject.toml
 	@echo "==> Installing Aisle into $(VENV) (the first time takes a few minutes; later runs skip this)"
@@ -26,10 +26,14 @@ install: $(STAMP)
 browser:
 	@bash .ci/install-browser
 
+# Debian's PostgreSQL and Java for the replica and Spark tests; a no-op when they are installed.
+services:
+	@bash .ci/install-services
+
 run: $(STAMP)
 	$(BIN)/python app.py
 
-test: $(STAMP) browser
+test: $(STAMP) browser services
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

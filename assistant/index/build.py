@@ -34,7 +34,7 @@ from assistant.index.lexical import LexicalIndex
 from assistant.index.load import load_build
 from assistant.index.manifest import (FORMAT_VERSION, MANIFEST, PRODUCTS, REPORT, VECTORS, check_extra_name,
                                       library_versions)
-from assistant.index.vector_index import build_vector_index, choose_kind
+from assistant.index.vector_index import VectorIndex, build_vector_index, choose_kind
 
 Progress = Callable[[int, int], None]
 
@@ -64,12 +64,14 @@ class BuildSummary:
 def build_index(products: Sequence[Product], report: CatalogReport, embedder: Embedder, root: Path,
                 name: str, ann_threshold: int = 50_000, batch_size: int = 64, keep_builds: int = 3,
                 progress: Progress | None = None, threads: int | None = None,
-                observer: BuildObserver | None = None, extra_files: Mapping[str, bytes] | None = None) -> BuildSummary:
+                observer: BuildObserver | None = None, extra_files: Mapping[str, bytes] | None = None,
+                index_builder: Callable[..., VectorIndex] = build_vector_index) -> BuildSummary:
     """Embed `products` (reusing unchanged vectors of the published index), build and publish.
 
     `progress(done, total)` is called as products are embedded; `observer.phase(name, path)` before each
     step (see `BuildObserver`). `extra_files` (name -> bytes, e.g. the store profile) are written into the
-    build beside the index files and checksummed with them. Raises ValueError on an empty catalog,
+    build beside the index files and checksummed with them. `index_builder(vectors, kind, threads=...)` makes
+    the vector index (the Spark build fills it shard by shard: index/spark_build.py). Raises ValueError on an empty catalog,
     IndexDiskFull on a full disk.
     """
     if not products:
@@ -102,7 +104,7 @@ def build_index(products: Sequence[Product], report: CatalogReport, embedder: Em
         vectors = np.stack([new_vectors.get(h, previous.get(h)) for h in hashes]).astype(np.float32)
         kind = choose_kind(len(products), ann_threshold)
         track.phase("build vector index", builds)
-        vindex = build_vector_index(vectors, kind, threads=threads)
+        vindex = index_builder(vectors, kind, threads=threads)
         track.phase("build lexical index", builds)
         lexical = LexicalIndex.of_products(products)
 

@@ -115,8 +115,11 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _event_row(row: Mapping[str, Any], columns: Mapping[str, str],
-               pseudonymize: Pseudonymize) -> tuple[str, str, str, float, float]:
+def parse_event_row(row: Mapping[str, Any], columns: Mapping[str, str],
+                    pseudonymize: Pseudonymize) -> tuple[str, str, str, float, float]:
+    """One source row (its `columns`: canonical field -> source column) as (pseudonym, product, event,
+    timestamp, value); raises ValueError saying what is wrong with it. `read_events` and the Spark reader
+    (assistant.behaviour.spark_events) check rows with this one function."""
     get = {name: _text(row.get(source)) for name, source in columns.items()}
     if not get.get("customer_id"):
         raise ValueError("missing customer_id")
@@ -167,7 +170,7 @@ def read_events(paths: Iterable[str | Path], pseudonymize: Pseudonymize,
 
     for path, line, row, columns in iter_mapped_rows(paths, report, resolve, limits):
         try:
-            parsed = _event_row(row, columns, pseudonymize)
+            parsed = parse_event_row(row, columns, pseudonymize)
         except ValueError as err:
             report.rejections.append(Rejection(path.name, line, str(err)))
             continue

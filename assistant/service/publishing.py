@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import Callable
 
 from assistant.core.config import Settings
 from assistant.core.money import normalise_currency
 from assistant.index import BuildSummary, Progress, ProductIndex, build_index, published_path, read_manifest
-from assistant.index.embedding import backend_for_model, choose_backend, make_embedder
+from assistant.index.embedding import Embedder, backend_for_model, choose_backend, make_embedder
+from assistant.index.vector_index import VectorIndex
 from assistant.ingest.catalog import CatalogReport, Product, catalog_hash, read_catalog
 from assistant.index.manifest import REPORT
 from assistant.service.cross_lingual import CROSS_LINGUAL_FILE, cross_lingual_vectors
@@ -17,12 +19,17 @@ from assistant.understand.store import PROFILE_FILE, PROFILE_VERSION, StoreProfi
 
 
 def publish_products(settings: Settings, products: list[Product], report: CatalogReport,
-                     progress: Progress | None = None) -> BuildSummary:
+                     progress: Progress | None = None,
+                     embedder_for: Callable[[str, list[Product]], Embedder] | None = None,
+                     index_builder: Callable[..., VectorIndex] | None = None) -> BuildSummary:
     """Embed what changed among already-validated products and publish a new build of the configured index
-    (the embedder as configured; for "auto", chosen by the products' titles), with its store profile."""
+    (the embedder as configured; for "auto", chosen by the products' titles), with its store profile.
+    `embedder_for(backend, products)` gives the embedder of the enriched products instead of the packaged
+    model loaded here, and `index_builder` builds the vector index (both: the Spark build)."""
     backend = build_backend(settings, products)
-    embedder = make_embedder(backend, threads=settings.threads)
     products, inferred = enrich_products(products)
+    embedder = (make_embedder(backend, threads=settings.threads) if embedder_for is None
+                else embedder_for(backend, products))
     for name, count in inferred.items():
         if count:
             report.notes.append(f"{count} product(s) had no {name}: read from the title (marked inferred)")
@@ -34,7 +41,7 @@ def publish_products(settings: Settings, products: list[Product], report: Catalo
     return build_index(products, report, embedder, settings.index_dir, settings.index_name,
                        ann_threshold=settings.ann_threshold, batch_size=settings.batch_size,
                        keep_builds=settings.keep_builds, progress=progress, threads=settings.threads,
-                       extra_files=extra)
+                       extra_files=extra, **({"index_builder": index_builder} if index_builder else {}))
 
 
 def _published(settings: Settings) -> ProductIndex | None:

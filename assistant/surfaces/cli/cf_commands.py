@@ -11,7 +11,9 @@ import click
 from assistant.core.config import CF_MODELS, Settings
 from assistant.core.progress import ProgressBar
 from assistant.service.served_model import cf_model_dir
+from assistant.core.spark import DEFAULT_MASTER, ENGINES
 from assistant.surfaces.cli.common import EXIT_SOME_REJECTED, read_logs, settings_for
+from assistant.surfaces.cli.spark_commands import ENGINE_HELP, MASTER_HELP
 
 
 @click.group("cf")
@@ -36,10 +38,12 @@ def cf_group() -> None:
 @click.option("--min-confidence", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="With --infer-segments: leave a shopper without a segment below this confidence.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True, help=ENGINE_HELP)
+@click.option("--master", default=DEFAULT_MASTER, show_default=True, help=MASTER_HELP)
 @click.pass_context
 def cf_fit(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path, ...], name: str | None,
            model_name: str | None, maps: tuple[str, ...], with_feedback: bool, infer: bool, min_confidence: float,
-           quiet: bool) -> None:
+           quiet: bool, engine: str, master: str) -> None:
     """Fit and save the CF model from interaction logs (customer ids are pseudonymised on reading).
 
     With the default model 'auto', every model family (popularity, item-item, EASE, implicit's ALS and BPR,
@@ -48,8 +52,22 @@ def cf_fit(ctx: click.Context, events: tuple[Path, ...], customers: tuple[Path, 
     log. The choice and the figures behind it are printed and saved in the model's manifest. The same log
     gives the same model, file for file.
 
+    With --engine spark, Spark reads, weighs and fits the log (CSV, TSV, JSONL or Parquet, any size) and
+    the same model folder is saved: --model als (the default: Spark MLlib ALS, implicit preferences) or
+    item_item (co-occurrences in Spark SQL). 'auto' selection runs on the single-machine engine only, as do
+    --infer-segments and the other model families.
+
     Example: aisle cf fit --interactions events.csv --customers customers.csv
     """
+    if engine == "spark":
+        if infer:
+            raise click.UsageError("--infer-segments runs on the single-machine engine only (--engine local)")
+        from assistant.surfaces.cli.spark_commands import spark_cf_fit
+        settings = settings_for(ctx, index_name=name)
+        model, report = spark_cf_fit(settings, events, customers, maps, model_name, master, with_feedback)
+        click.echo(f"{model.name} (Spark, {master}): fitted in {model.fit_seconds:.1f} s on {len(model.data.users)} "
+                   f"shoppers and {len(model.data.items)} products; saved to {cf_model_dir(settings)}")
+        ctx.exit(EXIT_SOME_REJECTED if report.rejected else 0)
     settings = settings_for(ctx, index_name=name, cf_model=model_name)
     log, segments = _logs_with_feedback(ctx, settings, events, customers, maps, with_feedback)
     if infer:

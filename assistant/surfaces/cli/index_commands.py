@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 
 from assistant.core.progress import ProgressBar
+from assistant.core.spark import DEFAULT_MASTER, ENGINES
 from assistant.surfaces.cli.common import EXIT_FAILED, EXIT_SOME_REJECTED, field_map, settings_for
+from assistant.surfaces.cli.spark_commands import ENGINE_HELP, MASTER_HELP
 
 
 @click.group()
@@ -30,13 +32,20 @@ def index() -> None:
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the full validation report (every rejected row) to this JSON file.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True, help=ENGINE_HELP)
+@click.option("--master", default=DEFAULT_MASTER, show_default=True, help=MASTER_HELP)
+@click.option("--partitions", type=click.IntRange(1), default=None,
+              help="With --engine spark: partitions (vector shards) to embed in (default: 2 per core).")
 @click.pass_context
 def index_build(ctx: click.Context, files: tuple[Path, ...], name: str | None, maps: tuple[str, ...],
-                embedder: str | None, encoding: str | None, report_path: Path | None, quiet: bool) -> None:
+                embedder: str | None, encoding: str | None, report_path: Path | None, quiet: bool,
+                engine: str, master: str, partitions: int | None) -> None:
     """Build an index from catalog FILES (CSV, TSV, JSONL, Parquet; optionally .gz).
 
     Only products whose text changed since the published build are re-embedded. Bad rows are
-    reported with file, line and reason; the good rows still load.
+    reported with file, line and reason; the good rows still load. With --engine spark the catalog is
+    embedded by Spark in partitions (the same model in each executor; every product, unchanged ones too),
+    the vector index trained on a sample and filled shard by shard; the build published is the same.
 
     Exit status: 0 built; 3 built, some rows rejected; 1 failed (the previous index keeps serving).
     """
@@ -57,7 +66,11 @@ def index_build(ctx: click.Context, files: tuple[Path, ...], name: str | None, m
     # Not left to `main`: a failed build also says that the previous index keeps serving.
     try:
         with ProgressBar("embedding", disable=quiet) as progress:
-            summary = Assistant(settings).rebuild_index(files, mapping=mapping, progress=progress)
+            if engine == "spark":
+                from assistant.surfaces.cli.spark_commands import spark_index_build
+                summary = spark_index_build(settings, files, mapping, master, partitions, progress)
+            else:
+                summary = Assistant(settings).rebuild_index(files, mapping=mapping, progress=progress)
     except (CatalogError, EmbedderUnavailable, IndexError_, ValueError, OSError) as err:
         click.echo(f"Error: {err}", err=True)
         click.echo("Nothing was published; the previous index (if any) keeps serving.", err=True)
