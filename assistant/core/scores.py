@@ -7,11 +7,13 @@ from typing import Mapping
 import numpy as np
 
 
-def min_max(scores: Mapping[str, float]) -> dict[str, float]:
-    """Min-max to 0..1 (all equal -> all 1)."""
+def min_max(scores: Mapping[str, float], min_spread: float = 0.0) -> dict[str, float]:
+    """Min-max to 0..1 (all equal -> all 1). With `min_spread`, scores closer together than that are not
+    stretched apart: the low end is at most `high - min_spread`."""
     if not scores:
         return {}
     low, high = min(scores.values()), max(scores.values())
+    low = min(low, high - min_spread) if min_spread > 0 else low
     if high - low < 1e-12:
         return {k: 1.0 for k in scores}
     return {k: (v - low) / (high - low) for k, v in scores.items()}

@@ -46,8 +46,10 @@ def cedict() -> dict[str, tuple[str, ...]]:
 class StoreDictionary:
     """CC-CEDICT limited to one store's words (`store_words`: the catalog's words, lower-case, singular)."""
 
-    def __init__(self, store_words: frozenset[str]) -> None:
+    def __init__(self, store_words: frozenset[str], reads_audience: bool = False) -> None:
         self.store_words = store_words
+        # the store cannot filter on audience (no such field): "婴儿食品" keeps "baby" as a search word
+        self.reads_audience = reads_audience
         self._glosses: dict[tuple[str, int], str] = {}
 
     def gloss(self, word: str, senses: int = MAX_SENSES) -> str:

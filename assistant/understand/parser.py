@@ -269,6 +269,8 @@ class _Parser:
         self.brand_words += [w for m in audience_matches
                              if (w := re.sub(r"(?:'s|s'|')$", "", m.group(0))) in v.store_words
                              or w.rstrip("s") in v.store_words]
+        if v.dictionary is not None and v.dictionary.reads_audience:  # 婴儿食品 where audience is no field
+            self.brand_words += [v.dictionary.translate(m.group(0))[0] for m in audience_matches if has_cjk(m.group(0))]
         audience = None
         if audience_matches:
             word = re.sub(r"(?:'s|s'|')$", "", audience_matches[0].group(0))

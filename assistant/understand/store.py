@@ -343,8 +343,8 @@ def _store_vocabulary(profile: StoreProfile, languages: tuple[str, ...]) -> Voca
     exclude = {**{w: w for w in profile.words if len(w) >= 4 and w not in NOT_EXCLUDABLE and w not in colors},
                **base.exclude_terms}
     # A Chinese message to a store whose titles are not Chinese is read with a dictionary, in the store's words.
-    dictionary = StoreDictionary(frozenset(profile.words)) if "zh" in languages and profile.languages[0] != "zh" \
-        else None
+    dictionary = StoreDictionary(frozenset(profile.words), not profile.filled("audience")) \
+        if "zh" in languages and profile.languages[0] != "zh" else None
     return replace(base, brands=brands, colors=colors, exclude_terms=exclude, store_words=frozenset(profile.words),
                    dictionary=dictionary,
                    color_ignore=base.color_ignore + profile.color_phrases,
