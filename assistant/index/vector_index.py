@@ -66,7 +66,8 @@ class IVFPQParams:
 
 def ivfpq_params(n_expected: int, dim: int) -> IVFPQParams:
     """The measured default shape for about `n_expected` vectors of `dim` dimensions: about 4·√n cells (a
-    power of two, at least 39 training vectors each), sub-vectors of 8 dimensions (m = dim/8, 8-bit codes),
+    power of two, at least 39 training vectors each), sub-vectors of 8 dimensions (m = dim/8; 8-bit codes,
+    fewer bits below 9,984 vectors),
     nprobe a sixteenth of the cells (at least 16), 10 × k candidates re-scored (docs/index.md, "IVF-PQ")."""
     if n_expected < 1 or dim < 1:
         raise ValueError(f"ivfpq_params needs n_expected >= 1 and dim >= 1, not {n_expected}, {dim}")
@@ -75,7 +76,8 @@ def ivfpq_params(n_expected: int, dim: int) -> IVFPQParams:
     while nlist > 16 and nlist * 39 > n_expected:
         nlist //= 2
     m = next(m for m in (dim // 8, dim // 6, dim // 4, dim // 2, dim) if m >= 1 and dim % m == 0)
-    return IVFPQParams(nlist=nlist, m=m, nbits=8, nprobe=min(nlist, max(16, nlist // 16)), refine=10)
+    nbits = next(b for b in (8, 6, 4) if n_expected >= 39 << b or b == 4)  # 39 training vectors a centroid
+    return IVFPQParams(nlist=nlist, m=m, nbits=nbits, nprobe=min(nlist, max(16, nlist // 16)), refine=10)
 
 
 class VectorIndex(ABC):
