@@ -9,7 +9,7 @@ base (size 0) or fresh draws (synthetic). Recall@10 is against exact search and 
 product whose exact score equals the 10th best's is a hit (the real catalog holds many products with the
 same text, so the same vector). Memory is the serialised index's size (what it holds in RAM); IVF-PQ also
 reads the float vectors (memory-mapped `vectors.npy`, 4·dim bytes a product on disk) to re-score its
-candidates. `--sweep` tries IVF-PQ shapes (m, nprobe, refine, OPQ) and reports each.
+candidates. `--sweep` tries IVF-PQ search settings (nprobe, refine), `--shapes` other shapes (m, OPQ).
 """
 
 from __future__ import annotations
@@ -130,7 +130,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--noise", type=float, default=0.5)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--sweep", action="store_true", help="IVF-PQ shapes: m in (dim/8, dim/4), OPQ at size 0")
+    parser.add_argument("--sweep", action="store_true", help="IVF-PQ search settings: nprobe x refine")
+    parser.add_argument("--shapes", action="store_true", help="IVF-PQ shapes too: m = dim/4, and OPQ at size 0")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     real = np.load(args.vectors, mmap_mode="r")
@@ -156,7 +157,7 @@ def main() -> None:
             if kind == "ivfpq":
                 default = ivfpq_params(len(base), dim)
                 shapes = [default]
-                if args.sweep:
+                if args.shapes:
                     shapes += [IVFPQParams(default.nlist, dim // 4, 8, default.nprobe, default.refine)]
                     if size == 0:
                         shapes.append(IVFPQParams(default.nlist, default.m, 8, default.nprobe, default.refine, True))

@@ -69,7 +69,7 @@ class ProductTable(Sequence[Product]):
         """Open a Parquet product table, memory-mapped. Raises ValueError / OSError on a damaged file."""
         pa, pq = _arrow()
         try:
-            table = pq.read_table(path, memory_map=True)
+            table = pq.ParquetFile(path, memory_map=True).read()  # not read_table: no dataset layer
         except pa.ArrowException as err:
             raise ValueError(f"unreadable product table ({err})") from None
         return cls(table)
