@@ -215,8 +215,10 @@ class FaissIndex(VectorIndex):
         if kind == "hnsw":
             index.hnsw.efSearch = HNSW_EF_SEARCH
         elif kind == "ivfpq":
-            shape = IVFPQParams.from_dict(params or {"nlist": faiss.extract_index_ivf(index).nlist, "m": 0})
-            faiss.extract_index_ivf(index).nprobe = shape.nprobe
+            ivf = faiss.downcast_index(faiss.extract_index_ivf(index))
+            shape = IVFPQParams.from_dict(params) if params else IVFPQParams(  # a manifest without params
+                ivf.nlist, ivf.pq.M, ivf.pq.nbits, ivf.nprobe, opq=isinstance(index, faiss.IndexPreTransform))
+            ivf.nprobe = shape.nprobe
         loaded = cls(index, kind, shape)
         if shape is not None and vectors is not None:
             loaded.attach(vectors)
