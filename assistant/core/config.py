@@ -132,7 +132,7 @@ class Settings:
     batch_size: StrictInt = 64
     threads: StrictInt = 2
     # The vector index: "auto" is exact (flat) up to ann_threshold products, HNSW above it, IVF-PQ above
-    # ivfpq_threshold (a 56-byte code a product instead of ~1.8 KB; recall@10 >= 0.95: docs/index.md).
+    # ivfpq_threshold (~63 bytes a product instead of ~1.8 KB; its recall: docs/index.md).
     index_kind: IndexKind = "auto"
     ann_threshold: StrictInt = 50_000
     ivfpq_threshold: StrictInt = 1_000_000
