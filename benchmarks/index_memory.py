@@ -134,7 +134,7 @@ def main() -> None:
     parser.add_argument("--shapes", action="store_true", help="IVF-PQ shapes too: m = dim/4, and OPQ at size 0")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    real = np.load(args.vectors, mmap_mode="r")
+    real = np.load(args.vectors, mmap_mode="r", allow_pickle=False)
     distinct = np.unique(np.asarray(real, dtype=np.float32), axis=0)
     rng = np.random.default_rng(0)
     rows: list[dict] = []
