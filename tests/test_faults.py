@@ -102,7 +102,7 @@ COUNT = 5_000
 KILLS = 10
 SEED = 20261128
 PAUSE = 0.05
-WRITE_PHASES = {"write products.jsonl", "write vectors.npy", "write report.json", "write vector index",
+WRITE_PHASES = {"write products.parquet", "write vectors.npy", "write report.json", "write vector index",
                 "write lexical index", "checksums", "write manifest.json"}
 PUBLISH_PHASES = {"rename to final", "new link", "swap link", "prune"}
 PAUSED_AFTER = PUBLISH_PHASES
@@ -293,7 +293,7 @@ def test_a_full_disk_during_a_rebuild_fails_cleanly_and_the_previous_index_serve
         assert len(load_index(root, "shop").products) == 1_000 and leftovers(root) == []
 
 
-@pytest.mark.parametrize("step", ["products.jsonl", "vectors.npy", "report.json", "faiss.index", "lexical.json",
+@pytest.mark.parametrize("step", ["products.parquet", "vectors.npy", "report.json", "faiss.index", "lexical.json",
                                   "lexical.npz", "manifest.json"])
 def test_the_disk_filling_up_at_any_write_fails_cleanly(tmp_path: Path, step: str) -> None:
     """The disk is left exactly one page short of the build, at each file in the order they are written,
@@ -302,7 +302,7 @@ def test_the_disk_filling_up_at_any_write_fails_cleanly(tmp_path: Path, step: st
     truncated file would have been checksummed and published.)"""
     small, big = make_products(40), make_products(600, prefix="B")
     reference = build_index(big, CatalogReport(), HashingEmbedder(), tmp_path / "reference", "shop").path
-    order = ["products.jsonl", "vectors.npy", "report.json", "faiss.index", "lexical.json", "lexical.npz",
+    order = ["products.parquet", "vectors.npy", "report.json", "faiss.index", "lexical.json", "lexical.npz",
              "manifest.json"]
     pages = {name: math.ceil((reference / name).stat().st_size / PAGE) for name in order}
     room = sum(pages[name] for name in order[:order.index(step) + 1]) - 1

@@ -66,7 +66,7 @@ def test_build_writes_a_readable_manifest_and_loads_back(settings: Settings) -> 
     assert manifest["embedder"] == {"model_id": "hashing-256", "dim": 256}
     assert manifest["product_count"] == 40
     assert manifest["vector_index"]["kind"] == "flat"
-    assert set(manifest["files"]) == {"products.jsonl", "vectors.npy", "report.json", "faiss.index", "lexical.json",
+    assert set(manifest["files"]) == {"products.parquet", "vectors.npy", "report.json", "faiss.index", "lexical.json",
                                       "lexical.npz"}
     assert manifest["lexical"]["backend"] == "bm25s" and manifest["lexical"]["terms"] > 0
     assert {"numpy", "faiss-cpu"} <= set(manifest["library_versions"])

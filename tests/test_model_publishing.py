@@ -115,10 +115,10 @@ def test_a_running_assistant_notices_damage_and_serves_the_previous_good_build(s
     assert len(serving.index.products) == 10 and serving.cf_model is not None
     assert serving.check_published() == []
     published = published_path(settings.index_dir, settings.index_name)
-    flip_a_byte(published / "products.jsonl")
+    flip_a_byte(published / "products.parquet")
     flip_a_byte(cf_model_dir(shop.settings) / "ids.json")
     warnings = serving.check_published()
-    assert any("products.jsonl" in w for w in warnings) and any("ids.json" in w for w in warnings)
+    assert any("products.parquet" in w for w in warnings) and any("ids.json" in w for w in warnings)
     assert serving.index.path != published and serving.index.path.parent == published.parent  # the previous build
     assert serving.cf_model is not None  # the model loaded in memory keeps serving
     assert serving.chat("rain jacket")[1].items
@@ -177,7 +177,7 @@ def test_chats_keep_answering_while_a_forget_refits_the_model(server) -> None:
 
 def test_damaged_index_and_model_files_show_in_health_and_chats_still_answer(server) -> None:
     assert server.request("GET", "/api/health").json()["status"] == "ok"
-    flip_a_byte(server.index_dir / "demo" / "products.jsonl")
+    flip_a_byte(server.index_dir / "demo" / "products.parquet")
     flip_a_byte(server.index_dir / ".cf" / "demo" / "matrix.npz")
     deadline = time.monotonic() + 20
     health = {}
@@ -187,7 +187,7 @@ def test_damaged_index_and_model_files_show_in_health_and_chats_still_answer(ser
             break
         time.sleep(0.5)
     assert health["status"] == "degraded", health
-    assert "products.jsonl" in health["warning"] and "matrix.npz" in health["warning"], health
+    assert "products.parquet" in health["warning"] and "matrix.npz" in health["warning"], health
     answer = server.request("POST", "/api/recommend", {"message": "rain jacket"})
     assert answer.status == 200 and answer.json()["items"]
-    assert "products.jsonl" in server.log_text()  # and on the server's stderr
+    assert "products.parquet" in server.log_text()  # and on the server's stderr

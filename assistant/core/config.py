@@ -36,6 +36,7 @@ FusionMethod = Literal["weighted", "rrf"]
 ContentFusionMethod = Literal["minmax", "rrf"]
 EmbedderName = Literal["auto", "minilm", "use", "hashing"]  # "auto": chosen by the catalog's language
 ShopperStoreName = Literal["sqlite", "postgresql"]
+IndexKind = Literal["auto", "flat", "hnsw", "ivfpq"]  # "auto": chosen by product count (docs/index.md)
 CFModelName = Literal["auto", "popularity", "user_user", "item_item", "als", "bpr", "ease", "sequence", "blend"]
 FUSION_METHODS: tuple[str, ...] = get_args(FusionMethod)
 EMBEDDERS: tuple[str, ...] = get_args(EmbedderName)
@@ -131,8 +132,11 @@ class Settings:
     embedder: EmbedderName = "auto"
     batch_size: StrictInt = 64
     threads: StrictInt = 2
-    # Above this many products the vector index is approximate (HNSW) instead of exact.
+    # The vector index: "auto" is exact (flat) up to ann_threshold products, HNSW above it, IVF-PQ above
+    # ivfpq_threshold (~63 bytes a product instead of ~1.8 KB; its recall: docs/index.md).
+    index_kind: IndexKind = "auto"
     ann_threshold: StrictInt = 50_000
+    ivfpq_threshold: StrictInt = 1_000_000
     keep_builds: StrictInt = 3
     # A running server re-checks the checksums of its published index and CF model this often (seconds).
     verify_seconds: StrictFloat = 60.0

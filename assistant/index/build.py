@@ -34,7 +34,8 @@ from assistant.index.lexical import LexicalIndex
 from assistant.index.load import load_build
 from assistant.index.manifest import (FORMAT_VERSION, MANIFEST, PRODUCTS, REPORT, VECTORS, check_extra_name,
                                       library_versions)
-from assistant.index.vector_index import VectorIndex, build_vector_index, choose_kind
+from assistant.index.product_table import product_table_bytes
+from assistant.index.vector_index import IVFPQ_THRESHOLD, VectorIndex, build_vector_index, choose_kind
 
 Progress = Callable[[int, int], None]
 
@@ -65,13 +66,16 @@ def build_index(products: Sequence[Product], report: CatalogReport, embedder: Em
                 name: str, ann_threshold: int = 50_000, batch_size: int = 64, keep_builds: int = 3,
                 progress: Progress | None = None, threads: int | None = None,
                 observer: BuildObserver | None = None, extra_files: Mapping[str, bytes] | None = None,
+                index_kind: str = "auto", ivfpq_threshold: int = IVFPQ_THRESHOLD,
                 index_builder: Callable[..., VectorIndex] = build_vector_index) -> BuildSummary:
     """Embed `products` (reusing unchanged vectors of the published index), build and publish.
 
     `progress(done, total)` is called as products are embedded; `observer.phase(name, path)` before each
     step (see `BuildObserver`). `extra_files` (name -> bytes, e.g. the store profile) are written into the
-    build beside the index files and checksummed with them. `index_builder(vectors, kind, threads=...)` makes
-    the vector index (the Spark build fills it shard by shard: index/spark_build.py). Raises ValueError on an empty catalog,
+    build beside the index files and checksummed with them. `index_kind` "auto" picks flat, HNSW (above
+    `ann_threshold` products) or IVF-PQ (above `ivfpq_threshold`); `index_builder(vectors, kind, threads=...)`
+    makes the vector index (the Spark build fills it shard by shard: index/spark_build.py). Raises ValueError
+    on an empty catalog,
     IndexDiskFull on a full disk.
     """
     if not products:
@@ -102,7 +106,7 @@ def build_index(products: Sequence[Product], report: CatalogReport, embedder: Em
         fresh = embedder.embed([products[i].embedding_text() for i in todo], batch_size, step)
         new_vectors = {hashes[i]: fresh[row] for row, i in enumerate(todo)}
         vectors = np.stack([new_vectors.get(h, previous.get(h)) for h in hashes]).astype(np.float32)
-        kind = choose_kind(len(products), ann_threshold)
+        kind = choose_kind(len(products), ann_threshold, ivfpq_threshold, index_kind)
         track.phase("build vector index", builds)
         vindex = index_builder(vectors, kind, threads=threads)
         track.phase("build lexical index", builds)
@@ -110,15 +114,14 @@ def build_index(products: Sequence[Product], report: CatalogReport, embedder: Em
 
         build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         tmp, final = builds / f"{build_id}.tmp", builds / build_id
-        table = "".join(json.dumps({"content_hash": h, "product": p.to_dict()}, ensure_ascii=False) + "\n"
-                        for p, h in zip(products, hashes))
+        table = product_table_bytes(products, hashes)
         reused = len(products) - len(todo)
         deleted = len(set(previous) - set(hashes))
         track.target = tmp
         try:
             tmp.mkdir(parents=True)
             track.phase("write", tmp / PRODUCTS)
-            write_durably(tmp / PRODUCTS, table.encode("utf-8"))
+            write_durably(tmp / PRODUCTS, table)
             track.phase("write", tmp / VECTORS)
             _write_npy(tmp / VECTORS, vectors)
             track.phase("write", tmp / REPORT)
@@ -139,7 +142,7 @@ def build_index(products: Sequence[Product], report: CatalogReport, embedder: Em
                 "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "build_seconds": round(seconds, 3),
                 "embedder": {"model_id": embedder.model_id, "dim": int(vectors.shape[1])},
-                "vector_index": {"backend": "faiss", "kind": kind, "count": len(vindex)},
+                "vector_index": {"backend": "faiss", **vindex.manifest_entry()},
                 "lexical": lexical.manifest_entry(),
                 "product_count": len(products),
                 "catalog_hash": catalog_hash(products),

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -13,21 +12,25 @@ from assistant.ingest.catalog import Product
 from assistant.index.builds import list_builds, list_indexes, publish, published_path
 from assistant.index.errors import IndexCorrupt, IndexError_, IndexNotFound
 from assistant.index.lexical import LexicalIndex
-from assistant.index.manifest import PRODUCTS, VECTORS, check_build, check_format, read_manifest
+from assistant.index.manifest import PRODUCTS, PRODUCTS_V1, VECTORS, check_build, check_format, read_manifest
+from assistant.index.product_table import HASH, ProductTable, read_jsonl_table
 from assistant.index.vector_index import VectorIndex, load_vector_index
 
 
 @dataclass
 class ProductIndex:
     """A loaded index: the product table, its vectors, the vector index over them and the BM25 lexical index
-    (None for a build made before lexical indexes: content retrieval is then dense only)."""
+    (None for a build made before lexical indexes: content retrieval is then dense only).
+
+    `products` is a `ProductTable` (Parquet, memory-mapped: a product is built when first asked for) for
+    builds of format 2, a list for older ones; `vectors` is memory-mapped from `vectors.npy`."""
 
     path: Path
     manifest: dict[str, Any]
-    products: list[Product]
+    products: Sequence[Product]
     vectors: np.ndarray
     vectors_index: VectorIndex
-    content_hashes: list[str]
+    content_hashes: Sequence[str]
     lexical: LexicalIndex | None = None
 
     @property
@@ -36,7 +39,9 @@ class ProductIndex:
 
     def position_of(self, product_id: str) -> int | None:
         if not hasattr(self, "_positions"):
-            self._positions = {p.id: i for i, p in enumerate(self.products)}
+            ids = self.products.strings("id") if isinstance(self.products, ProductTable) else (
+                p.id for p in self.products)
+            self._positions = {pid: i for i, pid in enumerate(ids)}
         return self._positions.get(product_id)
 
     def extra_file(self, name: str) -> bytes | None:
@@ -63,15 +68,18 @@ def load_build(folder: Path, verify: bool = True) -> ProductIndex:
         manifest = read_manifest(folder)
         check_format(folder, manifest)
     try:
-        rows = [json.loads(line) for line in (folder / PRODUCTS).read_text(encoding="utf-8").splitlines()]
-        vectors = np.load(folder / VECTORS, allow_pickle=False)
-        vindex = load_vector_index(folder, manifest["vector_index"]["kind"],
-                                   manifest["vector_index"]["backend"])
+        products: Sequence[Product]
+        if manifest["format_version"] == 1:
+            products, hashes = read_jsonl_table(folder / PRODUCTS_V1)
+        else:
+            products = table = ProductTable.read(folder / PRODUCTS)
+            hashes = table.strings(HASH)
+        vectors = np.load(folder / VECTORS, mmap_mode="r", allow_pickle=False)
+        entry = manifest["vector_index"]
+        vindex = load_vector_index(folder, entry["kind"], entry["backend"], entry.get("params"), vectors)
         lexical = LexicalIndex.load(folder) if "lexical" in manifest else None
     except (OSError, ValueError, KeyError, RuntimeError) as err:
         raise IndexCorrupt(f"{folder}: cannot read index files ({err})") from None
-    products = [Product.from_dict(row["product"]) for row in rows]
-    hashes = [row["content_hash"] for row in rows]
     if not (len(products) == len(vectors) == len(vindex) == manifest["product_count"]):
         raise IndexCorrupt(f"{folder}: product, vector and index counts disagree")
     if lexical is not None and len(lexical) != len(products):

