@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import numpy as np
 import scipy.sparse as sp
@@ -119,17 +119,21 @@ def _repurchase_share(events: "DataFrame") -> float:
 
 
 def spark_als(cells: SparkCells, factors: int = 64, iterations: int = 15, reg: float = SPARK_ALS_REG,
-              alpha: float = 2.0, seed: int = 7) -> dict[str, np.ndarray]:
+              alpha: float = 2.0, seed: int = 7, blocks: int | None = None) -> dict[str, np.ndarray]:
     """Spark MLlib ALS with implicit preferences on log(1 + weight) (the confidence `implicit` is given,
     without its alpha: Spark's is 1 + alpha · r); user and item factors in code order (zeros for a code
-    without a positive cell)."""
+    without a positive cell). Shoppers and products are split into `blocks` blocks each (default: the
+    session's parallelism, one per core: MLlib's fixed 10 made local[2] run 10 × 10 small tasks a step,
+    3-6x slower on the test log)."""
     from pyspark.ml.recommendation import ALS
     from pyspark.sql import functions as F
 
     ratings = cells.cells.filter(F.col("m") > 0).select(F.col("u").cast("int"), F.col("i").cast("int"),
                                                          F.log1p("m").cast("float").alias("rating"))
+    blocks = max(1, blocks or ratings.sparkSession.sparkContext.defaultParallelism)
     model = ALS(rank=factors, maxIter=iterations, regParam=reg, alpha=alpha, implicitPrefs=True, seed=seed,
-                userCol="u", itemCol="i", ratingCol="rating", coldStartStrategy="drop").fit(ratings)
+                numUserBlocks=blocks, numItemBlocks=blocks, userCol="u", itemCol="i", ratingCol="rating",
+                coldStartStrategy="drop").fit(ratings)
     data = cells.interactions
 
     def dense(frame, count: int) -> np.ndarray:
@@ -168,14 +172,15 @@ def spark_item_item(cells: SparkCells, neighbours: int = 100) -> dict[str, np.nd
 
 
 def fit_spark_model(events: "DataFrame", name: str = "als", segments: Mapping[str, str] | None = None,
-                    als_reg: float = SPARK_ALS_REG) -> CFModel:
-    """A fitted CF model of family `name` ("als" or "item_item", with the single-machine defaults), its
-    learned arrays computed by Spark: the same object `fit_store_model` returns, ready to `save`."""
+                    als_reg: float = SPARK_ALS_REG, params: Mapping[str, Any] | None = None) -> CFModel:
+    """A fitted CF model of family `name` ("als" or "item_item", with the single-machine defaults, or
+    `params` in their place as `make_cf_model` takes them), its learned arrays computed by Spark: the same
+    object `fit_store_model` returns, ready to `save`."""
     if name not in SPARK_MODELS:
         raise ValueError(f"--engine spark fits {' or '.join(SPARK_MODELS)}, not {name!r}")
     started = time.perf_counter()
     cells = spark_interactions(events, segments)
-    model = make_cf_model(name)
+    model = make_cf_model(name, **dict(params or {}))
     if name == "als":
         p = model.params
         arrays = spark_als(cells, p["factors"], p["iterations"], als_reg, p["alpha"], p["seed"])
