@@ -71,32 +71,40 @@ def single(log_file: Path):
 
 
 @pytest.fixture(scope="module")
-def served(spark, tmp_path_factory: pytest.TempPathFactory, log_file: Path):
-    """`aisle index build --engine spark` and `aisle cf fit --engine spark` run as a user runs them."""
-    root = tmp_path_factory.mktemp("spark-served")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("spark-served")
+
+
+def run_cli(root: Path, *args: str):
+    """One `aisle` command as a user runs it (in this process, so on the session above)."""
     env = {"AISLE_PSEUDONYM_KEY": KEY, "AISLE_STATE_DIR": str(root / "state")}
-    runner = CliRunner()
-    built = runner.invoke(main, ["--index-dir", str(root / "index"), "index", "build", str(catalog_path()),
-                                 "--name", "demo", "--embedder", "hashing", "--engine", "spark",
-                                 "--master", "local[2]", "--quiet"], env=env)
-    fitted = runner.invoke(main, ["--index-dir", str(root / "index"), "cf", "fit", "--interactions",
-                                  str(log_file), "--name", "demo", "--engine", "spark", "--master", "local[2]",
-                                  "--model", "item_item", "--quiet"], env=env)
-    return root, built, fitted
+    return CliRunner().invoke(main, ["--index-dir", str(root / "index"), *args], env=env)
 
 
 @pytest.fixture(scope="module")
-def spark_item_item(served):
+def built(spark, root: Path):
+    """`aisle index build --engine spark` of the demo catalog (hashing embedder)."""
+    return run_cli(root, "index", "build", str(catalog_path()), "--name", "demo", "--embedder", "hashing",
+                   "--engine", "spark", "--master", "local[2]", "--quiet")
+
+
+@pytest.fixture(scope="module")
+def fitted(spark, root: Path, log_file: Path):
+    """`aisle cf fit --engine spark --model item_item` on the log."""
+    return run_cli(root, "cf", "fit", "--interactions", str(log_file), "--name", "demo", "--engine", "spark",
+                   "--master", "local[2]", "--model", "item_item", "--quiet")
+
+
+@pytest.fixture(scope="module")
+def spark_item_item(root: Path, fitted):
     """The item-item model `aisle cf fit --engine spark` published, loaded as serving loads it."""
-    root, _, fitted = served
     assert fitted.exit_code == 3, fitted.output  # published; the bad row was rejected
     model, warning = load_serving_cf_model(root / "index" / ".cf" / "demo")
     assert warning is None
     return model
 
 
-def test_bad_and_duplicate_rows_are_reported_not_fatal(served, single) -> None:
-    _, _, fitted = served
+def test_bad_and_duplicate_rows_are_reported_not_fatal(fitted, single) -> None:
     assert fitted.exit_code == 3, fitted.output
     assert f"{single.report.loaded} events loaded, 2 rows rejected" in fitted.output and len(single) > 10_000
     assert "unknown event 'teleport'" in fitted.output and "1 duplicate events" in fitted.output
@@ -148,8 +156,8 @@ def test_spark_als_ranks_held_out_products_as_well_as_implicit(spark, single) ->
     assert ours.ndcg > 0.04  # far better than chance (1 / 2,000 products)
 
 
-def test_the_cli_jobs_publish_what_serving_loads(served, spark_item_item, monkeypatch: pytest.MonkeyPatch) -> None:
-    root, built, _ = served
+def test_the_cli_jobs_publish_what_serving_loads(root: Path, built, spark_item_item,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     assert built.exit_code == 0, built.output
     manifest = check_cf_model(root / "index" / ".cf" / "demo")  # every checksum, as serving checks them
     assert manifest["model"] == "item_item" and manifest["data"]["engine"] == "spark"
@@ -163,17 +171,15 @@ def test_the_cli_jobs_publish_what_serving_loads(served, spark_item_item, monkey
     assert shop.recommend("rain jacket for a child", k=5).items
 
 
-def test_spark_index_build_equals_the_single_machine_build(served, tmp_path: Path) -> None:
+def test_spark_index_build_equals_the_single_machine_build(root: Path, built, tmp_path: Path) -> None:
     """The same `aisle index build` without `--engine spark` (same catalog, same embedder: hashing):
     vectors within 1e-5, the same manifest facts, the same top-10 for queries, and no vector shards left
     behind by the Spark build."""
-    root, built, _ = served
     assert built.exit_code == 0, built.output
-    local = CliRunner().invoke(main, ["--index-dir", str(tmp_path), "index", "build", str(catalog_path()),
-                                      "--name", "demo", "--embedder", "hashing", "--quiet"],
-                               env={"AISLE_PSEUDONYM_KEY": KEY, "AISLE_STATE_DIR": str(tmp_path / "state")})
+    local = run_cli(tmp_path, "index", "build", str(catalog_path()), "--name", "demo", "--embedder", "hashing",
+                    "--quiet")
     assert local.exit_code == 0, local.output
-    a, b = load_index(root / "index", "demo"), load_index(tmp_path, "demo")
+    a, b = load_index(root / "index", "demo"), load_index(tmp_path / "index", "demo")
     assert np.abs(a.vectors - b.vectors).max() <= 1e-5
     for key in ("product_count", "catalog_hash", "embedder", "vector_index"):
         assert a.manifest[key] == b.manifest[key]

@@ -41,14 +41,15 @@ class SparkCells:
     cells: "DataFrame"  # u, i (codes), m, r, p (summed weights), cached in Spark for the model fits
 
 
-def _codes(frame: "DataFrame", column: str, code: str) -> tuple["DataFrame", list[str]]:
+def _codes(frame: "DataFrame", column: str, code: str) -> tuple["DataFrame", list[str], object]:
     """Distinct values of `column` numbered in sorted order (Spark's string order is code-point order, as
-    numpy's `np.unique` sorts), as a DataFrame (column, code) and the list of values."""
+    numpy's `np.unique` sorts), as a DataFrame (column, code), the list of values and the cached numbering
+    (computed once for both; unpersist it once the DataFrame has been used)."""
     from pyspark.sql import Row
 
-    ordered = frame.select(column).distinct().orderBy(column).rdd.map(lambda r: r[0]).zipWithIndex()
+    ordered = frame.select(column).distinct().orderBy(column).rdd.map(lambda r: r[0]).zipWithIndex().cache()
     table = ordered.map(lambda pair: Row(**{column: pair[0], code: int(pair[1])})).toDF(f"{column} string, {code} long")
-    return table, [r[0] for r in ordered.collect()]
+    return table, [r[0] for r in ordered.collect()], ordered
 
 
 def spark_interactions(events: "DataFrame", segments: Mapping[str, str] | None = None,
@@ -56,6 +57,7 @@ def spark_interactions(events: "DataFrame", segments: Mapping[str, str] | None =
                        popularity_half_life_share: float | None = POPULARITY_HALF_LIFE_SHARE) -> SparkCells:
     """What `build_interactions` gives for the same log (without the transitions, which only the sequence
     model uses), computed by Spark; raises ModelFitError on an empty log."""
+    from pyspark import StorageLevel
     from pyspark.sql import Window
     from pyspark.sql import functions as F
     from pyspark.sql.functions import pandas_udf
@@ -84,10 +86,13 @@ def spark_interactions(events: "DataFrame", segments: Mapping[str, str] | None =
                 .withColumn("p", decayed((F.col("latest") - F.col("timestamp")) / DAY, profile_half_life_days)))
     summed = weighted.groupBy("customer", "product").agg(F.sum("base").alias("m"), F.sum("r").alias("r"),
                                                          F.sum("p").alias("p"))
-    users, user_list = _codes(summed, "customer", "u")
-    items, item_list = _codes(summed, "product", "i")
+    summed = summed.persist(StorageLevel.MEMORY_AND_DISK)  # read three times: two numberings and the join
+    users, user_list, user_codes = _codes(summed, "customer", "u")
+    items, item_list, item_codes = _codes(summed, "product", "i")
     cells = summed.join(users, "customer").join(items, "product").select("u", "i", "m", "r", "p").cache()
     table = cells.toPandas()
+    for done in (summed, user_codes, item_codes):
+        done.unpersist()
     shape = (len(user_list), len(item_list))
     rows, cols = table["u"].to_numpy(np.int64), table["i"].to_numpy(np.int64)
 
