@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import numpy as np
 import scipy.sparse as sp
@@ -41,14 +41,15 @@ class SparkCells:
     cells: "DataFrame"  # u, i (codes), m, r, p (summed weights), cached in Spark for the model fits
 
 
-def _codes(frame: "DataFrame", column: str, code: str) -> tuple["DataFrame", list[str]]:
+def _codes(frame: "DataFrame", column: str, code: str) -> tuple["DataFrame", list[str], object]:
     """Distinct values of `column` numbered in sorted order (Spark's string order is code-point order, as
-    numpy's `np.unique` sorts), as a DataFrame (column, code) and the list of values."""
+    numpy's `np.unique` sorts), as a DataFrame (column, code), the list of values and the cached numbering
+    (computed once for both; unpersist it once the DataFrame has been used)."""
     from pyspark.sql import Row
 
-    ordered = frame.select(column).distinct().orderBy(column).rdd.map(lambda r: r[0]).zipWithIndex()
+    ordered = frame.select(column).distinct().orderBy(column).rdd.map(lambda r: r[0]).zipWithIndex().cache()
     table = ordered.map(lambda pair: Row(**{column: pair[0], code: int(pair[1])})).toDF(f"{column} string, {code} long")
-    return table, [r[0] for r in ordered.collect()]
+    return table, [r[0] for r in ordered.collect()], ordered
 
 
 def spark_interactions(events: "DataFrame", segments: Mapping[str, str] | None = None,
@@ -56,6 +57,7 @@ def spark_interactions(events: "DataFrame", segments: Mapping[str, str] | None =
                        popularity_half_life_share: float | None = POPULARITY_HALF_LIFE_SHARE) -> SparkCells:
     """What `build_interactions` gives for the same log (without the transitions, which only the sequence
     model uses), computed by Spark; raises ModelFitError on an empty log."""
+    from pyspark import StorageLevel
     from pyspark.sql import Window
     from pyspark.sql import functions as F
     from pyspark.sql.functions import pandas_udf
@@ -84,10 +86,13 @@ def spark_interactions(events: "DataFrame", segments: Mapping[str, str] | None =
                 .withColumn("p", decayed((F.col("latest") - F.col("timestamp")) / DAY, profile_half_life_days)))
     summed = weighted.groupBy("customer", "product").agg(F.sum("base").alias("m"), F.sum("r").alias("r"),
                                                          F.sum("p").alias("p"))
-    users, user_list = _codes(summed, "customer", "u")
-    items, item_list = _codes(summed, "product", "i")
+    summed = summed.persist(StorageLevel.MEMORY_AND_DISK)  # read three times: two numberings and the join
+    users, user_list, user_codes = _codes(summed, "customer", "u")
+    items, item_list, item_codes = _codes(summed, "product", "i")
     cells = summed.join(users, "customer").join(items, "product").select("u", "i", "m", "r", "p").cache()
     table = cells.toPandas()
+    for done in (summed, user_codes, item_codes):
+        done.unpersist()
     shape = (len(user_list), len(item_list))
     rows, cols = table["u"].to_numpy(np.int64), table["i"].to_numpy(np.int64)
 
@@ -119,17 +124,21 @@ def _repurchase_share(events: "DataFrame") -> float:
 
 
 def spark_als(cells: SparkCells, factors: int = 64, iterations: int = 15, reg: float = SPARK_ALS_REG,
-              alpha: float = 2.0, seed: int = 7) -> dict[str, np.ndarray]:
+              alpha: float = 2.0, seed: int = 7, blocks: int | None = None) -> dict[str, np.ndarray]:
     """Spark MLlib ALS with implicit preferences on log(1 + weight) (the confidence `implicit` is given,
     without its alpha: Spark's is 1 + alpha · r); user and item factors in code order (zeros for a code
-    without a positive cell)."""
+    without a positive cell). Shoppers and products are split into `blocks` blocks each (default: the
+    session's parallelism, one per core: MLlib's fixed 10 made local[2] run 10 × 10 small tasks a step,
+    3-6x slower on the test log)."""
     from pyspark.ml.recommendation import ALS
     from pyspark.sql import functions as F
 
     ratings = cells.cells.filter(F.col("m") > 0).select(F.col("u").cast("int"), F.col("i").cast("int"),
                                                          F.log1p("m").cast("float").alias("rating"))
+    blocks = max(1, blocks or ratings.sparkSession.sparkContext.defaultParallelism)
     model = ALS(rank=factors, maxIter=iterations, regParam=reg, alpha=alpha, implicitPrefs=True, seed=seed,
-                userCol="u", itemCol="i", ratingCol="rating", coldStartStrategy="drop").fit(ratings)
+                numUserBlocks=blocks, numItemBlocks=blocks, userCol="u", itemCol="i", ratingCol="rating",
+                coldStartStrategy="drop").fit(ratings)
     data = cells.interactions
 
     def dense(frame, count: int) -> np.ndarray:
@@ -168,14 +177,15 @@ def spark_item_item(cells: SparkCells, neighbours: int = 100) -> dict[str, np.nd
 
 
 def fit_spark_model(events: "DataFrame", name: str = "als", segments: Mapping[str, str] | None = None,
-                    als_reg: float = SPARK_ALS_REG) -> CFModel:
-    """A fitted CF model of family `name` ("als" or "item_item", with the single-machine defaults), its
-    learned arrays computed by Spark: the same object `fit_store_model` returns, ready to `save`."""
+                    als_reg: float = SPARK_ALS_REG, params: Mapping[str, Any] | None = None) -> CFModel:
+    """A fitted CF model of family `name` ("als" or "item_item", with the single-machine defaults, or
+    `params` in their place as `make_cf_model` takes them), its learned arrays computed by Spark: the same
+    object `fit_store_model` returns, ready to `save`."""
     if name not in SPARK_MODELS:
         raise ValueError(f"--engine spark fits {' or '.join(SPARK_MODELS)}, not {name!r}")
     started = time.perf_counter()
     cells = spark_interactions(events, segments)
-    model = make_cf_model(name)
+    model = make_cf_model(name, **dict(params or {}))
     if name == "als":
         p = model.params
         arrays = spark_als(cells, p["factors"], p["iterations"], als_reg, p["alpha"], p["seed"])
