@@ -200,19 +200,6 @@ class TurnPipeline:
                  for v in (*word_forms(w), *spelling_variants(w, self.profile))]
         return " ".join([words, *dict.fromkeys(extra)])
 
-    def holds_every_word(self, request: Request) -> bool:
-        """Whether some product's text holds every word the shopper typed for the need (or its store
-        spelling): when no product is much like the need, "running shoes" is not met by shoe laces. A need
-        read from Chinese is a list of senses, so one word of it is enough there."""
-        words = re.findall(r"[a-z]+", request.need.lower())
-        if request.need_original or len(words) < 2 or self.index.lexical is None:
-            return True
-        held = np.ones(len(self.index.products), dtype=bool)
-        for word in words:
-            forms = [*word_forms(word), *spelling_variants(word, self.profile)]
-            held &= lexical_scores(self.index.lexical, " ".join(forms)) > 0
-        return bool(held.any())
-
     def unreadable(self, request: Request) -> bool:
         """A Chinese need with no English gloss, to a store whose products and embedder are English only."""
         return bool(request.need_original and not request.need and not request.categories
@@ -238,8 +225,6 @@ class TurnPipeline:
             if not is_vague(request, request.text) and like_id is None:
                 strong = CROSS_STRONG if self.untranslated(request) else STRONG_SIMILARITY
                 found = lexical is None or bool(lexical.max(initial=0) > 0)
-                if found and float(dense.max(initial=0)) < strong:
-                    found = self.holds_every_word(request)
                 floor = relevance_floor(dense, request, found, strong=strong)
             if self.unreadable(request):
                 floor = float("inf")  # nothing can be said to match words the index cannot read
