@@ -57,10 +57,10 @@ def related_products(similarity: np.ndarray, floor: float, lexical: np.ndarray |
                      allowed: np.ndarray | None = None, categories: np.ndarray | None = None) -> np.ndarray:
     """Which products are related: similarity at least `floor`, and of the kind asked for (`own_kind`, by
     `categories`): "wine under $2" finds no wine, and a wine vinegar is no match for it; cookies are not
-    completed with pizza where the best cookie is a weak match. Where
-    some products' text holds a word of the need (`lexical` > 0) but none of those meets the constraints, a
-    product without such a word must also be within CLOSE_MARGIN of the best: the words the shopper used are
-    in the store, just not within what they asked, so look-alikes are not matches."""
+    completed with pizza where the best cookie is a weak match. Where some products' text holds a word of the
+    need (`lexical` > 0) but none of those meets the constraints, a product without such a word must also be
+    within CLOSE_MARGIN of the best: the words the shopper used are in the store, just not within what they
+    asked, so look-alikes are not matches."""
     related = np.isfinite(similarity) & (similarity >= floor)
     if categories is not None and len(categories) == len(similarity) and np.isfinite(floor) and related.any():
         related &= own_kind(similarity, categories)

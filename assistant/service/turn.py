@@ -158,7 +158,7 @@ class TurnPipeline:
         for phrase in _gloss_longest_first(vocab):
             left = left.replace(phrase, "")
         if vocab.dictionary is not None:
-            left = vocab.dictionary.translate(left)[1]
+            return not vocab.dictionary.covers(left)
         return count_cjk(left) >= 2
 
     def dense_scores(self, request: Request, segment_description: str, like_id: str | None) -> np.ndarray:
