@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from assistant.index.vector_index import IVFPQParams, build_vector_index, ivfpq_params  # noqa: E402
 
 K = 10
+REFINES = (1, 4, 10, 25, 50, 100)  # --sweep: candidates re-scored, as multiples of k
 
 
 def synthetic(real: np.ndarray, count: int, noise: float, seed: int) -> np.ndarray:
@@ -106,7 +107,7 @@ def sweep(index, params: IVFPQParams, base, queries, exact_scores, build_s: floa
     rows = []
     ivf = faiss.extract_index_ivf(index._index)
     for nprobe in sorted({max(1, params.nlist // d) for d in (64, 32, 16, 8)}):
-        for refine in (1, 4, 10):
+        for refine in REFINES:
             ivf.nprobe = nprobe
             index.params = IVFPQParams(params.nlist, params.m, params.nbits, nprobe, refine, params.opq)
             p50, p95, found = latencies(index, queries)

@@ -17,6 +17,7 @@ import argparse
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -47,18 +48,26 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def run_job(args: list[str], env: dict[str, str], every: float = 0.1) -> dict:
-    """Run `python -m assistant <args>`; its wall seconds, exit status and the peak RSS (GiB) of its tree."""
+def run_job(args: list[str], env: dict[str, str], every: float = 0.1, timeout: float | None = None) -> dict:
+    """Run `python -m assistant <args>`; its wall seconds, exit status and the peak RSS (GiB) of its tree.
+    Past `timeout` seconds the whole process group is killed and the status is "timeout"."""
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "assistant", *args], env=env, cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    peak = 0
-    while process.poll() is None:
-        peak = max(peak, tree_rss(process.pid))
-        time.sleep(every)
-    output = process.stdout.read() if process.stdout else ""
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as output:
+        process = subprocess.Popen([sys.executable, "-m", "assistant", *args], env=env, cwd=ROOT,
+                                   stdout=output, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        peak, status = 0, None
+        while process.poll() is None:
+            peak = max(peak, tree_rss(process.pid))
+            if timeout is not None and time.perf_counter() - started > timeout:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                status = "timeout"
+                break
+            time.sleep(every)
+        output.seek(0)
+        lines = output.read().strip().splitlines()
     return {"seconds": round(time.perf_counter() - started, 1), "peak_gib": round(peak / 2**30, 2),
-            "status": process.returncode, "tail": output.strip().splitlines()[-1:] if output else []}
+            "status": status or process.returncode, "tail": lines[-1:]}
 
 
 def write_log(scale: float, folder: Path) -> Path:

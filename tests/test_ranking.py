@@ -231,13 +231,25 @@ def test_llm_rerank_records_its_scores_in_the_breakdown_of_every_candidate() -> 
     assert [c.rank for c in outcome.candidates] == [1, 2, 3, 4]
     for c in judged:
         shown = c.breakdown.to_dict()
-        assert {"llm_yes", "hybrid_normalised", "final", "rank_after_rerank"} <= set(shown)
+        assert {"llm_yes", "standing", "final", "rank_after_rerank"} <= set(shown)
         assert shown["rank_after_rerank"] == c.rank
     assert [c.breakdown.rerank.final for c in judged] == sorted((c.breakdown.rerank.final for c in judged),
                                                                    reverse=True)
     for c in rest:  # below the judged head: the new rank only
         shown = c.breakdown.to_dict()
         assert "llm_yes" not in shown and shown["rank_after_rerank"] == c.rank
+
+
+def test_llm_rerank_at_weight_zero_keeps_the_diversified_order_even_where_scores_disagree() -> None:
+    from assistant.llm.rerank import rerank
+
+    context = RankContext(PRODUCTS, FEATURES, VECTORS, content(0.9, 0.8, 0.85, 0.95, 0.7, 0.1), {})
+    ranked = rank(context, Request(need="rain jacket"), GENERAL, k=5).candidates
+    ranked = [ranked[-1], *ranked[:-1]]  # an order that is not by score, as diversity makes one
+    before = [c.product.id for c in ranked]
+    outcome = rerank(PrefersSocksLM(), Request(need="rain jacket"), "General", ranked, top_n=5, weight=0.0)
+    assert [c.product.id for c in outcome.candidates] == before
+    assert [c.breakdown.rerank.standing for c in outcome.candidates] == [1.0, 0.75, 0.5, 0.25, 0.0]
 
 
 def test_equal_prices_carry_no_order_so_catalog_order_never_ranks() -> None:

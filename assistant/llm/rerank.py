@@ -9,7 +9,6 @@ import time
 from dataclasses import dataclass
 from typing import Sequence
 
-from assistant.core.scores import min_max
 from assistant.core.money import format_price
 from assistant.ingest.catalog import Product
 from assistant.rank.breakdown import RerankScore
@@ -80,7 +79,9 @@ def yes_probability(log_yes: float, log_no: float) -> float:
 
 def rerank(lm, request: Request, segment_name: str, candidates: Sequence, top_n: int, weight: float,
            history: str = "") -> RerankOutcome:
-    """Rerank the first `top_n` candidates by (1 - weight) · hybrid + weight · P(Yes); the rest keep order."""
+    """Rerank the first `top_n` candidates by (1 - weight) · standing + weight · P(Yes); the rest keep order.
+    A candidate's standing is its place in the order it came in (1 first, 0 last), not its hybrid score: the
+    order is the diversified one, which sorting by score would undo (weight 0 keeps it exactly)."""
     started = time.perf_counter()
     head, tail = list(candidates[:top_n]), list(candidates[top_n:])
     if not head:
@@ -92,12 +93,12 @@ def rerank(lm, request: Request, segment_name: str, candidates: Sequence, top_n:
                                   history=quote_shopper(history, 300) or "none")
     scores = lm.next_token_scores(prefix, [product_card(c.product, currency=request.currency) + suffix for c in head], ["Yes", "No"])
     llm = {c.product.id: yes_probability(float(s[0]), float(s[1])) for c, s in zip(head, scores)}
-    hybrid = min_max({c.product.id: c.score for c in head})  # (a spread under 1e-12 counts as equal)
+    standing = {c.product.id: 1.0 - place / max(len(head) - 1, 1) for place, c in enumerate(head)}
     for c in head:
         yes = llm[c.product.id]
-        c.breakdown.rerank = RerankScore(round(yes, 4), round(hybrid[c.product.id], 4),
-                                         round((1 - weight) * hybrid[c.product.id] + weight * yes, 4))
-    head.sort(key=lambda c: -c.breakdown.rerank.final)
+        c.breakdown.rerank = RerankScore(round(yes, 4), round(standing[c.product.id], 4),
+                                         round((1 - weight) * standing[c.product.id] + weight * yes, 4))
+    head.sort(key=lambda c: -c.breakdown.rerank.final)  # stable: equal blends keep the incoming order
     ordered = head + tail
     for rank, c in enumerate(ordered, start=1):
         c.breakdown.rank_after_rerank = rank

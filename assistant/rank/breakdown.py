@@ -11,10 +11,11 @@ from assistant.rank.attributes import AttributeScore
 
 @dataclass
 class RerankScore:
-    """What the LLM rerank made of a candidate: P(Yes), the min-max hybrid score and their blend."""
+    """What the LLM rerank made of a candidate: P(Yes), its standing in the ranked (diversified) order (1 first,
+    0 last) and their blend."""
 
     llm_yes: float
-    hybrid_normalised: float
+    standing: float
     final: float
 
 
@@ -87,7 +88,7 @@ class ScoreBreakdown:
         if self.preference is not None:
             out["preference"] = self.preference.to_dict()
         if self.rerank is not None:
-            out.update(llm_yes=self.rerank.llm_yes, hybrid_normalised=self.rerank.hybrid_normalised,
+            out.update(llm_yes=self.rerank.llm_yes, standing=self.rerank.standing,
                        final=self.rerank.final)
         if self.rank_after_rerank is not None:
             out["rank_after_rerank"] = self.rank_after_rerank

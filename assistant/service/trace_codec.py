@@ -74,9 +74,16 @@ def _breakdown(data: dict[str, Any]) -> ScoreBreakdown:
     return ScoreBreakdown(
         data["sources"], data["content_similarity"], data["content"], data["cf_score"], data["cf"], attributes,
         data["fused"], data["rank_before_diversity"], data["cf_evidence"], data["popularity_cap"],
-        RerankScore(**data["rerank"]) if data["rerank"] is not None else None, data["rank_after_rerank"],
+        _rerank_score(data["rerank"]), data["rank_after_rerank"],
         ReasonNote(**data["reason"]) if data["reason"] is not None else None, list(data["relaxes"]),
         PreferenceNote(**data["preference"]) if data["preference"] is not None else None)
+
+
+def _rerank_score(data: dict[str, Any] | None) -> RerankScore | None:
+    if data is None:
+        return None
+    standing = data.get("standing", data.get("hybrid_normalised"))  # traces written before the rename
+    return RerankScore(data["llm_yes"], standing, data["final"])
 
 
 def _array(values: np.ndarray) -> str:
