@@ -47,7 +47,7 @@ def test_ivfpq_builds_and_loads_through_the_public_path(ivfpq_root: Path) -> Non
     assert manifest["format_version"] == 2 and PRODUCTS in manifest["files"]
     entry = manifest["vector_index"]
     assert entry["kind"] == "ivfpq" and entry["count"] == COUNT
-    assert entry["params"] == {"nlist": 32, "m": 32, "nbits": 4, "nprobe": 16, "refine": 10, "opq": False}
+    assert entry["params"] == {"nlist": 32, "m": 32, "nbits": 4, "nprobe": 16, "refine": 50, "opq": False}
     assert index.vectors_index.kind == "ivfpq" and isinstance(index.vectors, np.memmap)
     hits = index.search_vector(np.asarray(index.vectors[17]), 5)
     assert hits[0][0].id == DEMO_PRODUCTS[17].id and hits[0][1] == pytest.approx(1.0, abs=1e-5)

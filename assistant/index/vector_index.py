@@ -49,7 +49,7 @@ class IVFPQParams:
     m: int
     nbits: int = 8
     nprobe: int = 32
-    refine: int = 10
+    refine: int = 50
     opq: bool = False
 
     def factory(self) -> str:
@@ -69,7 +69,9 @@ def ivfpq_params(n_expected: int, dim: int) -> IVFPQParams:
     """The measured default shape for about `n_expected` vectors of `dim` dimensions: about 4·√n cells (a
     power of two, at least 39 training vectors each), sub-vectors of 8 dimensions (m = dim/8; 8-bit codes,
     fewer bits below 9,984 vectors),
-    nprobe a sixteenth of the cells (at least 16), 10 × k candidates re-scored (docs/index.md, "IVF-PQ")."""
+    nprobe a 32nd of the cells (at least 16), 50 × k candidates re-scored (docs/index.md, "IVF-PQ": at 10⁶
+    vectors recall@10 was 0.81 / 0.945 / 0.985 / 0.996 re-scoring 10 / 25 / 50 / 100 × k, the same at
+    nprobe 64 to 512)."""
     if n_expected < 1 or dim < 1:
         raise ValueError(f"ivfpq_params needs n_expected >= 1 and dim >= 1, not {n_expected}, {dim}")
     target = max(16, int(4 * np.sqrt(n_expected)))
@@ -78,7 +80,7 @@ def ivfpq_params(n_expected: int, dim: int) -> IVFPQParams:
         nlist //= 2
     m = next(m for m in (dim // 8, dim // 6, dim // 4, dim // 2, dim) if m >= 1 and dim % m == 0)
     nbits = next(b for b in (8, 6, 4) if n_expected >= 39 << b or b == 4)  # 39 training vectors a centroid
-    return IVFPQParams(nlist=nlist, m=m, nbits=nbits, nprobe=min(nlist, max(16, nlist // 16)), refine=10)
+    return IVFPQParams(nlist=nlist, m=m, nbits=nbits, nprobe=min(nlist, max(16, nlist // 32)), refine=50)
 
 
 class VectorIndex(ABC):
