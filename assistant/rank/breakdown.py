@@ -64,6 +64,7 @@ class ScoreBreakdown:
     reason: ReasonNote | None = None
     relaxes: list[str] = field(default_factory=list)  # an alternative: the constraints it does not meet
     preference: PreferenceNote | None = None  # ranked by the learned preference model (its best scored only)
+    rules: list[str] = field(default_factory=list)  # the merchandising rules that moved it (rank/rules.py)
 
     @classmethod
     def unscored(cls) -> "ScoreBreakdown":
@@ -83,6 +84,8 @@ class ScoreBreakdown:
             "rank_before_diversity": self.rank_before_diversity}
         if self.relaxes:
             out["relaxes"] = list(self.relaxes)
+        if self.rules:
+            out["rules"] = list(self.rules)
         if self.popularity_cap:
             out["popularity_cap"] = self.popularity_cap
         if self.preference is not None:

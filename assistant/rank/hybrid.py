@@ -18,6 +18,7 @@ from assistant.core.config import FusionSettings
 from assistant.understand import Request
 from assistant.rank.breakdown import ScoreBreakdown
 from assistant.rank.relax import alternatives, related_products
+from assistant.rank.rules import MerchRule, blocking_rule, boosts, pin_first, pins, unblocked
 from assistant.rank.scoring import RRF_K, Pool, Scorer, TurnSignals, WeightedSum, fuse_rrf, fuse_weighted
 from assistant.rank.segments import Segment
 
@@ -90,6 +91,7 @@ class RankContext:
     lexical_scores: np.ndarray | None = None  # BM25 of the need's words (a product holding none is less related)
     scorer: Scorer | None = None  # scores the pool (None: the hand-tuned `WeightedSum` of the fusion settings)
     signals: TurnSignals = field(default_factory=TurnSignals)  # how specific the turn is, the shopper's history
+    rules: Sequence[MerchRule] = ()  # the merchandising rules that hold for this turn (rank/rules.py)
 
 
 # ---------------------------------------------------------------------------- hard filters
@@ -316,7 +318,12 @@ def rank(context: RankContext, request: Request, segment: Segment, fusion: Fusio
     content_scores, cf_scores, popularity = context.content_scores, context.cf_scores, context.popularity
     excluded_ids = set(context.excluded_ids)
     checks = constraint_checks(products, features, request, excluded_ids)
+    keep = unblocked(products, context.rules)
+    if keep is not None:  # staff's blocks come first and are never relaxed
+        checks.insert(0, Check("merchandising rule", np.array(keep), lambda p: blocking_rule(p, context.rules).label(),
+                               lambda p: "", False))
     allowed, counts, blocked = hard_filters(products, features, request, checks=checks)
+    eligible = allowed.copy()  # meets every hard constraint (a pin needs no more)
     related = np.ones(len(products), dtype=bool)
     if context.relevance_floor is not None:
         similarity = content_scores if context.relevance_scores is None else context.relevance_scores
@@ -357,7 +364,10 @@ def rank(context: RankContext, request: Request, segment: Segment, fusion: Fusio
                 list(cf), frozenset(prior), context.relevance_scores, context.lexical_scores, popularity,
                 context.signals)
     scored = (context.scorer or WeightedSum()).score(pool, fusion)
-    fused = scored.scores
+    fused = dict(scored.scores)
+    boosted = boosts({pid: products[positions[pid]] for pid in pool_ids}, context.rules)
+    for pid, by in boosted.items():
+        fused[pid] = fused.get(pid, 0.0) + sum(r.boost for r in by)
     order = sorted(pool_ids, key=lambda pid: (-fused.get(pid, 0.0), pid))
     chosen = diversify(order, fused, {pid: vectors[positions[pid]] for pid in order}, k, fusion.diversity)
     held_back: set[str] = set()
@@ -368,6 +378,9 @@ def rank(context: RankContext, request: Request, segment: Segment, fusion: Fusio
                              fusion.max_popular_share)
         held_back = picked - set(capped)
         chosen = capped
+    chosen = pin_first(chosen, context.rules, {r.product: bool(positions.get(r.product) is not None
+                                                               and eligible[positions[r.product]])
+                                               for r in pins(context.rules)}, k)
 
     normalised = {name: min_max(scores) for name, scores in sources.items()}
     details = {}
@@ -382,9 +395,15 @@ def rank(context: RankContext, request: Request, segment: Segment, fusion: Fusio
             attributes=attribute[pid],
             fused=round(fused.get(pid, 0.0), 4),
             rank_before_diversity=position, preference=scored.explain.get(pid))
+        details[pid].rules = [r.label() for r in boosted.get(pid, [])]
         if pid in held_back:
             details[pid].popularity_cap = (f"held back: a top-decile product over the cap of "
                                            f"{popular_limit(fusion.max_popular_share, k)} in {k}")
+    for rule in pins(context.rules):
+        if rule.product in chosen:  # a pinned product the pools had not found gets a breakdown of its own
+            pinned = details.setdefault(rule.product, ScoreBreakdown.unscored())
+            pinned.content_similarity = round(float(content_scores[positions[rule.product]]), 4)
+            pinned.rules = [rule.label(), *pinned.rules]
     candidates = [Candidate(products[positions[pid]], fused.get(pid, 0.0), rank_, details[pid])
                   for rank_, pid in enumerate(chosen, start=1)]
     matched = len(candidates)

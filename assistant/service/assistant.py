@@ -28,6 +28,7 @@ from assistant.service.served_preference import ServedPreference, preference_mod
 from assistant.service.shared_state import session_state
 from assistant.service.shopper_data import (STORE_ERRORS, ShopperData, StoreUnavailable, describe_store,
                                             open_shopper_data, shopper_data_path)
+from assistant.service.merchandising import RuleBook
 from assistant.service.traces import TRACE_LIMIT, TurnRecord, why, why_not
 from assistant.service.tokens import token_matches
 from assistant.service.turn import (CF_POOL, MAX_QUERY_CHARS, LLMStage, Recommendation, TurnPipeline,
@@ -57,6 +58,7 @@ class Assistant:
                                    currency=self.settings.currency)
         self._model = ServedModel(self.settings, self._forgotten)
         self.preference = ServedPreference(self.settings)  # the learned ranking model, when one is fitted
+        self.rules = RuleBook(self.settings.state_dir / "rules.json")  # staff's merchandising rules
         state = session_state(self.settings)
         self.traces, self.conversations, self._forgotten_list = state.traces, state.conversations, state.forgotten
         self._switch_lock = threading.Lock()  # one switch of the served index at a time
@@ -181,7 +183,7 @@ class Assistant:
 
     def warnings(self) -> list[str]:
         """What is damaged in what this assistant serves (empty when all is well)."""
-        return [w for w in (self.index_warning, self.cf_warning, self.preference.warning) if w]
+        return [w for w in (self.index_warning, self.cf_warning, self.preference.warning, self.rules.warning) if w]
 
     def check_published_on_a_schedule(self) -> threading.Thread:
         """A daemon thread that runs `check_published` every `verify_seconds` (started by `aisle serve`)."""
@@ -252,7 +254,8 @@ class Assistant:
                        self._lm_error if lm is None and self._lm_error else "")
         return TurnPipeline(index, self.features(index), self.segments, self.query_embedder(),
                             cf if cf is not None else self.cf_model, self.settings.fusion, llm, notes,
-                            self.store_profile(index), self._served.cross_lingual(index), preference)
+                            self.store_profile(index), self._served.cross_lingual(index), preference,
+                            self.rules.rules())
 
     def recommend(self, message: str, conversation: "Conversation | None" = None, segment: str | None = None,
                   customer: str | None = None, k: int = 5, fusion: "FusionSettings | None" = None,
@@ -291,8 +294,7 @@ class Assistant:
             self.traces.add(record)  # kept again with its reasons
         return written
 
-    # ------------------------------------------------------------------ chat sessions and feedback
-
+    # ------------------------------------------------------------------ chat sessions, feedback, staff
     def chat(self, message: str, conversation_id: str | None = None, segment: str | None = None,
              customer: str | None = None, k: int = 5, reasons: bool = False) -> tuple[str, Recommendation]:
         """One chat turn in a server-side conversation (created when `conversation_id` is None or unknown).
@@ -391,8 +393,6 @@ class Assistant:
     def _pseudonym(self, customer: str) -> str:
         from assistant.privacy.keys import pseudonymizer
         return pseudonymizer(self.settings.state_dir)(customer)
-
-    # ------------------------------------------------------------------ staff
 
     def staff_allowed(self, token: str | None) -> bool:
         """Constant-time check of a staff token; with no token configured, staff access is off."""

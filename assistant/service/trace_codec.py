@@ -76,7 +76,7 @@ def _breakdown(data: dict[str, Any]) -> ScoreBreakdown:
         data["fused"], data["rank_before_diversity"], data["cf_evidence"], data["popularity_cap"],
         _rerank_score(data["rerank"]), data["rank_after_rerank"],
         ReasonNote(**data["reason"]) if data["reason"] is not None else None, list(data["relaxes"]),
-        PreferenceNote(**data["preference"]) if data["preference"] is not None else None)
+        PreferenceNote(**data["preference"]) if data["preference"] is not None else None, list(data.get("rules", [])))
 
 
 def _rerank_score(data: dict[str, Any] | None) -> RerankScore | None:

@@ -11,7 +11,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Collection, Mapping
+from typing import TYPE_CHECKING, Any, Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from assistant.rank.breakdown import ReasonNote
 from assistant.rank.content import fuse_content, lexical_scores
 from assistant.rank.hybrid import Candidate, RankContext, RankResult, rank
 from assistant.core.text import count_cjk, word_forms
+from assistant.rank.rules import MerchRule, rules_for, rules_note
 from assistant.rank.relax import STRONG_SIMILARITY, relevance_floor, states_a_need
 from assistant.rank.scoring import Scorer, TurnSignals
 from assistant.service.cross_lingual import STRONG_SIMILARITY as CROSS_STRONG
@@ -140,13 +141,14 @@ class TurnPipeline:
                  embedder: Embedder, cf: "CFModel | None" = None, fusion: FusionSettings = FusionSettings(),
                  llm: LLMStage = LLMStage(), notes: Mapping[str, str] | None = None,
                  profile: StoreProfile | None = None, cross_lingual: np.ndarray | None = None,
-                 preference: Scorer | None = None) -> None:
+                 preference: Scorer | None = None, rules: Sequence[MerchRule] = ()) -> None:
         self.index, self.features, self.segments, self.embedder = index, features, segments, embedder
         self.preference = preference  # the learned preference model's scorer, used while `fusion.preference`
         self.cross_lingual = cross_lingual  # multilingual vectors of the products (service/cross_lingual.py)
         self.profile = profile or build_profile(index.products)
         self.cf, self.fusion, self.llm = cf, fusion, llm
         self.notes = dict(notes or {})  # stage notes every trace carries (e.g. a damaged CF model)
+        self.rules = tuple(rules)  # staff's merchandising rules (rank/rules.py); each turn applies those that hold
 
     def untranslated(self, request: Request) -> bool:
         """A need in words the parser's glossary left untranslated (two Chinese characters or more), for a
@@ -241,8 +243,14 @@ class TurnPipeline:
         context = RankContext(self.index.products, self.features, self.index.vectors, content, cf_scores,
                               affinity, cf.trained.item_popularity() if cf is not None else None,
                               frozenset(exclude), floor, dense, lexical,
-                              self.preference if fusion.preference else None, self.signals(request, pseudonym))
+                              self.preference if fusion.preference else None, self.signals(request, pseudonym),
+                              self.turn_rules(request, segment))
         return rank(context, request, segment, fusion, k)
+
+    def turn_rules(self, request: Request, segment: Segment) -> tuple[MerchRule, ...]:
+        """The merchandising rules whose conditions hold for this request and segment."""
+        words = " ".join(x for x in (request.text, request.need, request.need_original) if x)
+        return rules_for(self.rules, words, request.categories, segment.key)
 
     def signals(self, request: Request, pseudonym: str | None) -> TurnSignals:
         """How specific a request is and how much history the shopper has (the preference model reads them)."""
@@ -286,6 +294,8 @@ class TurnPipeline:
                                    conversation.excluded_ids() | set(exclude))
         stages = dict(self.notes)
         stages["ranking"] = result.scoring
+        if self.rules:
+            stages["merchandising"] = rules_note(self.turn_rules(request, chosen), result)
         if typos:
             stages["spelling"] = ", ".join(f"{typed} → {word}" for typed, word in typos.items())
         missing = unsold_head_noun(request, self.profile)

@@ -47,6 +47,20 @@ class FeedbackBody(BaseModel):
     kind: Literal["up", "down", "bought"]
 
 
+class RuleBody(BaseModel):
+    """A merchandising rule (docs/merchandising.md): pin / boost / block a product or a brand."""
+
+    id: str | None = Field(None, max_length=40, description="Left out: the next free r1, r2, ...")
+    action: Literal["pin", "boost", "block"]
+    product: str = Field("", max_length=200)
+    brand: str = Field("", max_length=200)
+    query: str = Field("", max_length=200, description="Only when the shopper's words contain this phrase.")
+    category: str = Field("", max_length=200, description="Only when the request names this category.")
+    segment: str = Field("", max_length=64, description="Only for this segment key.")
+    boost: float = Field(0.0, ge=-1.0, le=1.0)
+    note: str = Field("", max_length=200)
+
+
 def staff_refusal(assistant: Assistant, token: str | None) -> tuple[int, str] | None:
     """None when `token` opens the staff endpoints, else (status, why)."""
     if not assistant.settings.staff_token:
@@ -123,6 +137,31 @@ def create_api(assistant: Assistant) -> FastAPI:
             return assistant.why_not(turn_id, product_id)
         except KeyError as err:
             raise HTTPException(404, str(err).strip("'\"")) from None
+
+    @app.get("/api/rules", dependencies=[Depends(require_staff)])
+    def rules() -> dict:
+        book = assistant.rules
+        return {"rules": [r.to_dict() for r in book.rules()], "warning": book.warning, "history": book.history(20)}
+
+    @app.post("/api/rules", dependencies=[Depends(require_staff)])
+    def add_rule(body: RuleBody) -> dict:
+        from assistant.rank.rules import MerchRule, RuleError
+
+        values = body.model_dump()
+        values["id"] = values["id"] or assistant.rules.new_id()
+        try:
+            rule = assistant.rules.add(MerchRule.from_dict(values), actor="api (staff token)")
+        except RuleError as err:
+            raise HTTPException(422, str(err)) from None
+        return {"status": "added", "rule": rule.to_dict()}
+
+    @app.delete("/api/rules/{rule_id}", dependencies=[Depends(require_staff)])
+    def remove_rule(rule_id: str) -> dict:
+        try:
+            rule = assistant.rules.remove(rule_id[:40], actor="api (staff token)")
+        except KeyError:
+            raise HTTPException(404, f"no rule {rule_id[:40]!r}") from None
+        return {"status": "removed", "rule": rule.to_dict()}
 
     @app.post("/api/forget", dependencies=[Depends(require_staff)])
     def forget(body: ForgetBody) -> dict:

@@ -29,7 +29,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 GRADIO_PREFIX = "/gradio_api"
-STAFF_PATHS = ("/api/why", "/api/why-not", "/api/forget", "/api/index/rebuild")
+STAFF_PATHS = ("/api/why", "/api/why-not", "/api/forget", "/api/index/rebuild", "/api/rules")
 UPLOAD_PATHS = ("/api/index/rebuild", GRADIO_PREFIX + "/upload")
 MAX_JSON_DEPTH = 64
 
@@ -96,7 +96,7 @@ class RequestGuard:
         return self.limits.api_json  # anything else mounted here takes no big bodies either
 
     def _refuse_early(self, path: str, headers: dict[str, str]) -> tuple[int, str] | None:
-        if path in STAFF_PATHS:
+        if path in STAFF_PATHS or path.startswith("/api/rules/"):
             return self.staff_check(staff_token_from(headers.get("x-staff-token"), headers.get("authorization")))
         if path.startswith(GRADIO_PREFIX + "/proxy="):
             return 403, "this server fetches nothing for its clients"

@@ -4,7 +4,7 @@ Exit codes: 0 done; 1 failed (nothing published, the previous index keeps servin
 3 index built and published, but some catalog rows were rejected (see the report).
 
 The commands live in index_commands, shop_commands, staff_commands, cf_commands, model_commands,
-store_commands, segment_commands, rank_commands and serve_command;
+store_commands, segment_commands, rank_commands, rules_commands and serve_command;
 Aisle's own errors are shown once, by the group (group.py), as `Error: <message>` with exit status 1.
 """
 
@@ -22,6 +22,7 @@ from assistant.surfaces.cli.cf_commands import cf_group
 from assistant.surfaces.cli.model_commands import eval_group
 from assistant.surfaces.cli.rank_commands import rank_group
 from assistant.surfaces.cli.segment_commands import eval_segments
+from assistant.surfaces.cli.rules_commands import rules_group
 from assistant.surfaces.cli.serve_command import serve
 from assistant.surfaces.cli.shop_commands import chat, recommend, search
 from assistant.surfaces.cli.staff_commands import forget, why
@@ -52,5 +53,5 @@ def main(ctx: click.Context, config: Path | None, index_dir: Path | None) -> Non
 
 eval_group.add_command(prepare_completejourney)
 eval_group.add_command(eval_segments)
-for command in (index, search, recommend, chat, why, forget, cf_group, rank_group, eval_group, serve):
+for command in (index, search, recommend, chat, why, forget, rules_group, cf_group, rank_group, eval_group, serve):
     main.add_command(command)
