@@ -13,6 +13,7 @@ import numpy as np
 from assistant.index import ProductIndex
 from assistant.ingest.catalog import Product
 from assistant.rank.hybrid import RankResult
+from assistant.service.why_text import why_not_sentence, why_sentence
 from assistant.understand import Request
 
 TRACE_LIMIT = 500  # recent turns kept for staff "why" questions
@@ -119,15 +120,23 @@ def why(record: TurnRecord, product_id: str) -> dict[str, Any]:
     """The full trace of why a shown product was recommended in a turn."""
     for candidate in record.result.candidates:
         if candidate.product.id == product_id:
-            return {**trace_head(record), "product_id": product_id, "title": candidate.product.title,
+            words = matched_words(record.request, candidate.product)
+            summary = why_sentence(candidate.rank, candidate.product, candidate.breakdown, record.request, words,
+                                   record.segment)
+            return {"summary": summary, **trace_head(record), "product_id": product_id, "title": candidate.product.title,
                     "shown": True, "rank": candidate.rank, "score": round(candidate.score, 4),
-                    "matched_words": matched_words(record.request, candidate.product),
+                    "matched_words": words,
                     "breakdown": candidate.breakdown.to_dict()}
     raise KeyError(f"product {product_id!r} was not shown in turn {record.turn_id}; ask why_not instead")
 
 
 def why_not(record: TurnRecord, index: ProductIndex, product_id: str) -> dict[str, Any]:
-    """Which stage kept a product out of a turn's answer, and why."""
+    """Which stage kept a product out of a turn's answer, and why: one sentence first, then the trace."""
+    answer = _why_not(record, index, product_id)
+    return {"summary": why_not_sentence(answer["stage"], answer["why"]), **answer}
+
+
+def _why_not(record: TurnRecord, index: ProductIndex, product_id: str) -> dict[str, Any]:
     result = record.result
     head = {**trace_head(record), "product_id": product_id}
     position = index.position_of(product_id)
