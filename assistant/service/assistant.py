@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 from assistant.core.config import FusionSettings, Settings, load_settings
 from assistant.index.embedding import Embedder, backend_for_model, make_embedder
 from assistant.index import BuildSummary, Progress, ProductIndex
-from assistant.ingest.catalog import CatalogReport, Product, read_catalog
+from assistant.ingest.catalog import Product, read_catalog
 from assistant.rank.attributes import ProductFeatures
 from assistant.rank.content import search_content
 from assistant.service.publishing import ensure_demo_index, index_is_current, publish_products
@@ -88,16 +88,14 @@ class Assistant:
         return make_embedder(backend_for_model(self.index.model_id), threads=self.settings.threads)
 
     def rebuild_index(self, paths: Iterable[str | Path], mapping: Mapping[str, str] | None = None,
-                      progress: Progress | None = None) -> BuildSummary:
-        """Read catalog files, embed what changed and publish a new build of the configured index."""
-        products, report = read_catalog(paths, {**self.settings.column_map, **(mapping or {})},
-                                        self.settings.limits, self.settings.catalog_encoding)
-        return self.publish_products(products, report, progress)
-
-    def publish_products(self, products: list[Product], report: CatalogReport,
-                         progress: Progress | None = None) -> BuildSummary:
-        """Embed what changed among already-validated products and publish a new build."""
-        return publish_products(self.settings, products, report, progress)
+                      progress: Progress | None = None, name: str | None = None,
+                      currency: str | None = None) -> BuildSummary:
+        """Read catalog files, embed what changed and publish a new build of the configured index, or of the
+        index `name` beside it (served only after `switch_index(name)`), its prices in `currency` if given."""
+        settings = self.settings.with_overrides(index_name=name, currency=currency)
+        products, report = read_catalog(paths, {**settings.column_map, **(mapping or {})}, settings.limits,
+                                        settings.catalog_encoding)
+        return publish_products(settings, products, report, progress)
 
     def available_indexes(self) -> list[str]:
         """Names of the published indexes under the index folder."""

@@ -61,6 +61,10 @@ class RuleBody(BaseModel):
     note: str = Field("", max_length=200)
 
 
+class SwitchBody(BaseModel):
+    name: str = Field(..., min_length=1, max_length=64, description="A published index (GET /api/indexes).")
+
+
 def staff_refusal(assistant: Assistant, token: str | None) -> tuple[int, str] | None:
     """None when `token` opens the staff endpoints, else (status, why)."""
     if not assistant.settings.staff_token:
@@ -171,29 +175,89 @@ def create_api(assistant: Assistant) -> FastAPI:
             raise HTTPException(503, f"their events are left out of later CF fits, but their stored feedback "
                                      f"and turn logs could not be deleted: {err}") from None
 
+    @app.post("/api/index/preview", dependencies=[Depends(require_staff)])
+    def preview(file: UploadFile = File(...), maps: list[str] = Query([], alias="map", max_length=40,
+                                               description="FIELD=COLUMN, repeated")) -> dict:
+        from assistant.ingest.preview import preview_catalog
+        from assistant.ingest.tabular import DataFileError
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = save_uploads(Path(tmp), [file])[0]
+            try:
+                found = preview_catalog(path, {**assistant.settings.column_map, **mapping_of(maps)},
+                                        limits=assistant.settings.limits, encoding=assistant.settings.catalog_encoding)
+            except (DataFileError, ValueError) as err:
+                raise HTTPException(422, str(err)) from None
+        return {**found.to_dict(), "path": file.filename or "upload"}
+
+    @app.get("/api/indexes", dependencies=[Depends(require_staff)])
+    def indexes() -> dict:
+        return {"served": assistant.settings.index_name, "indexes": assistant.available_indexes()}
+
+    @app.post("/api/index/switch", dependencies=[Depends(require_staff)])
+    def switch(body: SwitchBody) -> dict:
+        from assistant.index import IndexError_
+
+        try:
+            assistant.switch_index(body.name)
+        except (IndexError_, ValueError) as err:
+            raise HTTPException(422, f"{err}; the served index did not change") from None
+        return {"status": "switched", "served": body.name}
+
+    @app.post("/api/index/rollback", dependencies=[Depends(require_staff)])
+    def rollback() -> dict:
+        from assistant.index import IndexError_
+
+        try:
+            return {"status": "rolled back", "build": assistant.rollback_index()}
+        except (IndexError_, ValueError) as err:
+            raise HTTPException(422, str(err)) from None
+
     @app.post("/api/index/rebuild", dependencies=[Depends(require_staff)])
-    def rebuild(files: list[UploadFile] = File(...)) -> dict:
+    def rebuild(files: list[UploadFile] = File(...), maps: list[str] = Query([], alias="map", max_length=40,
+                                               description="FIELD=COLUMN, repeated"),
+                name: str | None = Query(None, max_length=64, description="Build this index beside the served one "
+                                         "(switch to it with /api/index/switch); default: rebuild the served one."),
+                currency: str | None = Query(None, max_length=8)) -> dict:
         from assistant.index import IndexDiskFull, IndexError_
         from assistant.ingest.tabular import DataFileError
 
         with tempfile.TemporaryDirectory() as tmp:
-            paths = []
-            for upload in files:
-                target = Path(tmp) / upload_name(upload.filename, {p.name for p in paths})
-                with open(target, "wb") as out:
-                    shutil.copyfileobj(upload.file, out, 1024 * 1024)
-                paths.append(target)
+            paths = save_uploads(Path(tmp), files)
             try:
-                summary = assistant.rebuild_index(paths)
+                summary = assistant.rebuild_index(paths, mapping_of(maps), name=name, currency=currency)
             except IndexDiskFull as err:
                 raise HTTPException(507, f"{err}; the previous index keeps serving") from None
             except (DataFileError, IndexError_, ValueError) as err:
                 raise HTTPException(422, f"{err}; the previous index keeps serving") from None
-        return {"status": "published", "build": summary.build_id, "loaded": summary.loaded,
+        return {"status": "published", "index": name or assistant.settings.index_name,
+                "served": (name or assistant.settings.index_name) == assistant.settings.index_name,
+                "build": summary.build_id, "loaded": summary.loaded,
                 "rejected": summary.rejected, "re_embedded": summary.re_embedded, "reused": summary.reused,
                 "seconds": round(summary.seconds, 2), "report": summary.report.to_dict()}
 
     return app
+
+
+def save_uploads(folder: Path, files: list[UploadFile]) -> list[Path]:
+    """Each upload copied into `folder` under a safe name of its own."""
+    paths: list[Path] = []
+    for upload in files:
+        target = folder / upload_name(upload.filename, {p.name for p in paths})
+        with open(target, "wb") as out:
+            shutil.copyfileobj(upload.file, out, 1024 * 1024)
+        paths.append(target)
+    return paths
+
+
+def mapping_of(pairs: list[str]) -> dict[str, str]:
+    """`map=FIELD=COLUMN` query values as a mapping (HTTP 422 for a bad one)."""
+    from assistant.ingest.mapping import parse_field_map
+
+    try:
+        return parse_field_map(pairs)
+    except ValueError as err:
+        raise HTTPException(422, str(err)) from None
 
 
 def upload_name(filename: str | None, taken: set[str]) -> str:

@@ -29,8 +29,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 GRADIO_PREFIX = "/gradio_api"
-STAFF_PATHS = ("/api/why", "/api/why-not", "/api/forget", "/api/index/rebuild", "/api/rules")
-UPLOAD_PATHS = ("/api/index/rebuild", GRADIO_PREFIX + "/upload")
+STAFF_PATHS = ("/api/why", "/api/why-not", "/api/forget", "/api/index/rebuild", "/api/index/preview",
+               "/api/index/switch", "/api/index/rollback", "/api/indexes", "/api/rules")
+UPLOAD_PATHS = ("/api/index/rebuild", "/api/index/preview", GRADIO_PREFIX + "/upload")
 MAX_JSON_DEPTH = 64
 
 

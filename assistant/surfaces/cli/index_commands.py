@@ -145,3 +145,38 @@ def index_rollback(ctx: click.Context, name: str | None) -> None:
     settings = settings_for(ctx, index_name=name)
     build = rollback(settings.index_dir, settings.index_name)
     click.echo(f"index '{settings.index_name}' now serves build {build.name}")
+
+
+@index.command("preview")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN", help="Map a field to a column, as for build.")
+@click.option("--rows", type=click.IntRange(0, 50), default=5, show_default=True, help="First rows to show.")
+@click.option("--json", "as_json", is_flag=True, help="Everything as JSON.")
+@click.pass_context
+def index_preview(ctx: click.Context, file: Path, maps: tuple[str, ...], rows: int, as_json: bool) -> None:
+    """Before a build: FILE's columns with their detected type and fill, the field each maps to, the currency
+    and which fields stay empty (reads the first 200 rows only)."""
+    from assistant.ingest.preview import preview_catalog
+    from assistant.ingest.tabular import DataFileError
+
+    settings = settings_for(ctx)
+    try:
+        found = preview_catalog(file, {**settings.column_map, **field_map(maps)}, rows=rows, limits=settings.limits,
+                                encoding=settings.catalog_encoding)
+    except DataFileError as err:
+        raise click.ClickException(str(err)) from None
+    if as_json:
+        click.echo(json.dumps(found.to_dict(), indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{file} ({found.format}, {found.sampled} rows sampled)")
+    for column in found.columns:
+        target = f"-> {column.field}" if column.field else "(not used)"
+        click.echo(f"  {column.name:<24} {column.kind:<9} {column.filled:>5.0%} filled  {target:<16} "
+                   f"e.g. {', '.join(column.examples)[:60]}")
+    click.echo(f"currency: {found.currency or 'not named (the store setting, else USD)'}")
+    if found.missing_required:
+        click.echo(f"MISSING required: {', '.join(found.missing_required)} (map them with --map FIELD=COLUMN)")
+    if found.empty_fields:
+        click.echo(f"empty after mapping: {', '.join(found.empty_fields)}")
+    for note in found.notes[:5]:
+        click.echo(f"note: {note}")
