@@ -15,6 +15,7 @@ from assistant.demo import catalog_path
 from assistant.index.embedding import CJK_TITLE_SHARE, ENGLISH_WORD_SHARE, choose_backend, english_share
 from assistant.ingest.catalog import read_catalog
 from assistant.service.assistant import Assistant
+from assistant.service.publishing import index_is_current
 
 pytestmark = pytest.mark.slow
 ZH_CATALOG = Path(__file__).parent / "data" / "zh_catalog.csv"
@@ -34,8 +35,8 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
 def test_the_embedder_is_chosen_by_the_titles_language(shop: Assistant) -> None:
     assert shop.index_info()["embedder"]["model_id"].startswith("use-multilingual-v3")
     products, _ = read_catalog([ZH_CATALOG])
-    assert shop.index_is_current(products)
-    assert not Assistant(replace(shop.settings, embedder="minilm")).index_is_current(products)
+    assert index_is_current(shop.settings, products)
+    assert not index_is_current(replace(shop.settings, embedder="minilm"), products)
     demo, _ = read_catalog([catalog_path()])
     assert choose_backend("auto", [p.title for p in demo]) == "minilm"  # the demo store stays on MiniLM
     assert choose_backend("auto", ["运动鞋"] * 5 + ["Socks"] * 5) == "use" and CJK_TITLE_SHARE == 0.5

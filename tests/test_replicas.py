@@ -165,3 +165,22 @@ def test_a_customer_forgotten_on_one_replica_is_gone_from_both(replicas) -> None
         query = f"/api/why?turn_id={turn['turn_id']}&product_id={turn['items'][0]['product']['id']}"
         assert server.request("GET", query, headers=server.staff()).status == 404
     assert chat(a, "and in blue?", turn["conversation_id"])["conversation_id"] != turn["conversation_id"]
+
+
+def test_a_chat_turn_is_answered_when_the_shared_store_fails_and_the_log_says_so(postgres, settings, caplog) -> None:
+    import psycopg
+
+    from conftest import shop_over
+
+    dsn = postgres.fresh_dsn()
+    shop = shop_over(settings, 24, shopper_store="postgresql", postgres_dsn=dsn,
+                     staff_token="staff-secret-0123456789")
+    conversation_id, first = shop.chat("rain jacket")
+    assert first.items
+    schema = dsn.split("search_path=")[1].rstrip("'")
+    with psycopg.connect(postgres.dsn, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")  # every table the replicas share is gone
+    again_id, answer = shop.chat("wool socks", conversation_id)
+    assert again_id == conversation_id and answer.items  # answered, from a conversation started afresh
+    assert "socks" in answer.items[0].product.title.lower()
+    assert any("is unavailable" in r.getMessage() and "UndefinedTable" in r.getMessage() for r in caplog.records)

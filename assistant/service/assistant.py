@@ -13,15 +13,15 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from assistant.core.config import FusionSettings, Settings, load_settings
 from assistant.index.embedding import Embedder, backend_for_model, make_embedder
 from assistant.index import BuildSummary, Progress, ProductIndex
-from assistant.ingest.catalog import Product, read_catalog
+from assistant.ingest.catalog import read_catalog
 from assistant.rank.attributes import ProductFeatures
 from assistant.rank.content import search_content
-from assistant.service.publishing import ensure_demo_index, index_is_current, publish_products
+from assistant.service.publishing import ensure_demo_index, publish_products
 from assistant.service.served_index import SearchHit, ServedIndex
 from assistant.service.served_model import ServedModel, cf_model_dir, fit_demo_cf
 from assistant.service.served_preference import ServedPreference, preference_model_dir
@@ -119,10 +119,6 @@ class Assistant:
     def index_info(self) -> dict[str, Any]:
         """The served index's manifest."""
         return self._served.manifest()
-
-    def index_is_current(self, products: list[Product]) -> bool:
-        """True when the published index holds exactly these products, built by the configured embedder."""
-        return index_is_current(self.settings, products)
 
     def search(self, query: str, k: int = 10) -> list[SearchHit]:
         """Plain content search: the k products with the best content score (dense + BM25, as in a turn)."""
@@ -289,7 +285,7 @@ class Assistant:
     def _explain(self, record: TurnRecord) -> dict[str, str]:
         if (written := written_reasons(record)) is None:  # reasons already written need no language model
             written = write_reasons(record, self.language_model(), self.settings.reason_tokens, self._lm_error or "")
-            self.traces.add(record)  # kept again with its reasons
+            self._try(self.traces.add, record)  # kept again with its reasons
         return written
 
     # ------------------------------------------------------------------ chat sessions, feedback, staff
@@ -297,33 +293,38 @@ class Assistant:
              customer: str | None = None, k: int = 5, reasons: bool = False) -> tuple[str, Recommendation]:
         """One chat turn in a server-side conversation (created when `conversation_id` is None or unknown).
         Products the shopper turned down in this conversation are never shown again."""
-        conversation_id, conversation = self.conversations.open(conversation_id)
-        # The shopper's answer never depends on the shopper-data store: a damaged file, a wrong data key
-        # or a full disk is reported in the trace and in the log, and the chat goes on without it.
-        declined, problem = set(), None
-        try:
-            declined = self.shopper_data.declined(conversation_id)
-        except STORE_ERRORS as err:
-            problem = self._store_problem(err)
-        record = self._answer(message, conversation, segment, customer, k, None, None, declined)
+        # The shopper's answer never depends on the shopper-data store or the shared conversation store: a
+        # damaged file, a wrong data key, a full disk or a database that is down is reported in the trace and
+        # in the log, and the chat goes on without it (a conversation that cannot be read starts afresh).
+        from assistant.service.sessions import new_conversation_id
+        from assistant.understand import Conversation
+        opened, problem = self._try(self.conversations.open, conversation_id)
+        conversation_id, conversation = opened or (conversation_id or new_conversation_id(), Conversation())
+        declined, problem = self._try(lambda: self.shopper_data.declined(conversation_id)) if problem is None \
+            else (None, problem)
+        record = self._answer(message, conversation, segment, customer, k, None, None, declined or set())
         record.conversation_id = conversation_id
-        self.traces.add(record)
         if forgotten_meanwhile := bool(record.customer) and record.customer in self._forgotten():
             record.customer = None  # forgotten while this turn was being answered
-        self.conversations.save(conversation_id, conversation, record.customer or "")
-        if reasons:
-            self._explain(record)
-        try:
-            if problem is None:
-                self.shopper_data.log_turn(record.customer or "", conversation_id, record.turn_id, record.segment,
-                                           [c.product.id for c in record.result.candidates], record.message)
-        except STORE_ERRORS as err:
-            problem = self._store_problem(err)
+        problem = self._try(self.conversations.save, conversation_id, conversation, record.customer or "")[1] \
+            or problem
+        if problem is None:
+            problem = self._try(lambda: self.shopper_data.log_turn(
+                record.customer or "", conversation_id, record.turn_id, record.segment,
+                [c.product.id for c in record.result.candidates], record.message))[1]
         if problem:
             record.stages["shopper data"] = f"unavailable, turn not logged: {problem}"
-        if problem or forgotten_meanwhile:
-            self.traces.add(record)  # kept again with the note, or without the customer
+        self._try(self.traces.add, record)  # a trace that cannot be kept only leaves staff without it
+        if reasons:
+            self._explain(record)
         return conversation_id, Recommendation.of(record)
+
+    def _try(self, action: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
+        """(action(*args), None), or (None, what went wrong) when a store it needs is unavailable."""
+        try:
+            return action(*args), None
+        except STORE_ERRORS as err:
+            return None, self._store_problem(err)
 
     def _store_problem(self, err: Exception) -> str:
         text = f"{type(err).__name__}: {err}"
