@@ -34,7 +34,7 @@ def encode_record(record: TurnRecord) -> dict[str, Any]:
         "format": FORMAT, "turn_id": record.turn_id, "message": record.message,
         "request": record.request.to_dict(), "segment": record.segment, "segment_source": record.segment_source,
         "stages": dict(record.stages), "customer": record.customer, "conversation_id": record.conversation_id,
-        "clarify": record.clarify, "suggestions": list(record.suggestions),
+        "clarify": record.clarify, "suggestions": list(record.suggestions), "created": record.created,
         "result": {
             "candidates": [{"product": _product(c.product), "score": c.score, "rank": c.rank,
                             "breakdown": dataclasses.asdict(c.breakdown)} for c in result.candidates],
@@ -60,7 +60,7 @@ def decode_record(data: dict[str, Any]) -> TurnRecord:
                         r["relevance_floor"], r["scoring"])
     return TurnRecord(data["turn_id"], data["message"], Request.from_dict(data["request"]), data["segment"],
                       data["segment_source"], result, data["stages"], data["customer"], data["conversation_id"],
-                      data["clarify"], data["suggestions"])
+                      data["clarify"], data["suggestions"], data.get("created", 0.0))
 
 
 def _product(product: Product) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ class TurnRecord:
     conversation_id: str = ""
     clarify: str | None = None  # the question asked (no recognisable need, or a vague one)
     suggestions: list[str] = field(default_factory=list)
+    created: float = field(default_factory=time.time)  # when the turn was answered (Unix seconds)
 
 
 class TraceStore(ABC):
