@@ -3,6 +3,7 @@ the alternatives relax, and the clarifying question when the message said nothin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from assistant.core.money import format_amount
@@ -11,6 +12,36 @@ from assistant.understand.store import StoreProfile
 
 if TYPE_CHECKING:
     from assistant.service.turn import Recommendation
+
+RELAXED_SHOWN = 3  # what the alternatives do not meet, named in the reply (the cards name each)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """An answer in one line of data: what was understood, how many products meet all of it, and what the
+    shown alternatives do not meet (each once), in the shopper's language."""
+
+    understood: str
+    matched: int
+    shown: int
+    relaxed: tuple[str, ...] = ()
+    language: str = "en"
+
+    def to_dict(self) -> dict:
+        return {"understood": self.understood, "matched": self.matched, "shown": self.shown,
+                "relaxed": list(self.relaxed), "language": self.language}
+
+
+def headline(rec: "Recommendation") -> Headline:
+    """The answer's `Headline`."""
+    return Headline(understood(rec.request), rec.matched, len(rec.items), tuple(rec.relaxed),
+                    "zh" if rec.request.language == "zh" else "en")
+
+
+def relaxed_text(relaxed: "list[str] | tuple[str, ...]", zh: bool) -> str:
+    """The first RELAXED_SHOWN things relaxed, joined ("…" when there are more)."""
+    text = ("；" if zh else "; ").join(relaxed[:RELAXED_SHOWN])
+    return text + ("…" if len(relaxed) > RELAXED_SHOWN else "")
 
 
 def suggestions(profile: StoreProfile, count: int = 3) -> list[str]:
@@ -74,7 +105,8 @@ def summary(rec: "Recommendation") -> str:
     if zh:
         head = f"为您找到 {rec.matched} 件符合条件的商品" if rec.matched else "没有完全符合条件的商品"
         if alternatives:
-            head += f"；另有 {alternatives} 件最接近的，已标出不符合之处"
+            head += f"；另有 {alternatives} 件最接近的，已标出不符合之处" + (
+                f"（{relaxed_text(rec.relaxed, True)}）" if rec.relaxed else "")
         line = head + (f"（{asked}）" if asked else "") + "。"
     else:
         if rec.matched and not alternatives:
@@ -82,10 +114,12 @@ def summary(rec: "Recommendation") -> str:
         elif rec.matched:
             line = (f"Only {rec.matched} product{'s match' if rec.matched > 1 else ' matches'} everything"
                     + (f" ({asked})" if asked else "") + f"; {alternatives} closest alternative"
-                    f"{'s' if alternatives > 1 else ''} follow, each marked with what it does not meet.")
+                    f"{'s' if alternatives > 1 else ''} follow, each marked with what it does not meet"
+                    + (f": {relaxed_text(rec.relaxed, False)}." if rec.relaxed else "."))
         elif alternatives:
             line = ("No exact match" + (f" for {asked}" if asked else "") + ". The closest alternatives, each "
-                    "marked with what it does not meet:")
+                    "marked with what it does not meet" + (f": {relaxed_text(rec.relaxed, False)}." if rec.relaxed
+                                                          else "."))
         else:
             line = "No exact match" + (f" for {asked}" if asked else "") + ", and nothing close enough to show."
     notes = list(rec.request.grounding)
