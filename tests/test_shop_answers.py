@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from assistant.core.config import Settings
-from assistant.service.answers import headline, summary
+from assistant.service.answers import headline, relaxed_constraints, summary
 from assistant.service.assistant import Assistant
 from assistant.service.compare import compare, compare_positions
 from assistant.service.followups import follow_ups, nice_below
@@ -118,3 +118,8 @@ def test_the_headline_says_what_was_understood_and_what_was_relaxed(shop: Assist
 def test_nice_budgets() -> None:
     assert [nice_below(v) for v in (27.99, 30, 799, 1299, 0.8)] == [25, 25, 500, 1000, 0.5]
     assert nice_below(0) is None
+
+
+def test_relaxed_constraints_are_named_once() -> None:
+    labels = ["$37.99, over your $15", "$24.99, over your $15", "navy, not blue", "no size M", "₹1,499，超出您的₹1,400预算"]
+    assert relaxed_constraints(labels) == ("over your $15", "not blue", "no size M", "超出您的₹1,400预算")

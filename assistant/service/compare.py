@@ -44,10 +44,15 @@ class Comparison:
                 "rows": [{"field": label, "values": list(values)} for label, values in self.rows]}
 
 
+def asks_to_compare(text: str) -> bool:
+    """Whether a message asks for a comparison ("compare", 比较, 对比)."""
+    return bool(COMPARE_WORD.search(text or ""))
+
+
 def compare_positions(text: str, shown: int) -> tuple[int, ...] | None:
     """The 1-based positions a "compare" message names among `shown` products (at least two, in the order
     written), every shown one for "compare them all"; None when the message asks for no comparison."""
-    if not COMPARE_WORD.search(text or "") or shown < 2:
+    if not asks_to_compare(text) or shown < 2:
         return None
     found: list[int] = []
     for m in POSITION.finditer(text):
