@@ -13,6 +13,7 @@ import pytest
 pytestmark = pytest.mark.slow
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+DOCS_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"  # the pictures README.md shows
 TOKEN = "browser-test-token"
 
 
@@ -120,6 +121,8 @@ def test_shop_two_turns_feedback_and_staff_trace(app_url: str, page) -> None:
     page.wait_for_function("document.querySelector('#aisle-compare table tr th:nth-child(2)').innerText.startsWith('2.')")
     assert page.locator("#aisle-chat .message.user").last.inner_text().strip() == "compare 2 and 4"
     page.screenshot(path=str(ARTIFACTS / "shop-compare.png"), full_page=True)
+    DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(DOCS_IMAGES / "shop-desktop.png"), full_page=True)
 
     first_card = page.locator("#aisle-cards .aisle-card").first
     first_card.locator("[data-feedback='up']").click()
@@ -210,6 +213,8 @@ def test_phone_width_and_chinese(app_url: str, page) -> None:
     offered = chips(page)
     assert offered and all(not c.isascii() for c in offered), offered
     page.screenshot(path=str(ARTIFACTS / "phone-chinese.png"))
+    DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(DOCS_IMAGES / "shop-phone.png"))
     page.locator("#aisle-message textarea").fill("比较1和3")
     page.locator("#aisle-send").click()
     page.locator("#aisle-compare table").get_by_text("价格").wait_for()

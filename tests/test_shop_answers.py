@@ -15,7 +15,7 @@ from assistant.core.config import Settings
 from assistant.service.answers import headline, relaxed_constraints, summary
 from assistant.service.assistant import Assistant
 from assistant.service.compare import compare, compare_positions
-from assistant.service.followups import follow_ups, nice_below
+from assistant.service.followups import budget_between, follow_ups
 from assistant.understand import parse_message
 from assistant.understand.store import store_vocabulary
 
@@ -115,11 +115,19 @@ def test_the_headline_says_what_was_understood_and_what_was_relaxed(shop: Assist
         assert line.relaxed and line.relaxed[0] in summary(rec)
 
 
-def test_nice_budgets() -> None:
-    assert [nice_below(v) for v in (27.99, 30, 799, 1299, 0.8)] == [25, 25, 500, 1000, 0.5]
-    assert nice_below(0) is None
+def test_round_budgets() -> None:
+    assert budget_between([699, 799, 899, 999, 1099]) == 1000  # some shown products meet it, some do not
+    assert budget_between([21.99, 24.99, 26.99, 30.99, 31.99]) == 25
+    assert budget_between([5, 5, 5]) is None and budget_between([]) is None
 
 
 def test_relaxed_constraints_are_named_once() -> None:
     labels = ["$37.99, over your $15", "$24.99, over your $15", "navy, not blue", "no size M", "₹1,499，超出您的₹1,400预算"]
     assert relaxed_constraints(labels) == ("over your $15", "not blue", "no size M", "超出您的₹1,400预算")
+
+
+def test_where_nothing_meets_the_budget_the_chip_drops_it(shop: Assistant) -> None:
+    _, rec = shop.chat("sweatshirt under ₹100")
+    assert rec.matched == 0 and rec.items  # marked alternatives only
+    chips = follow_ups(rec, shop.store_profile())
+    assert chips[0] == "forget the budget" and "cheaper" not in chips, chips

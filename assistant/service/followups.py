@@ -10,6 +10,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from assistant.core.money import format_amount
+from assistant.service.answers import suggestions
 from assistant.understand import Request
 from assistant.understand.parser import parse_message
 from assistant.understand.store import StoreProfile, store_vocabulary
@@ -30,17 +31,26 @@ CHILD_AUDIENCES = ("kids", "girls", "boys")
 GENERAL_AUDIENCES = ("adults", "unisex", "")
 MORE = {"en": ("show me more", "something like the first one"), "zh": ("其他的", "类似第一个的")}
 CHEAPER = {"en": "cheaper", "zh": "更便宜的"}
+# Dropping a constraint, for an answer where nothing meets all of them: (request field, clear field, words).
+RELAX = (("price_max", "price", {"en": "forget the budget", "zh": "不限预算"}),
+         ("colors", "colors", {"en": "any colour", "zh": "颜色不限"}),
+         ("sizes", "sizes", {"en": "any size", "zh": "尺码不限"}),
+         ("brands", "brands", {"en": "any brand", "zh": "品牌不限"}))
 
 
-def nice_below(value: float) -> float | None:
-    """The largest 1, 2, 2.5 or 5 × 10^k strictly below `value` (a budget a shopper would type)."""
-    if not value or value <= 0 or not math.isfinite(value):
+def budget_between(prices: list[float]) -> float | None:
+    """A round budget that some shown products (sorted `prices`) meet and some do not: the largest round
+    number at most the median and above the cheapest, else the smallest above the cheapest and below the
+    dearest; None when all cost the same."""
+    if not prices or prices[0] <= 0 or prices[0] >= prices[-1]:
         return None
-    scale = 10 ** math.floor(math.log10(value))
-    for step in (5, 2.5, 2, 1, 0.5):
-        if step * scale < value:
-            return step * scale
-    return None
+    low, median, high = prices[0], prices[len(prices) // 2], prices[-1]
+    exponent = math.floor(math.log10(low))
+    rounds = sorted(step * 10.0 ** k for k in range(exponent - 1, exponent + 3) for step in (1, 2, 2.5, 5))
+    below = [r for r in rounds if low < r <= median]
+    if below:
+        return below[-1]
+    return next((r for r in rounds if low < r < high), None)
 
 
 def price_words(amount: float, currency: str, language: str) -> str:
@@ -59,15 +69,14 @@ def colour_words(family: str, language: str, vocab) -> Iterable[str]:
 
 
 def follow_ups(rec: "Recommendation", profile: StoreProfile, limit: int = MAX_CHIPS) -> list[str]:
-    """2 to `limit` messages to offer after `rec` (none when nothing was shown and nothing can be suggested):
-    the clarifying question's suggestions, else a budget (or "cheaper"), a colour and an audience drawn from
-    the store and the products shown, then "show me more" and "something like the first one"."""
+    """2 to `limit` messages to offer after `rec`: the clarifying question's suggestions; where nothing meets
+    every constraint, dropping one ("forget the budget"); else a budget (or "cheaper"), a colour and an
+    audience drawn from the store and the products shown; then "show me more" and "something like the first
+    one". With nothing shown: dropping a constraint, then the store's biggest kinds."""
     request = rec.request
     language = "zh" if request.language == "zh" else "en"
     if rec.clarify and not rec.items:
         return list(dict.fromkeys(rec.suggestions))[:limit]
-    if not rec.items:
-        return []
     vocab = store_vocabulary(profile)
 
     def understood(options: Iterable[str], wanted: Callable[[Request], bool], need_words: bool = False) -> str | None:
@@ -80,8 +89,12 @@ def follow_ups(rec: "Recommendation", profile: StoreProfile, limit: int = MAX_CH
                 return text
         return None
 
-    chips = [price_chip(rec, language, understood), colour_chip(rec, profile, language, vocab, understood),
-             audience_chip(rec, profile, language, understood)]
+    relax = [understood((words[language],), lambda r, f=field: f in r.clear)
+             for name, field, words in RELAX if getattr(request, name)] if not rec.matched else []
+    if not rec.items:  # nothing close: drop a constraint, or start from what the store sells
+        return list(dict.fromkeys([c for c in relax if c] + suggestions(profile)))[:max(limit - 1, 2)]
+    chips = [*relax, None if relax else price_chip(rec, language, understood),
+             colour_chip(rec, profile, language, vocab, understood), audience_chip(rec, profile, language, understood)]
     chips = [c for c in chips if c]
     more, like = MORE[language]
     chips.append(understood((more,), lambda r: r.more))
@@ -95,9 +108,8 @@ def price_chip(rec: "Recommendation", language: str, understood) -> str | None:
     request = rec.request
     if request.price_max is not None or request.cheap:
         return understood((CHEAPER[language],), lambda r: r.cheaper)
-    prices = sorted(item.product.price for item in rec.items)
-    cap = nice_below(prices[len(prices) // 2])
-    if cap is None or cap <= 0:
+    cap = budget_between(sorted(item.product.price for item in rec.items))
+    if cap is None:
         return None
     return understood((price_words(cap, request.currency, language),), lambda r: r.price_max == cap)
 

@@ -27,7 +27,7 @@ CSS = """
 .aisle-headline .aisle-relaxed {color: #a40;}
 .aisle-actions {margin-top: 8px; display: flex; gap: 6px; align-items: center; flex-wrap: wrap;}
 .aisle-actions button {border: 1px solid #d0d7de; border-radius: 6px; background: #f6f8fa; padding: 2px 8px;
-                       cursor: pointer; color: #111;}
+                       font-size: 0.8rem; font-weight: 500; cursor: pointer; color: #111;}
 .aisle-actions button[aria-pressed="true"] {background: #0b5; border-color: #083; color: #fff;}
 .aisle-fb {font-size: 0.8rem; color: #0a6;}
 .aisle-compare-table {border-collapse: collapse; width: 100%; font-size: 0.9rem;}
@@ -94,7 +94,8 @@ new MutationObserver(() => {
 COMPARE_JS = """
 new MutationObserver(() => {
   const top = element.getBoundingClientRect().top;
-  if (element.querySelector('table') && (top > window.innerHeight * 0.6 || top < 0)) element.scrollIntoView({block: 'start'});
+  const hidden = top > window.innerHeight * 0.6 || top < 0;
+  if (element.querySelector('table') && hidden) element.scrollIntoView({block: 'start'});
 }).observe(element, {childList: true, subtree: true});
 """
 
@@ -131,7 +132,8 @@ def render_cards(items: list, reasons: dict[str, str] | None = None, turn_id: st
     bought it) plus a Compare toggle, handled by CARD_JS. `headline` (service.answers.Headline) goes on top."""
     w, esc = words(language), html.escape
     if not items:
-        return f'<div class="aisle-cards" data-turn="{esc(turn_id)}" data-lang="{esc(language)}"><p>{esc(w["nothing"])}</p></div>'
+        return (f'<div class="aisle-cards" data-turn="{esc(turn_id)}" data-lang="{esc(language)}">'
+                f'<p>{esc(w["nothing"])}</p></div>')
     cards = []
     for item in items:
         p = item.product
