@@ -85,14 +85,15 @@ def follow_ups(rec: "Recommendation", profile: StoreProfile, limit: int = MAX_CH
         titles say "Girls"; the conversation adds it to the need)."""
         for text in options:
             parsed = parse_message(text, vocab)
-            if (not parsed.need or need_words) and wanted(parsed) and text.strip().lower() != request.text.strip().lower():
+            repeated = text.strip().lower() == request.text.strip().lower()
+            if (not parsed.need or need_words) and wanted(parsed) and not repeated:
                 return text
         return None
 
-    relax = [understood((words[language],), lambda r, f=field: f in r.clear)
-             for name, field, words in RELAX if getattr(request, name)] if not rec.matched else []
+    relax = [c for c in (understood((words[language],), lambda r, f=field: f in r.clear)
+                         for name, field, words in RELAX if getattr(request, name)) if c] if not rec.matched else []
     if not rec.items:  # nothing close: drop a constraint, or start from what the store sells
-        return list(dict.fromkeys([c for c in relax if c] + suggestions(profile)))[:max(limit - 1, 2)]
+        return list(dict.fromkeys(relax + suggestions(profile)))[:max(limit - 1, 2)]
     chips = [*relax, None if relax else price_chip(rec, language, understood),
              colour_chip(rec, profile, language, vocab, understood), audience_chip(rec, profile, language, understood)]
     chips = [c for c in chips if c]
@@ -104,7 +105,7 @@ def follow_ups(rec: "Recommendation", profile: StoreProfile, limit: int = MAX_CH
 
 
 def price_chip(rec: "Recommendation", language: str, understood) -> str | None:
-    """"cheaper" when a budget or cheapness was asked, else a round budget below the shown median price."""
+    """"cheaper" when a budget or cheapness was asked, else a round budget some shown products meet."""
     request = rec.request
     if request.price_max is not None or request.cheap:
         return understood((CHEAPER[language],), lambda r: r.cheaper)
