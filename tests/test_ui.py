@@ -12,7 +12,8 @@ from assistant.ingest.catalog import Product, write_jsonl
 from assistant.core.config import Settings
 from assistant.rank.hybrid import Candidate
 from assistant.ingest.mapping import parse_field_map
-from assistant.surfaces.web import render_cards
+from assistant.service.compare import compare
+from assistant.surfaces.web import render_cards, render_comparison
 from conftest import make_products
 
 
@@ -24,6 +25,11 @@ def test_cards_escape_catalog_text() -> None:
     assert "<img src=x" not in html and "javascript:" not in html
     assert 'data-product-id="x&lt;1&gt;"' in html
     assert "Writing why this fits" in render_cards([Candidate(hostile, 1.0, 1)])
+    assert "正在写推荐理由" in render_cards([Candidate(hostile, 1.0, 1)], language="zh")
+    visible = html.split(">", 1)[1].replace('data-product-id="x&lt;1&gt;"', "")
+    assert "x&lt;1&gt;" not in visible  # no internal id on screen (only in the card's data attribute)
+    table = render_comparison(compare([hostile, hostile], "INR"))
+    assert "<script>" not in table and "&lt;b&gt;B&lt;/b&gt;" in table and "₹10" in table
 
 
 def test_column_mapping_text() -> None:

@@ -3,6 +3,7 @@ the alternatives relax, and the clarifying question when the message said nothin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from assistant.core.money import format_amount
@@ -11,6 +12,53 @@ from assistant.understand.store import StoreProfile
 
 if TYPE_CHECKING:
     from assistant.service.turn import Recommendation
+
+# The parser's audiences in Chinese words (the request keeps the canonical English ones).
+AUDIENCES_ZH = {"baby": "宝宝", "kids": "儿童", "boys": "男孩", "girls": "女孩", "adults": "成人", "women": "女士",
+                "men": "男士", "seniors": "老人", "unisex": "男女通用"}
+RELAXED_SHOWN = 3  # what the alternatives do not meet, named in the reply (the cards name each)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """An answer in one line of data: what was understood, how many products meet all of it, and what the
+    shown alternatives do not meet (each once), in the shopper's language."""
+
+    understood: str
+    matched: int
+    shown: int
+    relaxed: tuple[str, ...] = ()
+    language: str = "en"
+
+    def to_dict(self) -> dict:
+        return {"understood": self.understood, "matched": self.matched, "shown": self.shown,
+                "relaxed": list(self.relaxed), "language": self.language}
+
+
+def headline(rec: "Recommendation") -> Headline:
+    """The answer's `Headline`."""
+    return Headline(understood(rec.request), rec.matched, len(rec.items), relaxed_constraints(rec.relaxed),
+                    "zh" if rec.request.language == "zh" else "en")
+
+
+def relaxed_constraints(relaxed: "list[str] | tuple[str, ...]") -> tuple[str, ...]:
+    """What the alternatives relax, once per constraint: a card's label names the product's own value first
+    ("$37.99, over your $15", "navy, not blue"; rank.hybrid.constraint_checks), so the part after it is the
+    constraint ("over your $15", "not blue"); a label without that value ("no size M") is kept whole."""
+    out: dict[str, None] = {}
+    for label in relaxed:
+        for separator in (", ", "，"):
+            if separator in label:
+                label = label.split(separator, 1)[1]
+                break
+        out.setdefault(label.strip(), None)
+    return tuple(out)
+
+
+def relaxed_text(relaxed: "list[str] | tuple[str, ...]", zh: bool) -> str:
+    """The first RELAXED_SHOWN things relaxed, joined ("…" when there are more)."""
+    text = ("；" if zh else "; ").join(relaxed[:RELAXED_SHOWN])
+    return text + ("…" if len(relaxed) > RELAXED_SHOWN else "")
 
 
 def suggestions(profile: StoreProfile, count: int = 3) -> list[str]:
@@ -45,7 +93,7 @@ def understood(request: Request) -> str:
     zh = request.language == "zh"
     parts = [request.need_original if zh and request.need_original else request.need]
     if request.audience:
-        parts.append(request.audience)
+        parts.append(AUDIENCES_ZH.get(request.audience, request.audience) if zh else request.audience)
     if request.colors:
         parts.append(("/".join(request.colors)))
     if request.sizes:
@@ -74,7 +122,8 @@ def summary(rec: "Recommendation") -> str:
     if zh:
         head = f"为您找到 {rec.matched} 件符合条件的商品" if rec.matched else "没有完全符合条件的商品"
         if alternatives:
-            head += f"；另有 {alternatives} 件最接近的，已标出不符合之处"
+            head += f"；另有 {alternatives} 件最接近的，已标出不符合之处" + (
+                f"（{relaxed_text(relaxed_constraints(rec.relaxed), True)}）" if rec.relaxed else "")
         line = head + (f"（{asked}）" if asked else "") + "。"
     else:
         if rec.matched and not alternatives:
@@ -82,10 +131,12 @@ def summary(rec: "Recommendation") -> str:
         elif rec.matched:
             line = (f"Only {rec.matched} product{'s match' if rec.matched > 1 else ' matches'} everything"
                     + (f" ({asked})" if asked else "") + f"; {alternatives} closest alternative"
-                    f"{'s' if alternatives > 1 else ''} follow, each marked with what it does not meet.")
+                    f"{'s' if alternatives > 1 else ''} follow, each marked with what it does not meet"
+                    + (f": {relaxed_text(relaxed_constraints(rec.relaxed), False)}." if rec.relaxed else "."))
         elif alternatives:
             line = ("No exact match" + (f" for {asked}" if asked else "") + ". The closest alternatives, each "
-                    "marked with what it does not meet:")
+                    "marked with what it does not meet" + (
+                        f": {relaxed_text(relaxed_constraints(rec.relaxed), False)}." if rec.relaxed else "."))
         else:
             line = "No exact match" + (f" for {asked}" if asked else "") + ", and nothing close enough to show."
     notes = list(rec.request.grounding)

@@ -1,4 +1,4 @@
-"""The Gradio Blocks app: a shopper chat with product cards, a staff "why" view and an admin rebuild page.
+"""The Gradio Blocks app: a shopper chat with product cards (shop.py), a staff "why" view and an admin rebuild page.
 
 All catalog and shopper text is HTML-escaped before it reaches the page: it is untrusted data. The staff
 and admin tabs need the staff token; with none configured they are off.
@@ -13,17 +13,11 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from assistant.ingest.mapping import parse_field_map
-from assistant.service.assistant import Assistant, StoreUnavailable
-from assistant.surfaces.web.cards import CARD_JS, render_cards, reply_text
+from assistant.service.assistant import Assistant
+from assistant.surfaces.web.shop import build_shop
 from assistant.surfaces.web.text import markdown_literal, store_profile_text
 
-EXAMPLES = ["waterproof jacket for my 6 year old under $40", "reading glasses for grandpa",
-            "wireless headphones for the gym", "给我6岁的儿子买一件40美元以下的防水外套", "a birthday gift for a 5 year old"]
-AUTO_SEGMENT = "let Aisle infer"
-HISTORY_TURNS = 50  # chat turns kept on screen (the conversation itself lives in the Assistant)
 REFUSED = "A valid staff token is required."
-FEEDBACK_THANKS = {"up": "Thanks! 👍 noted.", "down": "Got it — we won't show that one again in this chat.",
-                   "bought": "Great choice! 🛍️ noted."}
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -44,64 +38,6 @@ def staff_only(assistant: Assistant, refused: Callable[[], Any]) -> Callable[[Ha
 def build_app(assistant: Assistant):
     """The Gradio Blocks app over one Assistant."""
     import gradio as gr
-
-    segments = [AUTO_SEGMENT] + sorted(assistant.segments)
-
-    def send(message: str, state: dict, segment: str):
-        # The history lives in the server-side state, never taken back from the browser: a client-sent
-        # chat history could name server files as Gradio file items.
-        state = dict(state or {})
-        history = list(state.get("history", []))
-        text = str(message or "").strip()
-        if not text:
-            yield history, state, gr.update(), gr.update(), ""
-            return
-        try:
-            conversation_id, rec = assistant.chat(text, state.get("conversation"),
-                                                  None if segment == AUTO_SEGMENT else segment)
-        except Exception as err:  # never crash the chat: say what happened
-            history += [{"role": "user", "content": text},
-                        {"role": "assistant", "content": f"Sorry, something went wrong: {err}"}]
-            state["history"] = history[-2 * HISTORY_TURNS:]
-            yield history, state, gr.update(), gr.update(), ""
-            return
-        history += [{"role": "user", "content": text}, {"role": "assistant", "content": reply_text(rec)}]
-        state.update(conversation=conversation_id, turn=rec.turn_id, items=[i.product.id for i in rec.items],
-                     history=history[-2 * HISTORY_TURNS:])
-        choices = [f"{i.rank}. {i.product.title} [{i.product.id}]" for i in rec.items]
-        yield (history, state, render_cards(rec.items, None, rec.turn_id, conversation_id, rec.request.currency),
-               gr.update(choices=choices, value=None), "")
-        try:
-            reasons = assistant.explain(rec.turn_id)
-        except Exception as err:
-            reasons = {i.product.id: f"(no reason: {err})" for i in rec.items}
-        yield history, state, render_cards(rec.items, reasons, rec.turn_id, conversation_id, rec.request.currency), gr.update(), ""
-
-    def record(conversation_id: str, turn_id: str, product_id: str, kind: str) -> str:
-        """Store one feedback through the assistant's checks; the shopper's answer either way."""
-        try:
-            assistant.record_feedback(conversation_id, turn_id, product_id, kind)
-        except (KeyError, ValueError, StoreUnavailable) as err:
-            return f"Could not record that: {err}"
-        return FEEDBACK_THANKS[kind]
-
-    def card_feedback(payload: str) -> str:
-        """Called from a card's button in the browser with JSON [kind, product id, turn id, conversation id]."""
-        try:
-            kind, product_id, turn_id, conversation_id = (str(v) for v in json.loads(payload))
-        except (ValueError, TypeError) as err:
-            return f"Could not record that: {err}"
-        return record(conversation_id[:64], turn_id[:64], product_id[:128], kind)
-
-    def give_feedback(kind: str, choice: str | None, state: dict) -> str:
-        if not choice or not state or not state.get("turn"):
-            return "Pick a product above first."
-        product_id = choice.rsplit("[", 1)[-1].rstrip("]")
-        return record(state.get("conversation", ""), state["turn"], product_id, kind)
-
-    def start_over(state: dict):
-        assistant.reset_conversation((state or {}).get("conversation"))
-        return [], {}, "", gr.update(choices=[], value=None), ""
 
     def why_refused() -> str:
         return json.dumps({"error": "a valid staff token is required" if assistant.settings.staff_token
@@ -192,34 +128,8 @@ def build_app(assistant: Assistant):
 
     # delete_cache: Gradio's uploads older than an hour are removed every 10 minutes (and all at restart).
     with gr.Blocks(title="Aisle — shopping assistant", delete_cache=(600, 3600)) as app:
-        gr.Markdown("# 🛒 Aisle\nTell me what you're looking for — in English or 中文. Refine with "
-                    "“make it blue”, “cheaper”, “show me more”, “something like the second one”.")
         with gr.Tab("Shop"):
-            state = gr.State({})
-            with gr.Row():
-                segment = gr.Dropdown(segments, value=AUTO_SEGMENT, label="Shopping for", scale=1,
-                                      elem_id="aisle-segment")
-            chatbot = gr.Chatbot(label="Chat", height=300, elem_id="aisle-chat")
-            with gr.Row():
-                message = gr.Textbox(placeholder="e.g. a waterproof jacket for my 6-year-old under $40",
-                                     show_label=False, scale=5, elem_id="aisle-message")
-                send_button = gr.Button("Send", variant="primary", scale=1, elem_id="aisle-send")
-            gr.Examples(EXAMPLES, inputs=message)
-            cards = gr.HTML(elem_id="aisle-cards", js_on_load=CARD_JS, server_functions=[card_feedback])
-            with gr.Row():
-                picked = gr.Dropdown([], label="Tell us about a product", scale=3, elem_id="aisle-picked")
-                up = gr.Button("👍", scale=1, elem_id="aisle-up")
-                down = gr.Button("👎", scale=1, elem_id="aisle-down")
-                bought = gr.Button("Bought it", scale=1, elem_id="aisle-bought")
-            feedback_note = gr.Markdown(elem_id="aisle-feedback-note")
-            reset = gr.Button("Start over", elem_id="aisle-reset")
-            outputs = [chatbot, state, cards, picked, message]
-            send_button.click(send, [message, state, segment], outputs)
-            message.submit(send, [message, state, segment], outputs)
-            up.click(lambda c, s: give_feedback("up", c, s), [picked, state], feedback_note)
-            down.click(lambda c, s: give_feedback("down", c, s), [picked, state], feedback_note)
-            bought.click(lambda c, s: give_feedback("bought", c, s), [picked, state], feedback_note)
-            reset.click(start_over, [state], [chatbot, state, cards, picked, feedback_note])
+            build_shop(assistant)
         with gr.Tab("Staff", elem_id="aisle-staff-tab"):
             if not assistant.settings.staff_token:
                 gr.Markdown("The staff view is off: set `AISLE_STAFF_TOKEN` to turn it on.")
