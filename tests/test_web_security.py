@@ -71,7 +71,8 @@ def test_a_gradio_event_naming_a_server_file_is_refused_and_nothing_of_it_comes_
         status, text = live_server.gradio_event("send", data)
         assert status == 400 and "file items are accepted only" in text
         assert secret.decode(errors="replace") not in text
-    for api_name, data in (("admin_rebuild", [STAFF_TOKEN, [file_item(path)], ""]),  # the upload component too
+    for api_name, data in (("admin_rebuild", build_inputs([file_item(path)])),  # the upload component too
+                           ("admin_preview", [STAFF_TOKEN, [file_item(path)]]),
                            ("admin_status", [file_item(path)])):
         status, text = live_server.gradio_event(api_name, data)
         assert status == 400 and secret.decode(errors="replace") not in text
@@ -256,7 +257,7 @@ def test_an_anonymous_caller_naming_a_customer_learns_nothing_of_them(live_serve
 def test_a_lone_surrogate_token_is_a_clean_refusal(live_server: ServerProcess) -> None:
     status, text = live_server.gradio_event("admin_status", ["\ud800"])
     assert status == 200 and "A valid staff token is required" in text
-    status, text = live_server.gradio_event("staff_turns", ["tok\udfff"])
+    status, text = live_server.gradio_event("staff_turns", ["tok\udfff", ""])
     assert status == 200 and "process_completed" in text and '"success": false' not in text.replace(": ", ":")
 
 
@@ -267,11 +268,23 @@ def test_admin_error_text_renders_no_markup_from_a_file_header(live_server: Serv
             f"Content-Type: text/csv\r\n\r\n{header}\r\n1,2,3\r\n--{boundary}--\r\n").encode()
     uploaded = live_server.request("POST", "/gradio_api/upload", raw=body,
                                    headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}).json()[0]
-    status, text = live_server.gradio_event("admin_rebuild", [STAFF_TOKEN, [file_item(uploaded)], ""])
-    assert status == 200 and "Rebuild failed" in text
+    status, text = live_server.gradio_event("admin_preview", [STAFF_TOKEN, [file_item(uploaded)]])
+    assert status == 200 and "rows sampled" in text
+    completed = next(json.loads(line[5:]) for line in text.splitlines() if "process_completed" in line)
+    shown, table = completed["output"]["data"][:2]  # the status (Markdown) and the preview table (HTML)
+    assert "<img" not in shown + table and "&lt;img" in table  # the header is shown, as text
+    assert "![pwn](" not in shown and "](javascript" not in shown  # (the mapping dropdowns hold it as plain text)
+    status, text = live_server.gradio_event("admin_rebuild", build_inputs([file_item(uploaded)]))
+    assert status == 200 and "Build failed" in text
     assert "<img" not in text and "![pwn](" not in text and "](javascript" not in text
     assert "&lt;img" in text  # shown, as text
     assert not Path(uploaded).exists()  # Gradio's copy of the upload is removed after the rebuild
+
+
+def build_inputs(files: list) -> list:
+    """The Admin tab's build event inputs: token, files, a new index name, replace-live, currency, the mapping."""
+    from assistant.ingest.catalog import CANONICAL_FIELDS
+    return [STAFF_TOKEN, files, "security-probe", False, "", *["(none)"] * len(CANONICAL_FIELDS)]
 
 
 def multipart(files: list[tuple[bytes, bytes]], boundary: bytes = b"aisleboundary") -> tuple[bytes, dict]:
