@@ -146,6 +146,8 @@ def test_shop_two_turns_feedback_and_staff_trace(app_url: str, page) -> None:
     page.locator("#aisle-staff-product textarea, #aisle-staff-product input").first.fill(first_id)
     page.wait_for_timeout(1000)
     page.locator("#aisle-staff-why").click()
+    page.locator("#aisle-staff-summary").get_by_text("Ranked 1st").wait_for()  # the sentence first...
+    page.get_by_text("Full trace (scores, pools, filters)").click()  # ...the numbers folded below it
     page.wait_for_function("document.querySelector('#aisle-staff-trace textarea').value.includes('breakdown')")
     trace = page.locator("#aisle-staff-trace textarea").input_value()
     data = json.loads(trace)
@@ -192,7 +194,7 @@ def test_staff_view_refuses_a_wrong_token(app_url: str, page) -> None:
     page.locator("#aisle-staff-token input").fill("wrong")
     page.locator("#aisle-staff-product textarea, #aisle-staff-product input").first.fill("P00001")
     page.locator("#aisle-staff-why").click()
-    page.wait_for_function("document.querySelector('#aisle-staff-trace textarea').value.includes('staff token')")
+    page.locator("#aisle-staff-summary").get_by_text("a valid staff token is required").wait_for()
 
 
 def test_phone_width_and_chinese(app_url: str, page) -> None:
