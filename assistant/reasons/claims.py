@@ -127,7 +127,7 @@ def cut_off(text: str) -> str | None:
     if has_cjk(body[-1:]) and body.endswith(DANGLING_ZH):
         return f"cut mid-phrase: ends on {body[-1]!r}"
     last = re.findall(r"[A-Za-z][A-Za-z'-]*|\S", body)
-    if last and (last[-1].lower() in DANGLING_EN or re.fullmatch(r"[A-Z]", last[-1])):
+    if last and (last[-1].lower() in DANGLING_EN or re.search(r"(?:^|\s)[A-Z]$", body)):
         return f"cut mid-phrase: ends on {last[-1]!r}"
     if re.search(r"[,;:，；：、—–-]$", body) or re.search(r"[$₹€£¥]$", body):
         return "cut mid-phrase: ends on punctuation"
@@ -211,9 +211,13 @@ def _type_words(cues: tuple[str, ...]) -> frozenset[str]:
                      and h not in STOPWORDS and h not in audience)
 
 
+# Chinese type characters a reason uses on their own ("女装靴"), beside the glossary's words ("靴子").
+ZH_TYPE_CHARS = {"靴": "boots", "裙": "dress"}
+
+
 @functools.lru_cache(maxsize=1)
 def _zh_glosses() -> tuple[tuple[str, str], ...]:
-    gloss = load_vocabulary(("en", "zh")).gloss
+    gloss = {**ZH_TYPE_CHARS, **load_vocabulary(("en", "zh")).gloss}
     return tuple(sorted(((zh, en) for zh, en in gloss.items() if has_cjk(zh) and en), key=lambda p: -len(p[0])))
 
 
@@ -290,9 +294,10 @@ def wrong_size(text: str, product: Product) -> str | None:
     """A size the product is not offered in ("size XL", "M码")."""
     offered = {s.strip().lower() for s in product.sizes} | {s.strip().lower() for s in product.size.split("|")}
     for match in re.finditer(r"\bsizes?\s+([A-Za-z0-9][A-Za-z0-9/.]*(?:-[A-Za-z0-9/.]+)?)|([A-Za-z0-9][A-Za-z0-9/.-]*)\s*码", text):
-        size = (match.group(1) or match.group(2)).rstrip(".").lower()
-        if size in offered or size in ("up", "to", "and", "from", "for", "range", "options", "of"):
-            continue
+        raw = (match.group(1) or match.group(2)).rstrip(".")
+        size = raw.lower()
+        if size in offered or not (re.search(r"\d", raw) or re.fullmatch(r"[A-Z]{1,4}", raw)):
+            continue  # "size fits all", "sizes for everyone": not a size
         if re.fullmatch(r"\d+(?:\.\d+)?", size) and any(size in re.findall(r"\d+(?:\.\d+)?", s) for s in offered):
             continue
         return f"size {size!r} is not offered ({product.size.replace('|', ', ') or 'no sizes'})"
@@ -322,7 +327,7 @@ def misspelt_brand(text: str, product: Product, store: StoreProfile | None) -> s
             for word in re.findall(r"[A-Z][\w&'-]*", text):
                 near = word.lower() != part.lower() and (part.lower().startswith(word.lower()) and len(word) >= 3
                                                         or _edit_distance(word.lower(), part.lower()) <= 2)
-                if near and word.lower() not in _own(product):
+                if near and not re.search(rf"(?<![a-z]){re.escape(word.lower())}(?![a-z])", _own(product)):
                     return f"brand written {word!r}, not exactly {brand!r}"
     if store is not None:
         own = _own(product)

@@ -76,10 +76,12 @@ def facts_prompts(lm, request: Request, candidates: Sequence) -> list[str]:
 
 def shared_prefix(prompts: Sequence[str]) -> str:
     """The longest common start of the prompts, cut after the last line break inside it (so no token is
-    split between the shared part and a row's own part)."""
+    split between the shared part and a row's own part), leaving every row at least its last line."""
     if len(prompts) < 2:
         return ""
-    common = os.path.commonprefix(list(prompts))
+    # Never a whole prompt: identical prompts (five identical store-brand products) would leave every row
+    # empty, and generate refuses that (all five got template reasons).
+    common = os.path.commonprefix(list(prompts))[: min(len(p) for p in prompts) - 1]
     return common[: common.rfind("\n") + 1]
 
 

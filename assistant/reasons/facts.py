@@ -60,12 +60,22 @@ def zh_name(product: Product, request: Request) -> str:
     return CATEGORY_ZH.get(leaf) or _noun_en(product, request)
 
 
+def _name_en(product: Product, request: Request) -> str:
+    """The product's own name: "peanut butter" from "Pnt Btr/Jelly/Jams — Peanut Butter, 18 oz" (a grocery
+    title names its category first), else the template's noun."""
+    if " — " in product.title:
+        name = product.title.split(" — ", 1)[1].split(",")[0].replace("/", " ").strip()
+        if 1 <= len(name.split()) <= 6:
+            return name.lower()
+    return _noun_en(product, request)
+
+
 def matched_facts(product: Product, request: Request, breakdown: ScoreBreakdown | None = None) -> list[Fact]:
     """The facts of `product` worth saying for `request`, most relevant first (at most eight). For a Chinese
     request the type, colour, features and audience are given in Chinese where the glossary has them (given
     English, the model wrote half-English sentences: "这款雨 jacket")."""
     zh = request.language == "zh"
-    facts = [Fact("name", f"«{quote(zh_name(product, request) if zh else _noun_en(product, request), 80)}»")]
+    facts = [Fact("name", f"«{quote(zh_name(product, request) if zh else _name_en(product, request), 80)}»")]
     if product.brand:
         facts.append(Fact("brand", f"«{quote(product.brand, 40)}»"))
     price = _money(product.price, request.currency, "zh" if zh else "en")
