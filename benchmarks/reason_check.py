@@ -123,6 +123,10 @@ def score(args: argparse.Namespace) -> None:
     print(f"{len(rows)} labelled drafts: {tp + fn} false, {fp + tn} true ({specific} of them specific)")
     print(f"check rejects {tp + fp}: precision {precision:.3f}, recall {recall:.3f} "
           f"(tp {tp}, fp {fp}, fn {fn}, tn {tn})")
+    unfit = [(_recheck(r, profiles) is not None, not (r["true"] and r["specific"])) for r in rows]
+    tp2 = sum(a and b for a, b in unfit)
+    print(f"as 'reject what should not be shown' (false or generic, {sum(b for _, b in unfit)}): precision "
+          f"{tp2 / max(sum(a for a, _ in unfit), 1):.3f}, recall {tp2 / max(sum(b for _, b in unfit), 1):.3f}")
 
 
 def main() -> None:

@@ -77,25 +77,10 @@ MEN_WORDS = re.compile(r"\b(?:men|men's|man|male|gentlemen|husband|dad|father)\b
 WOMEN_WORDS = re.compile(r"\b(?:women|women's|woman|female|ladies|lady|wife|mom|mother)\b|女士|女性|女式|女款|女装",
                          re.IGNORECASE)
 
-# Currency markers, longest first; a bare 元 counts only after a number.
-CURRENCY_MARKERS = [
-    (re.compile(r"US\$|\bUSD\b|\bdollars?\b|美元|美金", re.IGNORECASE), "USD"),
-    (re.compile(r"₹|\bRs\.?(?=\s*\d)|\bINR\b|\brupees?\b|卢比", re.IGNORECASE), "INR"),
-    (re.compile(r"€|\bEUR\b|\beuros?\b|欧元", re.IGNORECASE), "EUR"),
-    (re.compile(r"£|\bGBP\b|\bpounds? sterling\b|英镑", re.IGNORECASE), "GBP"),
-    (re.compile(r"\bRMB\b|\bCNY\b|\byuan\b|人民币|(?<=\d)\s*元", re.IGNORECASE), "CNY"),
-    (re.compile(r"\bJPY\b|\byen\b|日元", re.IGNORECASE), "JPY"),
-]
-DOLLAR_SIGN = re.compile(r"(?<![A-Za-z])\$")
-YEN_SIGN = re.compile(r"[¥￥]")
-MONEY_EN = re.compile(r"(?:US\$|\$|₹|€|£|¥|￥)\s*(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)")
-MONEY_ZH = re.compile(r"(\d+(?:\.\d+)?)\s*(?:美元|元|卢比|欧元|英镑|日元|港元)")
-BUDGET_WORDS = re.compile(r"\bbudget\b|\bprice range\b|\bprice limit\b|\bspending limit\b|预算|价位|价格范围|限额",
-                          re.IGNORECASE)
-
 FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|my|me|mine|myself)\b|我(?!们)")
 COMMANDS = re.compile(r"\brequest of\b|\border for\b|\b(?:does not|doesn't|do not|isn't|is not) (?:fit|suit|match)|"
-                      r"不适合|不符合|\bshow (?:me|us)\b|\bshow more\b|\bmore options\b|\bsomething else\b|\bmake it\b|"
+                      r"不适合|不符合|\bmeets all\b|\ball (?:the|your) (?:criteria|requirements)\b|符合所有|"
+                      r"\bshow (?:me|us)\b|\bshow more\b|\bmore options\b|\bsomething else\b|\bmake it\b|"
                       r"\brequest for\b|\byour request (?:is|of)\b|给我看|再来|换一个|其他的|请求是", re.IGNORECASE)
 PRICE_AS_SUBJECT = re.compile(r"^(?:under|below|less than|within|around|about)\s+\S+\s+(?:is|are|makes?|fits?)\b",
                               re.IGNORECASE)
@@ -339,34 +324,15 @@ def misspelt_brand(text: str, product: Product, store: StoreProfile | None) -> s
     return None
 
 
-def budget_stated(request: Request) -> bool:
-    """Whether the shopper named the price limit: "cheaper" sets a cap of its own (0.8 × the last prices),
-    which a reason must not call "your $33.59 budget"."""
-    return not (request.cheaper and not re.search(r"\d", request.text or ""))
-
-
-def wrong_money(text: str, product: Product, request: Request, store: StoreProfile | None) -> str | None:
-    """A currency not the store's, an amount neither the price nor a stated budget, or an unstated budget."""
-    currency = (request.currency or (store.currency if store else "") or "USD").upper()
-    for pattern, code in CURRENCY_MARKERS:
-        found = pattern.search(text)
-        if found and code != currency and not (code == "CNY" and currency == "JPY"):
-            return f"currency {found.group(0).strip()!r} is not the store's ({currency})"
-    if DOLLAR_SIGN.search(text) and currency not in ("USD", "CAD", "AUD", "HKD", "SGD", "NZD"):
-        return f"currency '$' is not the store's ({currency})"
-    if YEN_SIGN.search(text) and currency not in ("CNY", "JPY"):
-        return f"currency '¥' is not the store's ({currency})"
-    stated = [v for v in (request.price_max, request.price_min, request.price_target) if v is not None] \
-        if budget_stated(request) else []
-    found = BUDGET_WORDS.search(text)
-    if found and not stated:
-        return f"mentions a budget ({found.group(0)!r}) the shopper did not state"
-    prices = {round(product.price, 2), float(int(product.price) + (product.price % 1 > 0))}
-    for match in list(MONEY_EN.finditer(text)) + list(MONEY_ZH.finditer(text)):
-        value = float(match.group(1).replace(",", ""))
-        if any(abs(value - p) < 0.005 for p in prices) or any(abs(value - s) < 0.5 for s in stated):
-            continue
-        return f"amount {match.group(0)!r} is neither the price ({product.price:.2f}) nor a stated budget"
+def mixed_language(text: str, product: Product, request: Request) -> str | None:
+    """English words in a Chinese reason that are not the product's own name, brand, features or sizes
+    ("适合 seniors", "雨 jacket")."""
+    if request.language != "zh":
+        return None
+    own = " ".join([product.title, product.brand, " ".join(product.tags), product.size.replace("|", " ")]).lower()
+    for word in re.findall(r"[A-Za-z][A-Za-z'-]*", text):
+        if len(word) > 1 and not re.search(rf"(?<![a-z]){re.escape(word.lower())}(?![a-z])", own):
+            return f"mixed language: English word {word!r} in a Chinese reason"
     return None
 
 
@@ -404,15 +370,3 @@ def names_no_fact(text: str, product: Product) -> str | None:
                 rf"\b{re.escape(word)}\b", lower) and word.rstrip("'s") not in ("kids", "baby", "women", "men"):
             return None
     return "generic: names no fact of this product (price, feature, colour, size, brand, rating)"
-
-
-def mixed_language(text: str, product: Product, request: Request) -> str | None:
-    """English words in a Chinese reason that are not the product's own name, brand, features or sizes
-    ("适合 seniors", "雨 jacket")."""
-    if request.language != "zh":
-        return None
-    own = " ".join([product.title, product.brand, " ".join(product.tags), product.size.replace("|", " ")]).lower()
-    for word in re.findall(r"[A-Za-z][A-Za-z'-]*", text):
-        if len(word) > 1 and not re.search(rf"(?<![a-z]){re.escape(word.lower())}(?![a-z])", own):
-            return f"mixed language: English word {word!r} in a Chinese reason"
-    return None

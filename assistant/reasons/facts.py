@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from assistant.ingest.catalog import Product
 from assistant.llm.prompts import quote
 from assistant.rank.breakdown import ScoreBreakdown
-from assistant.reasons.claims import budget_stated
+from assistant.reasons.money import budget_stated
 from assistant.reasons.lexicon import COLOR_ZH
 from assistant.core.text import has_cjk
 from assistant.reasons.templates import AUDIENCE_ZH, CATEGORY_ZH, TAG_ZH, _age_size, _money, _noun_en

@@ -11,7 +11,7 @@ from assistant.core.text import has_cjk
 from assistant.ingest.catalog import Product
 from assistant.rank.breakdown import ScoreBreakdown
 from assistant.reasons.check import INSTRUCTION_RE, URL_RE, YES_NO, check_reason
-from assistant.reasons.claims import budget_stated
+from assistant.reasons.money import budget_stated
 from assistant.reasons.lexicon import COLOR_ZH, word_patterns
 from assistant.understand import Request
 
