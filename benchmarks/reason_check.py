@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.core.config import load_settings  # noqa: E402
 from assistant.ingest.catalog import Product  # noqa: E402
-from assistant.reasons import check_reason, explain  # noqa: E402
+from assistant.reasons import check_reason, explain, grounded_sentence  # noqa: E402
 from assistant.understand import Conversation, Request  # noqa: E402
 from assistant.understand.store import StoreProfile  # noqa: E402
 
@@ -80,6 +80,8 @@ def _recheck(row: dict, profiles: dict[str, StoreProfile]) -> str | None:
     others = [Product.from_dict(p) for p in row.get("others", [])]
     if not row["draft"]:
         return "no draft"
+    if getattr(_recheck, "cut_back", True):  # as `explain` does: the longest start that passes
+        return grounded_sentence(row["draft"], product, request, others, profiles[row["store"]])[1]
     return check_reason(row["draft"], product, request, others, store=profiles[row["store"]])
 
 

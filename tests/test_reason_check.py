@@ -111,3 +111,12 @@ def test_identical_prompts_still_leave_every_row_a_line_to_decode() -> None:
     prompts = ["<system>facts</system>\n<user>same product</user>\n<assistant>\n"] * 5
     prefix = shared_prefix(prompts)
     assert all(p[len(prefix):].strip() for p in prompts)
+
+
+def test_an_unfounded_last_clause_is_cut_off_and_the_rest_kept() -> None:
+    from assistant.reasons import grounded_sentence
+    text = "The Zenko ballet flats are cushioned leather, making them a popular choice for everyone."
+    shown, failure, cut = grounded_sentence(text, FLATS, EN_FLATS, store=STORE)
+    assert (shown, failure) == ("The Zenko ballet flats are cushioned leather.", None) and "popular" in cut
+    shown, failure, _ = grounded_sentence("Shopper's request: ballet flats, cushioned.", FLATS, EN_FLATS, store=STORE)
+    assert failure is not None  # an echo at the start is not cut away

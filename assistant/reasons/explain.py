@@ -100,6 +100,26 @@ _LABEL = re.compile(r"^(?:sentence|answer|reason|句子|回答|理由)\s*[:：]\
 _CLAUSE_BREAK = re.compile(r"[,;，；]|\s[—–]\s|\s(?:and|but|while|so)\s")
 
 
+def grounded_sentence(text: str, product: Product, request: Request, others: Sequence[Product] = (),
+                      store: StoreProfile | None = None) -> tuple[str, str | None, str]:
+    """(sentence, failure, note): `text` when it passes `check_reason`; else its longest start ending at a
+    clause break that passes ("…, making it a popular choice for young adults." → "…."), with the first
+    failure kept as the note; else `text` with its failure. Cutting only ever removes claims."""
+    failure = check_reason(text, product, request, others, store=store)
+    if failure is None or not text:
+        return text, failure, ""
+    zh = has_cjk(text)
+    candidate = text.rstrip("。.!！")
+    while True:
+        breaks = [m.start() for m in _CLAUSE_BREAK.finditer(candidate)]
+        if not breaks:
+            return text, failure, ""
+        candidate = candidate[:breaks[-1]].rstrip(" ,;，；、—–")
+        shorter = candidate + ("。" if zh else ".")
+        if check_reason(shorter, product, request, others, store=store) is None:
+            return shorter, None, failure
+
+
 def complete_sentence(text: str) -> str:
     """`text` when it ends a sentence; else cut back to its last complete clause with a full stop added
     ("…, and is waterproof, so rain st" → "…, and is waterproof."); "" when no clause is left that ends well
@@ -164,9 +184,10 @@ def explain(lm, request: Request, candidates: Sequence, max_new_tokens: int = 40
     for candidate, raw in zip(candidates, outputs):
         text = clean_generation(opening + raw) if raw.strip() else ""
         others = [p for p in products if p.id != candidate.product.id]
-        failure = check_reason(text, candidate.product, request, others, store=store)
+        shown, failure, cut = grounded_sentence(text, candidate.product, request, others, store)
         if failure is None:
-            reasons.append(Reason(candidate.product.id, text, "llm", "passed", text))
+            reasons.append(Reason(candidate.product.id, shown, "llm",
+                                  f"passed after cutting a clause ({cut})" if cut else "passed", text))
         else:
             reasons.append(fallback(candidate, failure, text))
     return reasons
