@@ -48,7 +48,7 @@ def harvest(args: argparse.Namespace) -> None:
         raise SystemExit(f"no language model: {assistant.language_model_problem()}")
     profile = assistant.store_profile()
     cases = [json.loads(line) for line in (DATA / requests_file).read_text(encoding="utf-8").splitlines() if line.strip()]
-    cases = cases[:args.limit] if args.limit else cases
+    cases = cases[args.start:args.limit or None]
     seconds = []
     with open(args.out, "w", encoding="utf-8") as out:
         for case in cases:
@@ -108,6 +108,7 @@ def recheck(args: argparse.Namespace) -> None:
 
 def score(args: argparse.Namespace) -> None:
     profiles = _profiles(Path(args.index_dir))
+    _recheck.cut_back = False  # a label is about the draft as written, not a shorter sentence cut from it
     rows = [json.loads(line) for line in open(args.labelled, encoding="utf-8") if line.strip()]
     tp = fp = fn = tn = 0
     for row in rows:
@@ -137,7 +138,8 @@ def main() -> None:
     one = sub.add_parser("harvest")
     one.add_argument("--store", choices=sorted(STORES), default="demo")
     one.add_argument("--out", required=True)
-    one.add_argument("--limit", type=int, default=0)
+    one.add_argument("--start", type=int, default=0, help="first case (0-based)")
+    one.add_argument("--limit", type=int, default=0, help="stop before this case (0: all)")
     one.add_argument("--prompt", default="facts", help="'facts' (the matched facts) or 'card' (the raw product)")
     one.set_defaults(run=harvest)
     two = sub.add_parser("recheck")

@@ -26,6 +26,10 @@ BUDGET_WORDS = re.compile(r"\bbudget\b|\bprice range\b|\bprice limit\b|\bspendin
                           re.IGNORECASE)
 
 
+BUDGET_AMOUNT = re.compile(r"budget (?:of|is)\s*(?:US)?[$₹€£¥]?\s*(\d[\d,]*(?:\.\d+)?)|"
+                           r"[$₹€£¥]\s*(\d[\d,]*(?:\.\d+)?)\s*budget|预算(?:为|是)?\s*(\d+(?:\.\d+)?)", re.IGNORECASE)
+
+
 def budget_stated(request: Request) -> bool:
     """Whether the shopper named the price limit: "cheaper" sets a cap of its own (0.8 × the last prices),
     which a reason must not call "your $33.59 budget"."""
@@ -48,6 +52,10 @@ def wrong_money(text: str, product: Product, request: Request, store: StoreProfi
     found = BUDGET_WORDS.search(text)
     if found and not stated:
         return f"mentions a budget ({found.group(0)!r}) the shopper did not state"
+    for match in BUDGET_AMOUNT.finditer(text):  # "with a budget of $1.39" (the price called the budget)
+        value = float(next(g for g in match.groups() if g).replace(",", ""))
+        if not any(abs(value - v) < 0.5 for v in stated):
+            return f"calls {match.group(0)!r} the budget, but the shopper's is {stated[0] if stated else 'not stated'}"
     prices = {round(product.price, 2), float(int(product.price) + (product.price % 1 > 0))}
     for match in list(MONEY_EN.finditer(text)) + list(MONEY_ZH.finditer(text)):
         value = float(match.group(1).replace(",", ""))
