@@ -6,7 +6,8 @@
       request, the product, the LLM's draft, what was shown, who wrote it and the check's verdict.
   python benchmarks/reason_check.py score assistant/evaluation/data/reasons_labelled.jsonl
       Re-runs today's check on each labelled draft and prints its precision and recall for "reject the
-      bad ones" (a draft labelled false is a positive).
+      bad ones" (a draft labelled false is a positive), for the set the check was tuned on ("tuning") and
+      the one labelled after ("held-out").
   python benchmarks/reason_check.py recheck drafts.jsonl
       Today's check on saved drafts: the share that passes, and the share of reasons LLM-written.
 """
@@ -109,7 +110,13 @@ def recheck(args: argparse.Namespace) -> None:
 def score(args: argparse.Namespace) -> None:
     profiles = _profiles(Path(args.index_dir))
     _recheck.cut_back = False  # a label is about the draft as written, not a shorter sentence cut from it
-    rows = [json.loads(line) for line in open(args.labelled, encoding="utf-8") if line.strip()]
+    every = [json.loads(line) for line in open(args.labelled, encoding="utf-8") if line.strip()]
+    for split in sorted({r.get("split", "") for r in every}) + ["all"]:
+        print(f"-- {split}")
+        _score([r for r in every if split == "all" or r.get("split", "") == split], profiles, args.show)
+
+
+def _score(rows: list[dict], profiles: dict[str, StoreProfile], show: bool) -> None:
     tp = fp = fn = tn = 0
     for row in rows:
         rejected = _recheck(row, profiles) is not None
@@ -118,7 +125,7 @@ def score(args: argparse.Namespace) -> None:
         fp += rejected and not bad
         fn += bad and not rejected
         tn += not bad and not rejected
-        if args.show and rejected != bad:
+        if show and rejected != bad:
             print(("FALSE ALARM " if rejected else "MISSED ") + repr(row["draft"]) + " — " + row.get("note", ""))
     precision = tp / max(tp + fp, 1)
     recall = tp / max(tp + fn, 1)

@@ -44,7 +44,9 @@ FEATURE_ROOTS: dict[str, tuple[str, ...]] = {
     "soft": ("soft", "plush", "fleece", "cotton"), "popular": ("popular", "bestsell", "best-sell", "favourite", "favorite"),
     "high-quality": ("quality", "premium"), "premium": ("premium",), "delicious": ("delicious", "tasty"),
     "tasty": ("tasty", "delicious"), "flavorful": ("flavorful", "flavourful"), "authentic": ("authentic",),
-    "special": ("special",), "best-selling": ("bestsell", "best-sell", "best sell"), "comfortable": ("comfort", "cushion", "soft", "padded"),
+    "special": ("special",), "best-selling": ("bestsell", "best-sell", "best sell"),
+    "well-known": ("well-known", "renowned", "famous"), "reputable": ("reputab", "trusted"),
+    "known for": ("known for",), "versatile": ("versatil",), "comfortable": ("comfort", "cushion", "soft", "padded"),
 }
 FEATURE_WORDS_EN: dict[str, str] = {
     **{k: k for k in FEATURE_ROOTS}, "water resistant": "water-resistant", "keeps you warm": "warm",
