@@ -197,8 +197,8 @@ def check_reason(text: str, product: Product, request: Request, others: Sequence
         return f"audience {match.group(0)!r} does not fit the product's audience ({product.audience or 'none'})"
 
     for other in others:
-        if other.id == product.id:
-            continue
+        if other.id == product.id or other.title.lower() == product.title.lower():
+            continue  # the same name twice in a store (five "Kids Cereal, 32 oz") is not another product
         for run in _distinctive_runs(other.title, own):
             if run in lower:
                 return f"mentions another product ({other.title!r})"
