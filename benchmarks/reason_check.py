@@ -10,6 +10,8 @@
       the one labelled after ("held-out").
   python benchmarks/reason_check.py recheck drafts.jsonl
       Today's check on saved drafts: the share that passes, and the share of reasons LLM-written.
+  python benchmarks/reason_check.py compare card.jsonl facts.jsonl
+      The LLM-written share of harvests on the cases they share, with and without the cut-back.
 """
 
 from __future__ import annotations
@@ -107,6 +109,20 @@ def recheck(args: argparse.Namespace) -> None:
         print(f"  {count:4d}  {what}")
 
 
+def compare(args: argparse.Namespace) -> None:
+    """The LLM-written share of two harvests on the cases both have, with and without the cut-back."""
+    profiles = _profiles(Path(args.index_dir))
+    runs = {path: [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()] for path in args.files}
+    common = set.intersection(*({r["case"] for r in rows} for rows in runs.values()))
+    for path, rows in runs.items():
+        rows = [r for r in rows if r["case"] in common]
+        for cut in (False, True):
+            _recheck.cut_back = cut
+            ok = sum(_recheck(r, profiles) is None for r in rows)
+            print(f"{path}: cut back {'yes' if cut else 'no '}  {len(common)} turns, {ok} of {len(rows)} reasons "
+                  f"LLM-written and passing ({ok / max(len(rows), 1):.1%})")
+
+
 def score(args: argparse.Namespace) -> None:
     profiles = _profiles(Path(args.index_dir))
     _recheck.cut_back = False  # a label is about the draft as written, not a shorter sentence cut from it
@@ -154,6 +170,10 @@ def main() -> None:
     two.add_argument("--index-dir", default="index")
     two.add_argument("--show", action="store_true")
     two.set_defaults(run=recheck)
+    four = sub.add_parser("compare")
+    four.add_argument("files", nargs="+", help="harvests of the same store (e.g. --prompt card and --prompt facts)")
+    four.add_argument("--index-dir", default="index")
+    four.set_defaults(run=compare)
     three = sub.add_parser("score")
     three.add_argument("labelled")
     three.add_argument("--index-dir", default="index")
