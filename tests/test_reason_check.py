@@ -120,3 +120,12 @@ def test_an_unfounded_last_clause_is_cut_off_and_the_rest_kept() -> None:
     assert (shown, failure) == ("The Zenko ballet flats are cushioned leather.", None) and "popular" in cut
     shown, failure, _ = grounded_sentence("Shopper's request: ballet flats, cushioned.", FLATS, EN_FLATS, store=STORE)
     assert failure is not None  # an echo at the start is not cut away
+
+
+def test_a_word_of_the_product_s_own_name_is_no_claim() -> None:
+    book = Product(id="B1", title="Budget Recipes", price=20.99, category="Books > Cooking", brand="Lantern Books",
+                   tags=("illustrated", "hardcover"))
+    request_ = parse_message("hardcover")
+    text = template_reason(book, request_, None, "en")
+    assert text.startswith("Budget Recipes") and check_reason(text, book, request_, store=STORE) is None, text
+    assert "budget" in check_reason("Budget Recipes is illustrated and fits your budget.", book, request_, store=STORE)

@@ -49,7 +49,7 @@ def wrong_money(text: str, product: Product, request: Request, store: StoreProfi
         return f"currency '¥' is not the store's ({currency})"
     stated = [v for v in (request.price_max, request.price_min, request.price_target) if v is not None] \
         if budget_stated(request) else []
-    found = BUDGET_WORDS.search(text)
+    found = BUDGET_WORDS.search(re.sub(re.escape(product.title.split(" - ")[0]), " ", text, flags=re.IGNORECASE))
     if found and not stated:
         return f"mentions a budget ({found.group(0)!r}) the shopper did not state"
     for match in BUDGET_AMOUNT.finditer(text):  # "with a budget of $1.39" (the price called the budget)

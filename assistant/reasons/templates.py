@@ -99,7 +99,7 @@ def template_reason(product: Product, request: Request, breakdown: ScoreBreakdow
     if check_reason(text, product, probe) is None:
         return text
     return (f"这款商品售价{_money(product.price, request.currency, 'zh')}。" if language == "zh" else
-            f"This product costs {_money(product.price, request.currency, 'en')}.")
+            f"This product is priced at {_money(product.price, request.currency, 'en')}.")  # 4+ words: a reason
 
 
 def _clauses(product: Product, request: Request, breakdown: ScoreBreakdown | None) -> list[tuple[float, str, str]]:
