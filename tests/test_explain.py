@@ -174,7 +174,7 @@ class FakeLM(LanguageModel):
         self.calls += 1
         if self.fail:
             raise self.fail
-        return [next((a for title, a in self.answers.items() if title in p), "") for p in prompts]
+        return [next((a for title, a in self.answers.items() if title.lower() in p.lower()), "") for p in prompts]
 
     def next_token_scores(self, prefix: str, suffixes: Sequence[str], options: Sequence[str]) -> np.ndarray:
         return np.zeros((len(suffixes), len(options)), dtype=np.float32)

@@ -13,9 +13,14 @@ from typing import Sequence
 
 from assistant.core.text import count_cjk
 from assistant.ingest.catalog import Product
+from assistant.reasons.money import wrong_money
+from assistant.reasons.claims import (cut_off, echoes, misspelt_brand, mixed_language, names_no_fact, repeats,
+                                      unfounded_feature, wrong_age, wrong_gender, wrong_size, wrong_type)
+from assistant.reasons.money import wrong_money
 from assistant.reasons.lexicon import (AUDIENCE_ALLOWED, AUDIENCE_WORDS, COLOR_NEAR, MATERIALS_EN, MATERIALS_ZH,
                                        OPEN_AUDIENCES, ZH_MATERIAL_FALSE, lexicon, word_patterns)
 from assistant.understand import Request
+from assistant.understand.store import StoreProfile
 
 MAX_WORDS = 40
 MAX_CJK_CHARS = 80
@@ -30,7 +35,7 @@ INSTRUCTION_RE = re.compile(
     r"\bignor(?:e|es|ed|ing)\b|\binstructions?\b|\bsystem\b|\bprompts?\b|\bas an ai\b|\blanguage model\b|"
     r"\bdisregard|\bjailbreak|\bassistant\s*:|\buser\s*:|\banswer\s*:|<\|?im_(?:start|end)|\[/?inst\]|"
     r"忽略|指令|系统|提示词|无视", re.IGNORECASE)
-_ECHO_RE = re.compile(r"shoppers?'?s?'? request\s*[:：«]|product data|the answer is|\bone sentence\b|^#|\*\*|请只|产品数据|购物者的请求",
+_ECHO_RE = re.compile(r"\blisted facts\b|\bthe facts\b|\bproduct facts\b|shoppers?'?s?'? (?:request|wants|wrote)\s*[:：«]|\byou wants?\s*[:：]|product data|the answer is|\bone sentence\b|^#|\*\*|请只|产品数据|购物者的请求",
                       re.IGNORECASE)
 # A reason is about the product, never about the shopper's contact details (scrubbed to [email], [phone], …
 # before the prompt, but a small model still echoed "邮箱" from "邮箱 [email]").
@@ -94,7 +99,8 @@ def _distinctive_runs(title: str, own: str) -> list[str]:
 
 
 
-def check_reason(text: str, product: Product, request: Request, others: Sequence[Product] = ()) -> str | None:
+def check_reason(text: str, product: Product, request: Request, others: Sequence[Product] = (),
+                 store: StoreProfile | None = None) -> str | None:
     """None when `text` is a grounded one-line reason for `product`; else the first failure, in words."""
     stripped = (text or "").strip()
     if not stripped:
@@ -191,9 +197,17 @@ def check_reason(text: str, product: Product, request: Request, others: Sequence
         return f"audience {match.group(0)!r} does not fit the product's audience ({product.audience or 'none'})"
 
     for other in others:
-        if other.id == product.id:
-            continue
+        if other.id == product.id or other.title.lower() == product.title.lower():
+            continue  # the same name twice in a store (five "Kids Cereal, 32 oz") is not another product
         for run in _distinctive_runs(other.title, own):
             if run in lower:
                 return f"mentions another product ({other.title!r})"
+    for failure in (cut_off(stripped), repeats(stripped, product), echoes(stripped, product, request),
+                    mixed_language(stripped, product, request),
+                    wrong_money(stripped, product, request, store), unfounded_feature(stripped, product),
+                    wrong_gender(stripped, product), wrong_size(stripped, product), wrong_age(stripped, product, request),
+                    misspelt_brand(stripped, product, store), wrong_type(stripped, product, store),
+                    names_no_fact(stripped, product)):
+        if failure is not None:
+            return failure
     return None

@@ -11,6 +11,7 @@ from assistant.core.text import has_cjk
 from assistant.ingest.catalog import Product
 from assistant.rank.breakdown import ScoreBreakdown
 from assistant.reasons.check import INSTRUCTION_RE, URL_RE, YES_NO, check_reason
+from assistant.reasons.money import budget_stated
 from assistant.reasons.lexicon import COLOR_ZH, word_patterns
 from assistant.understand import Request
 
@@ -98,16 +99,16 @@ def template_reason(product: Product, request: Request, breakdown: ScoreBreakdow
     if check_reason(text, product, probe) is None:
         return text
     return (f"这款商品售价{_money(product.price, request.currency, 'zh')}。" if language == "zh" else
-            f"This product costs {_money(product.price, request.currency, 'en')}.")
+            f"This product is priced at {_money(product.price, request.currency, 'en')}.")  # 4+ words: a reason
 
 
 def _clauses(product: Product, request: Request, breakdown: ScoreBreakdown | None) -> list[tuple[float, str, str]]:
     """(importance, kind, detail) of what is worth saying, most important first."""
     terms = _terms(breakdown)
     found: list[tuple[float, str, str]] = []
-    if request.price_max is not None and product.price <= request.price_max:
+    if request.price_max is not None and product.price <= request.price_max and budget_stated(request):
         found.append((terms.get("price_fit", 0.5) + 0.5, "budget", str(request.price_max)))
-    elif request.price_target is not None:
+    elif request.price_target is not None and budget_stated(request):
         found.append((terms.get("price_fit", 0.3) + 0.3, "target", str(request.price_target)))
     elif request.cheap:
         found.append((terms.get("price_fit", 0.3) + 0.2, "cheap", ""))
@@ -163,9 +164,9 @@ def _template_en(product: Product, request: Request, breakdown: ScoreBreakdown |
     head = noun[0].upper() + noun[1:]
     if product.brand and _safe(product.brand, product, request) and product.brand.lower() not in noun.lower():
         head = f"{head} from {product.brand}"
+    head += f" for {_money(product.price, request.currency, 'en')}"  # before the colour: never "asked for for $40"
     if color:
-        head += f" in the {color} you asked for" if asked_color else f" in {color}"
-    head += f" for {_money(product.price, request.currency, 'en')}"
+        head += f", in the {color} you asked for" if asked_color else f" in {color}"
     parts = _phrases(_CLAUSE_EN, lambda tags: " and ".join(tags), product, request, breakdown)
     return head + (" — " + ", ".join(parts) if parts else "") + "."
 

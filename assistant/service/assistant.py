@@ -284,7 +284,8 @@ class Assistant:
 
     def _explain(self, record: TurnRecord) -> dict[str, str]:
         if (written := written_reasons(record)) is None:  # reasons already written need no language model
-            written = write_reasons(record, self.language_model(), self.settings.reason_tokens, self._lm_error or "")
+            written = write_reasons(record, self.language_model(), self.settings.reason_tokens, self._lm_error or "",
+                                    self.store_profile())
             self._try(self.traces.add, record)  # kept again with its reasons
         return written
 

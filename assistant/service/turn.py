@@ -352,7 +352,7 @@ def written_reasons(record: TurnRecord) -> dict[str, str] | None:
     return None
 
 
-def write_reasons(record: TurnRecord, lm: Any, max_new_tokens: int, lm_note: str = "") -> dict[str, str]:
+def write_reasons(record: TurnRecord, lm: Any, max_new_tokens: int, lm_note: str = "", store: Any = None) -> dict[str, str]:
     """One-line reasons for a turn's shown products ({product id: reason}), LLM-written where they pass the
     grounding check, else built from the score breakdown; kept in the breakdowns and noted in the trace.
     Written once per turn."""
@@ -367,9 +367,9 @@ def write_reasons(record: TurnRecord, lm: Any, max_new_tokens: int, lm_note: str
     # An alternative's sentence says first what it does not meet; it is built from its own facts, never
     # left to the LLM (which would call it a fit for what it is not).
     alternatives = [c for c in candidates if c.breakdown.relaxes]
-    written_by = {r.product_id: r for r in explain(lm, record.request, matches, max_new_tokens)}
+    written_by = {r.product_id: r for r in explain(lm, record.request, matches, max_new_tokens, store=store)}
     zh = record.request.language == "zh"
-    for c, reason in zip(alternatives, explain(None, record.request, alternatives)):
+    for c, reason in zip(alternatives, explain(None, record.request, alternatives, store=store)):
         lead = ("不完全符合：" + "；".join(c.breakdown.relaxes) + "。") if zh else \
             ("Not an exact match: " + "; ".join(c.breakdown.relaxes) + ". ")
         written_by[c.product.id] = replace(reason, text=lead + reason.text, check="alternative: " + reason.check)

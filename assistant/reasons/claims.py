@@ -1,0 +1,374 @@
+"""What a careful reader catches in a reason that names no wrong number: the finer checks of `check_reason`.
+
+Each function returns None when the sentence is fine, else the failure in words. Store-specific words come
+from the served catalog's `StoreProfile` (its category cues give the type nouns, its brands the brands, its
+currency the currency); the word lists here are language, not any store's vocabulary: feature claims,
+gender words, currency markers, first-person words and the function words a cut sentence ends on.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from assistant.core.text import has_cjk
+from assistant.ingest.catalog import Product
+from assistant.understand import Request, load_vocabulary
+from assistant.understand.store import StoreProfile
+
+SENTENCE_ENDS = (".", "!", "。", "！")
+# A sentence cut by the token limit ends on one of these ("for men under", "its main material is T").
+DANGLING_EN = frozenset(
+    "a an the and or but for with of to in on at by from under over below above than as is are its it's "
+    "your their this that these those which who while because so very more most less about into like "
+    "such each every both either up".split())
+DANGLING_ZH = ("的", "和", "与", "及", "或", "为", "在", "是", "有", "让", "给", "对", "把", "比", "从", "以", "而", "且")
+STOPWORDS = frozenset(
+    "a an the and or but for with of to in on at by from under over is are it its this that your you their "
+    "our great good perfect ideal choice option pick product item one new best nice".split())
+
+# Feature claims a reason may make only when the product's own text says so: claim -> roots looked for.
+FEATURE_ROOTS: dict[str, tuple[str, ...]] = {
+    "waterproof": ("waterproof", "rain"), "water-resistant": ("water-resistant", "waterproof", "water resistant"),
+    "windproof": ("windproof", "wind"), "warm": ("warm", "insulat", "fleece", "thermal", "down", "wool", "sherpa",
+                                               "puffer", "lined", "heat"),
+    "insulated": ("insulat",), "heat-resistant": ("heat",), "breathable": ("breathab", "mesh"),
+    "lightweight": ("lightweight", "light"), "durable": ("durab", "sturdy", "heavy-duty"),
+    "non-slip": ("non-slip", "slip", "grip"), "sustainable": ("sustainab", "recycl", "organic", "eco"),
+    "eco-friendly": ("eco", "recycl", "organic", "sustainab"), "recycled": ("recycl",), "organic": ("organic",),
+    "hypoallergenic": ("hypoallergenic",), "machine-washable": ("machine", "washable"), "wireless": ("wireless",),
+    "rechargeable": ("recharg",), "adjustable": ("adjust",), "foldable": ("fold",), "quick-dry": ("quick-dry", "dry"),
+    "noise-cancelling": ("noise",), "gluten-free": ("gluten",), "sugar-free": ("sugar",), "low-fat": ("fat",),
+    "vegan": ("vegan",), "natural": ("natural",), "healthy": ("health", "organic", "natural", "light", "diet"),
+    "nutritious": ("nutri", "vitamin", "protein"), "fresh": ("fresh", "produce"), "quiet": ("quiet", "silent", "noise"),
+    "soft": ("soft", "plush", "fleece", "cotton"), "popular": ("popular", "bestsell", "best-sell", "favourite", "favorite"),
+    "high-quality": ("quality", "premium"), "premium": ("premium",), "delicious": ("delicious", "tasty"),
+    "tasty": ("tasty", "delicious"), "flavorful": ("flavorful", "flavourful"), "authentic": ("authentic",),
+    "special": ("special",), "best-selling": ("bestsell", "best-sell", "best sell"),
+    "well-known": ("well-known", "renowned", "famous"), "reputable": ("reputab", "trusted"),
+    "known for": ("known for",), "versatile": ("versatil",), "comfortable": ("comfort", "cushion", "soft", "padded"),
+}
+FEATURE_WORDS_EN: dict[str, str] = {
+    **{k: k for k in FEATURE_ROOTS}, "water resistant": "water-resistant", "keeps you warm": "warm",
+    "keep you warm": "warm", "warmth": "warm", "cozy": "warm", "cosy": "warm", "heat resistant": "heat-resistant",
+    "heatproof": "heat-resistant", "light-weight": "lightweight", "slip-resistant": "non-slip", "anti-slip": "non-slip",
+    "eco friendly": "eco-friendly", "environmentally friendly": "eco-friendly", "machine washable": "machine-washable",
+    "noise cancelling": "noise-cancelling", "noise-canceling": "noise-cancelling", "gluten free": "gluten-free",
+    "sugar free": "sugar-free", "low fat": "low-fat", "quick dry": "quick-dry", "quick-drying": "quick-dry",
+    "high quality": "high-quality", "flavourful": "flavorful", "best selling": "best-selling", "bestselling": "best-selling",
+}
+FEATURE_WORDS_ZH: dict[str, str] = {
+    "保暖": "warm", "温暖": "warm", "暖和": "warm", "防水": "waterproof", "防泼水": "water-resistant",
+    "防风": "windproof", "耐高温": "heat-resistant", "耐热": "heat-resistant", "隔热": "heat-resistant",
+    "透气": "breathable", "轻便": "lightweight", "轻巧": "lightweight", "轻盈": "lightweight", "耐用": "durable",
+    "结实": "durable", "防滑": "non-slip", "环保": "eco-friendly", "可持续": "sustainable", "有机": "organic",
+    "低致敏": "hypoallergenic", "可机洗": "machine-washable", "无线": "wireless", "可充电": "rechargeable",
+    "可调节": "adjustable", "可折叠": "foldable", "速干": "quick-dry", "降噪": "noise-cancelling", "无麸质": "gluten-free",
+    "无糖": "sugar-free", "低脂": "low-fat", "纯天然": "natural", "天然": "natural", "健康": "healthy", "营养": "nutritious",
+    "新鲜": "fresh", "保温": "insulated", "高品质": "high-quality", "优质": "high-quality", "美味": "delicious",
+    "热门": "popular", "畅销": "best-selling", "受欢迎": "popular", "安静": "quiet", "静音": "quiet", "柔软": "soft", "舒适": "comfortable",
+}
+# "Fits all sizes" is true only of a one-size product.
+ALL_SIZES = re.compile(r"\b(?:fits?|for|suits?) (?:all|any|every) sizes?\b|\bone size fits all\b|\bany size\b|"
+                       r"\ball sizes\b|各种尺寸|各种尺码|所有尺码|所有尺寸|任何尺寸|均码|各种身材", re.IGNORECASE)
+ONE_SIZE = re.compile(r"one size|\bos\b|均码", re.IGNORECASE)
+
+BOY_WORDS = re.compile(r"\b(?:boys?|boy's|boys'|sons?)\b|男孩|男童|儿子|男宝", re.IGNORECASE)
+GIRL_WORDS = re.compile(r"\b(?:girls?|girl's|girls'|daughters?)\b|女孩|女童|女儿|女宝", re.IGNORECASE)
+MEN_WORDS = re.compile(r"\b(?:men|men's|man|male|gentlemen|husband|dad|father)\b|男士|男性|男式|男款|男装", re.IGNORECASE)
+WOMEN_WORDS = re.compile(r"\b(?:women|women's|woman|female|ladies|lady|wife|mom|mother)\b|女士|女性|女式|女款|女装",
+                         re.IGNORECASE)
+
+FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|my|me|mine|myself)\b|我(?!们)")
+COMMANDS = re.compile(r"\brequest of\b|\border for\b|\b(?:does not|doesn't|do not|isn't|is not) (?:fit|suit|match)|"
+                      r"不适合|不符合|\bmeets all\b|\ball (?:the|your) (?:criteria|requirements)\b|符合所有|"
+                      r"\bshow (?:me|us)\b|\bshow more\b|\bmore options\b|\bsomething else\b|\bmake it\b|"
+                      r"\brequest for\b|\byour request (?:is|of)\b|给我看|再来|换一个|其他的|请求是", re.IGNORECASE)
+PRICE_AS_SUBJECT = re.compile(r"^(?:under|below|less than|within|around|about)\s+\S+\s+(?:is|are|makes?|fits?)\b",
+                              re.IGNORECASE)
+
+
+def _own(product: Product) -> str:
+    return " ".join([product.title, product.category, product.brand, product.color, product.audience,
+                     " ".join(product.tags), product.description, product.size.replace("|", " ")]).lower()
+
+
+def _singular(word: str) -> str:
+    word = word.lower().strip("'")
+    for end, repl in (("ies", "y"), ("ches", "ch"), ("shes", "sh"), ("sses", "ss"), ("oes", "o"), ("s", "")):
+        if word.endswith(end) and len(word) > len(end) + 2 and not word.endswith("ss"):
+            return word[: -len(end)] + repl
+    return word
+
+
+def _own_words(product: Product) -> set[str]:
+    return {_singular(w) for w in re.findall(r"[a-z][a-z'-]*", _own(product)) for w in [w, *w.split("-")]}
+
+
+def cut_off(text: str) -> str | None:
+    """A sentence cut mid-phrase: no sentence end, or one right after a dangling word."""
+    body = text.rstrip(" \"'”’)）」")
+    if not body.endswith(SENTENCE_ENDS):
+        return "cut mid-phrase: no sentence end"
+    body = body.rstrip(".!。！ ")
+    if has_cjk(body[-1:]) and body.endswith(DANGLING_ZH):
+        return f"cut mid-phrase: ends on {body[-1]!r}"
+    last = re.findall(r"[A-Za-z][A-Za-z'-]*|\S", body)
+    if last and (last[-1].lower() in DANGLING_EN or re.search(r"(?:^|\s)[A-Z]$", body)):
+        return f"cut mid-phrase: ends on {last[-1]!r}"
+    if re.search(r"[,;:，；：、—–-]$", body) or re.search(r"[$₹€£¥]$", body):
+        return "cut mid-phrase: ends on punctuation"
+    return None
+
+
+def repeats(text: str, product: Product | None = None) -> str | None:
+    """A phrase said twice running ("黑色黑色"), or a word or phrase said again and again (the product's own
+    name, which may repeat a word — "Cookies — Cookies: Gourmet", "Moonbeam Baby ... Baby Stroller" — is
+    taken out first)."""
+    if product is not None:
+        for name in sorted({product.title, product.title.split(" - ")[0], product.brand} - {""}, key=len, reverse=True):
+            text = re.sub(re.escape(name), " ", text, flags=re.IGNORECASE)
+    cjk = "".join(ch for ch in text if has_cjk(ch))
+    doubled = re.search(r"(.{2,8}?)\1", cjk)
+    if doubled:
+        return f"repeats {doubled.group(1)!r}"
+    grams = [cjk[i:i + 2] for i in range(len(cjk) - 1)]
+    for gram in set(grams):
+        if grams.count(gram) >= 3:
+            return f"repeats {gram!r} {grams.count(gram)} times"
+    words = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'-]*", text)]
+    for a, b in zip(words, words[1:]):
+        if a == b:
+            return f"repeats {a!r}"
+    content = [w for w in words if w not in STOPWORDS and len(w) > 2]
+    for word in set(content):
+        if content.count(word) >= 3:
+            return f"repeats {word!r} {content.count(word)} times"
+    trigrams = [" ".join(words[i:i + 3]) for i in range(len(words) - 2)]
+    for gram in set(trigrams):
+        if trigrams.count(gram) >= 2:
+            return f"repeats {gram!r}"
+    return None
+
+
+def echoes(text: str, product: Product, request: Request) -> str | None:
+    """The request or a command restated as if it were the product, or the shopper's own first person."""
+    found = FIRST_PERSON.search(text)
+    if found:
+        return f"echoes the request: speaks as the shopper ({found.group(0)!r})"
+    found = COMMANDS.search(text) or PRICE_AS_SUBJECT.search(text)
+    if found:
+        return f"echoes the request or a command ({found.group(0)!r})"
+    asked = (request.text or "").lower()
+    if not asked:
+        return None
+    own = _own(product)
+    words, asked_words = re.findall(r"[\w$.'-]+", text.lower()), re.findall(r"[\w$.'-]+", asked)
+    for size in range(len(asked_words), 3, -1):
+        for i in range(len(asked_words) - size + 1):
+            run = " ".join(asked_words[i:i + size])
+            if run in " ".join(words) and run not in own:
+                return f"echoes the request ({run!r})"
+    cjk_asked = "".join(ch if has_cjk(ch) else " " for ch in asked)
+    for piece in cjk_asked.split():
+        for size in range(len(piece), 5, -1):
+            for i in range(len(piece) - size + 1):
+                if piece[i:i + size] in text and piece[i:i + size] not in own:
+                    return f"echoes the request ({piece[i:i + size]!r})"
+    return None
+
+
+GENERIC_TYPES = frozenset(
+    "accessory aid all age apparel appliance audio baby bag balance bank bar basket bath bedding bridge building "
+    "camping can card care center children' clothing collection comfort cooking craft cut dining dry easter "
+    "educational electronic escape fashion feeding fiction fitness food forest fresh frozen game gaming garden "
+    "gardening gear good grocery hiking island item key kid kit kitchen leisure life light lighting living mind "
+    "misc miscellaneou mix mobility moon need nonfiction nutrition other outdoor packaged planning play print "
+    "processed produce product refrigerated restaurant retail running safety seasonal serve service set shop "
+    "shoppe specialty stable station storage strength suit supply sweet travel treatment vision walk water "
+    "wearable wildlife".split())
+
+
+@functools.lru_cache(maxsize=8)
+def _type_words(cues: tuple[str, ...]) -> frozenset[str]:
+    from assistant.reasons.lexicon import AUDIENCE_WORDS
+    heads = {_singular(cue.split()[-1]) for cue in cues if cue.split()}
+    audience = {_singular(w) for w in AUDIENCE_WORDS} | set(AUDIENCE_WORDS)
+    return frozenset(h for h in heads if len(h) >= 3 and h.isalpha() and h not in GENERIC_TYPES
+                     and h not in STOPWORDS and h not in audience)
+
+
+# Chinese type characters a reason uses on their own ("女装靴"), beside the glossary's words ("靴子").
+ZH_TYPE_CHARS = {"靴": "boots", "裙": "dress"}
+
+
+@functools.lru_cache(maxsize=1)
+def _zh_glosses() -> tuple[tuple[str, str], ...]:
+    gloss = {**ZH_TYPE_CHARS, **load_vocabulary(("en", "zh")).gloss}
+    return tuple(sorted(((zh, en) for zh, en in gloss.items() if has_cjk(zh) and en), key=lambda p: -len(p[0])))
+
+
+def _compound_of(word: str, own: set[str]) -> bool:
+    """"raincoat" for a rain jacket: the type word starts or ends with one of the product's own words."""
+    return any(len(w) >= 4 and w != word and (word.startswith(w) or word.endswith(w)) for w in own)
+
+
+def wrong_type(text: str, product: Product, store: StoreProfile | None) -> str | None:
+    """A product-type word of the store that is not this product's own ("boots" for ballet flats)."""
+    if store is None or not store.category_cues:
+        return None
+    types = _type_words(tuple(store.category_cues))
+    own = _own_words(product)
+    for word in re.findall(r"[A-Za-z][A-Za-z-]*", text):
+        for part in [word, *word.split("-")] if "-" in word else [word]:
+            single = _singular(part)
+            if single in types and single not in own and not _compound_of(single, own):
+                return f"calls it a {part.lower()!r}, not the product's type ({product.category or product.title})"
+    rest = text
+    for zh, en in _zh_glosses():
+        if zh not in rest:
+            continue
+        rest = rest.replace(zh, " ")
+        head = _singular(en.split()[-1])
+        if head in types and head not in own and not _compound_of(head, own):
+            return f"calls it {zh!r} ({en}), not the product's type ({product.category or product.title})"
+    return None
+
+
+def unfounded_feature(text: str, product: Product) -> str | None:
+    """A feature claim (warm, waterproof, heat-resistant, fits all sizes...) the product's data does not make."""
+    own = _own(product)
+    found = ALL_SIZES.search(text)
+    if found and not ONE_SIZE.search(product.size + " " + own):
+        return f"claims {found.group(0)!r} but the product comes in {product.size.replace('|', ', ') or 'no stated sizes'}"
+    lower = text.lower()
+    for phrase in sorted(FEATURE_WORDS_EN, key=len, reverse=True):
+        if re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", lower):
+            claim = FEATURE_WORDS_EN[phrase]
+            if not any(root in own for root in FEATURE_ROOTS[claim]):
+                return f"claims {phrase!r}, which the product data does not say"
+            lower = lower.replace(phrase, " ")
+    for word, claim in FEATURE_WORDS_ZH.items():
+        if word in text and not any(root in own for root in FEATURE_ROOTS[claim]):
+            return f"claims {word!r} ({claim}), which the product data does not say"
+    return None
+
+
+def wrong_gender(text: str, product: Product) -> str | None:
+    """A boy's or girl's, man's or woman's word for a product the data gives to the other one."""
+    own = _own(product) + " " + product.audience.lower()
+    for words, other, unlike in ((BOY_WORDS, GIRL_WORDS, BOY_WORDS), (GIRL_WORDS, BOY_WORDS, GIRL_WORDS),
+                                 (MEN_WORDS, WOMEN_WORDS, MEN_WORDS), (WOMEN_WORDS, MEN_WORDS, WOMEN_WORDS)):
+        found = words.search(text)
+        if found and other.search(own) and not unlike.search(own) and "unisex" not in own:
+            return f"says {found.group(0)!r} for a product the data gives to the other sex"
+    return None
+
+
+AGE = re.compile(r"(?<![\d-])(\d+)[\s-]*(?:years?[\s-]*old|year-olds?|yo\b)|(?<![\d-])(\d+)\s*岁", re.IGNORECASE)
+
+
+def wrong_age(text: str, product: Product, request: Request) -> str | None:
+    """An age the shopper did not give ("suitable for a 5-year-old" after "under $5")."""
+    for match in AGE.finditer(text):
+        age = int(match.group(1) or match.group(2))
+        if age != request.age_years and f"{age} year" not in _own(product) and f"{age}+" not in _own(product):
+            return f"says it is for a {age}-year-old, an age the shopper did not give"
+    return None
+
+
+def wrong_size(text: str, product: Product) -> str | None:
+    """A size the product is not offered in ("size XL", "M码")."""
+    offered = {s.strip().lower() for s in product.sizes} | {s.strip().lower() for s in product.size.split("|")}
+    for match in re.finditer(r"\bsizes?\s+([A-Za-z0-9][A-Za-z0-9/.]*(?:-[A-Za-z0-9/.]+)?)|([A-Za-z0-9][A-Za-z0-9/.-]*)\s*码", text):
+        raw = (match.group(1) or match.group(2)).rstrip(".")
+        size = raw.lower()
+        if size in offered or not (re.search(r"\d", raw) or re.fullmatch(r"[A-Z]{1,4}", raw)):
+            continue  # "size fits all", "sizes for everyone": not a size
+        if re.fullmatch(r"\d+(?:\.\d+)?", size) and any(size in re.findall(r"\d+(?:\.\d+)?", s) for s in offered):
+            continue
+        return f"size {size!r} is not offered ({product.size.replace('|', ', ') or 'no sizes'})"
+    return None
+
+
+def _edit_distance(a: str, b: str) -> int:
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def misspelt_brand(text: str, product: Product, store: StoreProfile | None) -> str | None:
+    """The product's brand not written exactly ("Zenk" for Zenko), another brand of the store, or a word
+    called a brand that is not the product's ("the Navy brand")."""
+    brand = product.brand.strip()
+    called = re.search(r"\b(?:the|a|an|from)\s+([A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*)?)\s+brand\b", text)
+    if called and called.group(1).lower() != brand.lower() and called.group(1).lower() not in ("national", "private", "store"):
+        return f"calls {called.group(1)!r} a brand; the product's brand is {brand or 'not given'}"
+    if brand and brand.lower() not in ("national", "private"):
+        for part in brand.split():
+            if len(part) < 4 or part in text:
+                continue
+            for word in re.findall(r"[A-Z][\w&'-]*", text):
+                near = word.lower() != part.lower() and (part.lower().startswith(word.lower()) and len(word) >= 3
+                                                        or _edit_distance(word.lower(), part.lower()) <= 2)
+                if near and not re.search(rf"(?<![a-z]){re.escape(word.lower())}(?![a-z])", _own(product)):
+                    return f"brand written {word!r}, not exactly {brand!r}"
+    if store is not None:
+        own = _own(product)
+        for other in store.brands:
+            if other.lower() == brand.lower() or other.lower() in own or len(other) < 3:
+                continue
+            if re.search(rf"(?<![\w]){re.escape(other)}(?![\w])", text):
+                return f"brand {other!r} is not the product's brand ({brand or 'none'})"
+    return None
+
+
+def mixed_language(text: str, product: Product, request: Request) -> str | None:
+    """English words in a Chinese reason that are not the product's own name, brand, features or sizes
+    ("适合 seniors", "雨 jacket")."""
+    if request.language != "zh":
+        return None
+    own = " ".join([product.title, product.brand, " ".join(product.tags), product.size.replace("|", " ")]).lower()
+    for word in re.findall(r"[A-Za-z][A-Za-z'-]*", text):
+        if len(word) > 1 and not re.search(rf"(?<![a-z]){re.escape(word.lower())}(?![a-z])", own):
+            return f"mixed language: English word {word!r} in a Chinese reason"
+    return None
+
+
+def names_no_fact(text: str, product: Product) -> str | None:
+    """A reason that could be said of any product ("it meets your needs"): no price, rating, colour,
+    size, brand, feature or distinctive word of this product's own."""
+    lower = text.lower()
+    own_numbers = {f"{product.price:.2f}", str(int(product.price) + (product.price % 1 > 0))}
+    if product.rating is not None:
+        own_numbers |= {f"{product.rating:.1f}", str(product.rating_count)}
+    if any(re.search(rf"(?<![\d.]){re.escape(n)}(?![\d])", text) for n in own_numbers):
+        return None
+    from assistant.reasons.lexicon import COLOR_ZH, MATERIALS_ZH
+    color = product.color.lower()
+    if color and (re.search(rf"\b{re.escape(color)}\b", lower) or (COLOR_ZH.get(color) or "\0") in text):
+        return None
+    if product.brand and product.brand.lower() in lower and product.brand.lower() not in ("national", "private"):
+        return None
+    if any(s and re.search(rf"(?<![\w-]){re.escape(s.lower())}(?![\w-])", lower) for s in product.sizes):
+        return None
+    own = _own(product)
+    for tag in product.tags:
+        if any(len(w) >= 4 and w not in STOPWORDS and re.search(rf"\b{re.escape(w)}", lower)
+               for w in re.findall(r"[a-z]+", tag.lower())):
+            return None
+    for word, claim in FEATURE_WORDS_ZH.items():
+        if word in text and any(root in own for root in FEATURE_ROOTS[claim]):
+            return None
+    if any(word in text and root in own for word, root in MATERIALS_ZH.items()):
+        return None
+    name = product.title.split(" - ")[0].lower()
+    heads = {_singular(w) for w in re.findall(r"[a-z]+", product.category.lower())}
+    for word in re.findall(r"[a-z][a-z'-]+", name):
+        if len(word) >= 4 and word not in STOPWORDS and _singular(word) not in heads and re.search(
+                rf"\b{re.escape(word)}\b", lower) and word.rstrip("'s") not in ("kids", "baby", "women", "men"):
+            return None
+    return "generic: names no fact of this product (price, feature, colour, size, brand, rating)"

@@ -1,0 +1,121 @@
+"""The facts a reason may use: what of this product matched this request, worded once for the prompt.
+
+`matched_facts` picks, from the product's own fields and the ranking's score breakdown, what a shop
+assistant would say: the product's name and type as the catalog has them, the price against a stated
+budget, the colour and size asked for (or the size for the child's age), the features the request named
+first, the rating, and what similar shoppers bought. The LLM is asked to write from these facts only,
+instead of from the whole product card (which it echoed, cut and embellished).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from assistant.ingest.catalog import Product
+from assistant.llm.prompts import quote
+from assistant.rank.breakdown import ScoreBreakdown
+from assistant.reasons.money import budget_stated
+from assistant.reasons.lexicon import COLOR_ZH
+from assistant.core.text import has_cjk
+from assistant.reasons.templates import AUDIENCE_ZH, CATEGORY_ZH, TAG_ZH, _age_size, _money, _noun_en
+from assistant.understand import Request, load_vocabulary
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One fact: its kind ("name", "price", "feature", ...) and its words, ready for a prompt."""
+
+    kind: str
+    text: str
+
+
+def _words(text: str) -> set[str]:
+    return {w.rstrip("s") for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 2}
+
+
+@functools.lru_cache(maxsize=1)
+def _zh_words() -> dict[str, str]:
+    """English type word -> its first Chinese word in the parser's glossary ("jacket" -> "外套")."""
+    out: dict[str, str] = {}
+    for zh, en in load_vocabulary(("en", "zh")).gloss.items():
+        if has_cjk(zh) and en:
+            out.setdefault(en.lower(), zh)
+    return out
+
+
+def zh_name(product: Product, request: Request) -> str:
+    """The product's type in Chinese for a Chinese reason: the glossary's word for the title's last words
+    ("Kids' Rain Jacket" -> 雨衣 or 外套), else the category's, else the English name."""
+    words = re.findall(r"[a-z]+", product.title.split(" - ")[0].lower())
+    table = _zh_words()
+    for size in (3, 2, 1):
+        for end in range(len(words), size - 1, -1):
+            phrase = " ".join(words[end - size:end])
+            for key in (phrase, phrase.rstrip("s"), phrase + "s"):
+                if key in table:
+                    return table[key]
+    leaf = (product.category_path[-1] if product.category_path else "").lower()
+    return CATEGORY_ZH.get(leaf) or _noun_en(product, request)
+
+
+def _name_en(product: Product, request: Request) -> str:
+    """The product's own name: "peanut butter" from "Pnt Btr/Jelly/Jams — Peanut Butter, 18 oz" (a grocery
+    title names its category first), else the template's noun."""
+    if " — " in product.title:
+        name = product.title.split(" — ", 1)[1].split(",")[0].replace("/", " ").strip()
+        if 1 <= len(name.split()) <= 6:
+            return name.lower()
+    return _noun_en(product, request)
+
+
+def matched_facts(product: Product, request: Request, breakdown: ScoreBreakdown | None = None) -> list[Fact]:
+    """The facts of `product` worth saying for `request`, most relevant first (at most eight). For a Chinese
+    request the type, colour, features and audience are given in Chinese where the glossary has them (given
+    English, the model wrote half-English sentences: "这款雨 jacket")."""
+    zh = request.language == "zh"
+    facts = [Fact("name", f"«{quote(zh_name(product, request) if zh else _name_en(product, request), 80)}»")]
+    if product.brand:
+        facts.append(Fact("brand", f"«{quote(product.brand, 40)}»"))
+    price = _money(product.price, request.currency, "zh" if zh else "en")
+    if request.price_max is not None and product.price <= request.price_max and budget_stated(request):
+        budget = _money(request.price_max, request.currency, "zh" if zh else "en")
+        facts.append(Fact("price", f"{price}，在您{budget}的预算内" if zh else f"{price}, within the shopper's {budget} budget"))
+    else:
+        facts.append(Fact("price", price))
+    wanted = _words(" ".join([request.text, request.need]))
+    matched = [t for t in product.tags if _words(t) & wanted]
+    others = [t for t in product.tags if t not in matched]
+    if zh:  # only the features the glossary can say in Chinese
+        matched = [TAG_ZH[t.lower()] for t in matched if t.lower() in TAG_ZH]
+        others = [TAG_ZH[t.lower()] for t in others if t.lower() in TAG_ZH]
+    if matched:
+        facts.append(Fact("features the shopper asked for", f"«{quote(', '.join(matched[:3]), 100)}»"))
+    if others:
+        facts.append(Fact("other features", f"«{quote(', '.join(others[:2]), 80)}»"))
+    if product.color:
+        asked = product.color.lower() in (set(request.color_values) or {c.lower() for c in request.colors})
+        colour = (COLOR_ZH.get(product.color.lower(), product.color) if zh else product.color.lower())
+        facts.append(Fact("colour", f"«{quote(colour, 30)}»" + (" (the colour the shopper asked for)" if asked else "")))
+    wanted_sizes = {s.upper() for s in request.sizes}
+    size = next((s for s in product.sizes if s.upper() in wanted_sizes), None)
+    if size:
+        facts.append(Fact("size", f"«{quote(size, 20)}» (the size the shopper asked for)"))
+    elif (age_size := _age_size(product, request)) is not None:
+        facts.append(Fact("size", f"«{quote(age_size, 20)}» fits a {request.age_years}-year-old" if not zh else
+                          f"«{quote(age_size, 20)}»码适合{request.age_years}岁"))
+    if product.audience and product.audience not in ("unisex", "adults"):
+        audience = AUDIENCE_ZH.get(product.audience, product.audience) if zh else product.audience
+        facts.append(Fact("for", f"«{quote(audience, 20)}»"))
+    if product.rating is not None and product.rating_count >= 5:
+        facts.append(Fact("rating", f"评分{product.rating:.1f}（{product.rating_count}条评价）" if zh else
+                          f"{product.rating:.1f} of 5 from {product.rating_count} reviews"))
+    if breakdown is not None and breakdown.cf_evidence:
+        facts.append(Fact("similar shoppers", f"«{quote(breakdown.cf_evidence, 100)}»"))
+    return facts[:8]
+
+
+def facts_text(facts: list[Fact]) -> str:
+    """The facts as one prompt line: "name «rain jacket»; price $24.99, within ...; ..."."""
+    return "; ".join(f"{f.kind}: {f.text}" for f in facts)

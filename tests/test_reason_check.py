@@ -1,0 +1,131 @@
+"""The grounding check on the sentences a person caught the LLM writing (issue 15): each is rejected with its
+failure in words, and the template sentence shown instead passes the same check. Store words (type nouns,
+brands, currency) come from a `StoreProfile`, as they do from the served catalog."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.ingest.catalog import Product
+from assistant.reasons import check_reason, template_reason
+from assistant.reasons.explain import complete_sentence
+from assistant.understand import parse_message
+from assistant.understand.store import StoreProfile
+
+STORE = StoreProfile(product_count=6, brands=("Zenko", "Arcbyte", "Puddlejump"),
+                     category_cues={"ballet flat": ["Shoes"], "boot": ["Shoes"], "sneaker": ["Shoes"],
+                                    "sweater": ["Tops"], "shirt": ["Tops"], "t-shirt": ["Tops"], "cap": ["Accessories"],
+                                    "jacket": ["Outerwear"], "headphone": ["Audio"]})
+FLATS = Product(id="F1", title="Zenko Classic Ballet Flats - Black", price=34.99, category="Women > Shoes",
+                brand="Zenko", color="black", audience="women", size="6|7|8|9|10", tags=("leather", "cushioned"),
+                rating=4.4, rating_count=52)
+SNEAKERS = Product(id="S1", title="Zenko Everyday Sneakers - White", price=49.99, category="Women > Shoes",
+                   brand="Zenko", color="white", audience="women", size="6|7|8|9|10", tags=("breathable", "mesh"))
+SWEATER = Product(id="W1", title="Arcbyte Merino Crew Sweater - Grey", price=59.0, category="Men > Tops",
+                  brand="Arcbyte", color="grey", audience="men", size="S|M|L", tags=("merino wool", "warm"))
+GIRLS_TEE = Product(id="G1", title="Puddlejump Girls' Graphic T-Shirt - Pink", price=12.99, category="Kids > Tops",
+                    brand="Puddlejump", color="pink", audience="kids", size="4-5Y|6-7Y|8-9Y", tags=("cotton",))
+CAP = Product(id="C1", title="Arcbyte Baseball Cap - Navy", price=19.99, category="Accessories", brand="Arcbyte",
+              color="navy", audience="unisex", size="One Size", tags=("adjustable",))
+PAN = Product(id="P1", title="Zenko Nonstick Frying Pan", price=1044.0, category="Kitchen > Cookware", brand="Zenko",
+              tags=("nonstick",))
+
+EN_FLATS = parse_message("ballet flats size 8")
+ZH_SHOES = parse_message("想要白色的运动鞋")
+EN_BOY = parse_message("t-shirt for a 6 year old boy")
+EN_CAP = parse_message("a cap")
+EN_HEADPHONES = parse_message("wireless headphones under $30")
+
+
+@pytest.mark.parametrize("text, product, request_, failure", [
+    ("These ballet flats come in black for women under", FLATS, EN_FLATS, "cut mid-phrase"),
+    ("The ballet flats are cushioned and its main material is T", FLATS, EN_FLATS, "cut mid-phrase"),
+    ("这款黑色黑色黑色黑色芭蕾平底鞋很舒适。", FLATS, parse_message("黑色的平底鞋"), "repeats"),
+    ("Ballet flats for my daughter fit your request because they are cushioned.", FLATS,
+     parse_message("ballet flats for my daughter"), "echoes the request"),
+    ("Shopper's request for \"show me more\" is a great match for these flats.", FLATS, EN_FLATS, "echo"),
+    ("Under $30 is a great choice for the Arcbyte headphones.", CAP, EN_HEADPHONES, "echoes the request"),
+    ("这款女装靴售价34.99美元，黑色。", FLATS, parse_message("黑色的平底鞋"), "not the product's type"),
+    ("These black boots are cushioned and cost $34.99.", FLATS, EN_FLATS, "not the product's type"),
+    ("这款衬衫由美利奴羊毛制成，售价59美元。", SWEATER, parse_message("男士毛衣"), "not the product's type"),
+    ("这款运动鞋保暖透气，售价49.99美元。", SNEAKERS, ZH_SHOES, "claims '保暖'"),
+    ("这款白色运动鞋透气，适合各种尺寸。", SNEAKERS, ZH_SHOES, "claims '各种尺寸'"),
+    ("这款白色运动鞋耐高温，售价49.99美元。", SNEAKERS, ZH_SHOES, "claims '耐高温'"),
+    ("These white sneakers are waterproof and breathable.", SNEAKERS, parse_message("white sneakers"), "waterproof"),
+    ("Made from sustainable mesh, these white sneakers breathe.", SNEAKERS, parse_message("white sneakers"),
+     "sustainable"),
+    ("This pink graphic T-shirt is right for your 6-year-old boy.", GIRLS_TEE, EN_BOY, "other sex"),
+    ("This grey merino crew sweater comes in size XL.", SWEATER, parse_message("merino sweater"), "size 'xl'"),
+    ("The Zenk ballet flats are cushioned and cost $34.99.", FLATS, EN_FLATS, "not exactly 'Zenko'"),
+    ("This navy baseball cap fits your budget.", CAP, EN_CAP, "budget"),
+    ("This navy baseball cap is adjustable and within your budget.", CAP, EN_CAP, "budget"),
+    ("This nonstick frying pan from Zenko costs $1,044.", PAN, parse_message("a frying pan"), "currency '$'"),
+    ("The product suits you because it meets the requirements of your request.", FLATS, EN_FLATS, "generic"),
+])
+def test_a_bad_reason_is_rejected_with_its_failure(text, product, request_, failure) -> None:
+    if product is PAN:  # a rupee store
+        import dataclasses
+        request_ = dataclasses.replace(request_, currency="INR")
+    result = check_reason(text, product, request_, store=STORE)
+    assert result is not None and failure in result, result
+
+
+@pytest.mark.parametrize("text, product, request_", [
+    ("These Zenko ballet flats are cushioned leather and come in size 8 for $34.99.", FLATS, EN_FLATS),
+    ("这款Zenko白色运动鞋透气，售价49.99美元。", SNEAKERS, ZH_SHOES),
+    ("The Arcbyte merino crew sweater is warm and comes in grey.", SWEATER, parse_message("warm sweater")),
+    ("The Puddlejump graphic T-shirt is cotton and comes in 6-7Y.", GIRLS_TEE, EN_BOY),
+    ("The Arcbyte baseball cap is adjustable and one size fits all.", CAP, EN_CAP),
+])
+def test_a_true_specific_reason_passes(text, product, request_) -> None:
+    assert check_reason(text, product, request_, store=STORE) is None
+
+
+@pytest.mark.parametrize("product, request_", [(FLATS, EN_FLATS), (SNEAKERS, ZH_SHOES), (GIRLS_TEE, EN_BOY),
+                                               (CAP, EN_CAP), (SWEATER, parse_message("男士毛衣"))])
+def test_the_template_shown_instead_passes_the_same_check(product, request_) -> None:
+    text = template_reason(product, request_, None, request_.language)
+    assert check_reason(text, product, request_, store=STORE) is None, text
+
+
+def test_after_cheaper_the_template_never_calls_the_cap_your_budget() -> None:
+    import dataclasses
+    request_ = dataclasses.replace(parse_message("cheaper"), price_max=23.99)  # the cap "cheaper" set itself
+    assert request_.cheaper
+    text = template_reason(CAP, request_, None, "en")
+    assert "budget" not in text and check_reason(text, CAP, request_, store=STORE) is None, text
+    assert "budget" in check_reason("This navy cap is within your $23.99 budget.", CAP, request_, store=STORE)
+
+
+@pytest.mark.parametrize("cut, kept", [
+    ("The Zenko flats are cushioned leather, and come in size 8 for wide", "The Zenko flats are cushioned leather."),
+    ("这款运动鞋透气，售价49.99美元，适合", "这款运动鞋透气，售价49.99美元。"),
+    ("It is waterproof.", "It is waterproof."),
+])
+def test_a_cut_sentence_is_cut_back_to_its_last_complete_clause(cut: str, kept: str) -> None:
+    assert complete_sentence(cut) == kept
+
+
+def test_identical_prompts_still_leave_every_row_a_line_to_decode() -> None:
+    from assistant.reasons import shared_prefix
+    prompts = ["<system>facts</system>\n<user>same product</user>\n<assistant>\n"] * 5
+    prefix = shared_prefix(prompts)
+    assert all(p[len(prefix):].strip() for p in prompts)
+
+
+def test_an_unfounded_last_clause_is_cut_off_and_the_rest_kept() -> None:
+    from assistant.reasons import grounded_sentence
+    text = "The Zenko ballet flats are cushioned leather, making them a popular choice for everyone."
+    shown, failure, cut = grounded_sentence(text, FLATS, EN_FLATS, store=STORE)
+    assert (shown, failure) == ("The Zenko ballet flats are cushioned leather.", None) and "popular" in cut
+    shown, failure, _ = grounded_sentence("Shopper's request: ballet flats, cushioned.", FLATS, EN_FLATS, store=STORE)
+    assert failure is not None  # an echo at the start is not cut away
+
+
+def test_a_word_of_the_product_s_own_name_is_no_claim() -> None:
+    book = Product(id="B1", title="Budget Recipes", price=20.99, category="Books > Cooking", brand="Lantern Books",
+                   tags=("illustrated", "hardcover"))
+    request_ = parse_message("hardcover")
+    text = template_reason(book, request_, None, "en")
+    assert text.startswith("Budget Recipes") and check_reason(text, book, request_, store=STORE) is None, text
+    assert "budget" in check_reason("Budget Recipes is illustrated and fits your budget.", book, request_, store=STORE)
