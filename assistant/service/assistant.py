@@ -305,17 +305,18 @@ class Assistant:
             else (None, problem)
         record = self._answer(message, conversation, segment, customer, k, None, None, declined or set())
         record.conversation_id = conversation_id
+        self._try(self.traces.add, record)  # a trace that cannot be kept only leaves staff without it
         if forgotten_meanwhile := bool(record.customer) and record.customer in self._forgotten():
-            record.customer = None  # forgotten while this turn was being answered
-        problem = self._try(self.conversations.save, conversation_id, conversation, record.customer or "")[1] \
-            or problem
+            record.customer = None  # forgotten while this turn was being answered (checked after it was kept)
+        problem = self._try(self.conversations.save, conversation_id, conversation, record.customer or "")[1] or problem
         if problem is None:
             problem = self._try(lambda: self.shopper_data.log_turn(
                 record.customer or "", conversation_id, record.turn_id, record.segment,
                 [c.product.id for c in record.result.candidates], record.message))[1]
         if problem:
             record.stages["shopper data"] = f"unavailable, turn not logged: {problem}"
-        self._try(self.traces.add, record)  # a trace that cannot be kept only leaves staff without it
+        if problem or forgotten_meanwhile:
+            self._try(self.traces.add, record)  # kept again with the note, or without the customer
         if reasons:
             self._explain(record)
         return conversation_id, Recommendation.of(record)
