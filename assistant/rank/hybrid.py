@@ -378,9 +378,8 @@ def rank(context: RankContext, request: Request, segment: Segment, fusion: Fusio
                              fusion.max_popular_share)
         held_back = picked - set(capped)
         chosen = capped
-    chosen = pin_first(chosen, context.rules, {r.product: bool(positions.get(r.product) is not None
-                                                               and eligible[positions[r.product]])
-                                               for r in pins(context.rules)}, k)
+    pinned = [r for r in pins(context.rules) if r.product in positions and eligible[positions[r.product]]]
+    chosen = pin_first(chosen, [r.product for r in pinned], k)
 
     normalised = {name: min_max(scores) for name, scores in sources.items()}
     details = {}
@@ -399,11 +398,11 @@ def rank(context: RankContext, request: Request, segment: Segment, fusion: Fusio
         if pid in held_back:
             details[pid].popularity_cap = (f"held back: a top-decile product over the cap of "
                                            f"{popular_limit(fusion.max_popular_share, k)} in {k}")
-    for rule in pins(context.rules):
+    for rule in pinned:
         if rule.product in chosen:  # a pinned product the pools had not found gets a breakdown of its own
-            pinned = details.setdefault(rule.product, ScoreBreakdown.unscored())
-            pinned.content_similarity = round(float(content_scores[positions[rule.product]]), 4)
-            pinned.rules = [rule.label(), *pinned.rules]
+            shown = details.setdefault(rule.product, ScoreBreakdown.unscored())
+            shown.content_similarity = round(float(content_scores[positions[rule.product]]), 4)
+            shown.rules = [rule.label(), *shown.rules]
     candidates = [Candidate(products[positions[pid]], fused.get(pid, 0.0), rank_, details[pid])
                   for rank_, pid in enumerate(chosen, start=1)]
     matched = len(candidates)

@@ -159,10 +159,9 @@ def unblocked(products: Sequence[Product], rules: Sequence[MerchRule]) -> list[b
     return [not any(r.targets(p) for r in blocks) for p in products]
 
 
-def pin_first(chosen: Sequence[str], rules: Sequence[MerchRule], eligible: Mapping[str, bool], k: int) -> list[str]:
-    """`chosen` with each pinned product that is `eligible` (meets every hard constraint) moved to the front,
-    in rule order, cut to k."""
-    pinned = [r.product for r in pins(rules) if eligible.get(r.product, False)]
+def pin_first(chosen: Sequence[str], pinned: Sequence[str], k: int) -> list[str]:
+    """`chosen` with the `pinned` product ids (those of `pins` that meet every hard constraint) moved to the
+    front, in rule order, cut to k."""
     return [*pinned, *(pid for pid in chosen if pid not in pinned)][:k]
 
 
