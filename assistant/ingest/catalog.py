@@ -29,6 +29,7 @@ CANONICAL_FIELDS = (
     "id", "title", "price", "description", "category", "brand", "color", "size",
     "audience", "tags", "rating", "rating_count", "in_stock", "image_url",
 )
+REQUIRED_FIELDS = ("id", "title", "price")  # a catalog file without a column for one of them is refused
 
 # Common foreign spellings, matched case-insensitively when no explicit mapping names the field.
 # Chinese headers as a Chinese store's export names them (商品名称, 价格, 库存 ...; a few in traditional script).
@@ -301,7 +302,7 @@ def read_catalog(paths: Iterable[str | Path], mapping: Mapping[str, str] | None 
     price_samples: list[str] = []
 
     def resolve(path: Path, keys: tuple[str, ...], strict: bool) -> dict[str, str]:
-        return required_columns(path, keys, COLUMN_SYNONYMS, mapping, ("id", "title", "price"), strict,
+        return required_columns(path, keys, COLUMN_SYNONYMS, mapping, REQUIRED_FIELDS, strict,
                                 "title=ProductName")
 
     for path, line, row, columns in iter_mapped_rows(paths, report, resolve, limits, encoding):

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from assistant.core.money import currency_marks, detect_currency
-from assistant.ingest.catalog import CANONICAL_FIELDS, COLUMN_SYNONYMS, resolve_columns
+from assistant.ingest.catalog import CANONICAL_FIELDS, COLUMN_SYNONYMS, REQUIRED_FIELDS, resolve_columns
 from assistant.ingest.tabular import DataFileError, ReadLimits, format_of, iter_rows
 
-REQUIRED = ("id", "title", "price")
 # "$1,299.00", "Rs. 1500", "₹1,500", "1.299,00 €", "1 299 EUR"; not "16 OZ" or "A D 1 DZ"
 NUMBER = re.compile(r"^(?:[^\d\s\-]{1,4}\s?)?-?\d[\d,.]*(?:[\s\u00a0]\d{3}(?:[,.]\d+)?)*(?:\s?(?:[^\w\s]{1,2}|[A-Z]{3}))?$")
 URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
@@ -97,8 +96,13 @@ def preview_catalog(path: str | Path, mapping: Mapping[str, str] | None = None, 
                                texts.get(price_column, []) if price_column else [])
     return CatalogPreview(str(path), format_of(path), len(sampled), columns,
                           [{n: _text(row.get(n))[:200] for n in names} for row in sampled[:rows]], dict(resolved),
-                          currency, [f for f in REQUIRED if f not in resolved],
-                          [f for f in CANONICAL_FIELDS if f not in resolved and f not in REQUIRED], notes)
+                          currency, *unmapped(resolved), notes)
+
+
+def unmapped(mapping: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """(required fields, optional fields) that no column of `mapping` (field -> column) fills."""
+    return ([f for f in REQUIRED_FIELDS if f not in mapping],
+            [f for f in CANONICAL_FIELDS if f not in mapping and f not in REQUIRED_FIELDS])
 
 
 def _text(value: Any) -> str:
@@ -114,4 +118,5 @@ def known_fields() -> dict[str, tuple[str, ...]]:
     return dict(COLUMN_SYNONYMS)
 
 
-__all__ = ["CatalogPreview", "ColumnPreview", "DataFileError", "column_kind", "known_fields", "preview_catalog"]
+__all__ = ["CatalogPreview", "ColumnPreview", "DataFileError", "column_kind", "known_fields", "preview_catalog",
+           "unmapped"]

@@ -11,13 +11,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from assistant.ingest.catalog import CANONICAL_FIELDS
+from assistant.ingest.catalog import CANONICAL_FIELDS, REQUIRED_FIELDS
+from assistant.ingest.preview import unmapped
 from assistant.service.assistant import Assistant
 from assistant.surfaces.web.staff import REFUSED, staff_only
 from assistant.surfaces.web.text import markdown_literal, store_profile_text
 
 NONE = "(none)"
-REQUIRED = ("id", "title", "price")
 
 
 def upload_paths(files: Any) -> list[Path]:
@@ -47,8 +47,7 @@ def preview_html(found) -> str:
 
 def mapping_summary(mapping: dict[str, str], currency: str) -> str:
     """What the chosen mapping leaves empty, in words."""
-    missing = [f for f in REQUIRED if f not in mapping]
-    empty = [f for f in CANONICAL_FIELDS if f not in mapping and f not in REQUIRED]
+    missing, empty = unmapped(mapping)
     lines = []
     if missing:
         lines.append(f"**Required and not mapped: {', '.join(missing)}** — the build would fail; choose their columns.")
@@ -65,23 +64,22 @@ def build_admin(assistant: Assistant) -> None:
 
     fields = list(CANONICAL_FIELDS)
 
-    def refused_preview():
-        return (REFUSED, "", *[gr.update(choices=[NONE], value=NONE) for _ in fields], gr.update(), gr.update())
+    def no_preview(message: str) -> tuple:
+        """The preview's outputs when there is nothing to preview: the message, no table, empty mapping."""
+        return (message, "", *[gr.update(choices=[NONE], value=NONE) for _ in fields], gr.update(), gr.update())
 
-    @staff_only(assistant, refused_preview)
+    @staff_only(assistant, lambda: no_preview(REFUSED))
     def admin_preview(token: str, files):
         from assistant.ingest.preview import preview_catalog
 
         paths = upload_paths(files)
         if not paths:
-            return ("Upload a catalog file first.", "", *[gr.update(choices=[NONE], value=NONE) for _ in fields],
-                    gr.update(), gr.update())
+            return no_preview("Upload a catalog file first.")
         try:
             found = preview_catalog(paths[0], assistant.settings.column_map, limits=assistant.settings.limits,
                                     encoding=assistant.settings.catalog_encoding)
         except Exception as err:
-            return (markdown_literal(f"Cannot read {paths[0].name}: {err}"), "",
-                    *[gr.update(choices=[NONE], value=NONE) for _ in fields], gr.update(), gr.update())
+            return no_preview(markdown_literal(f"Cannot read {paths[0].name}: {err}"))
         columns = [NONE, *(c.name for c in found.columns)]
         dropdowns = [gr.update(choices=columns, value=found.mapping.get(f, NONE)) for f in fields]
         status = (f"{markdown_literal(paths[0].name)}: {found.sampled} rows sampled, {len(found.columns)} columns.\n\n"
@@ -173,7 +171,7 @@ def build_admin(assistant: Assistant) -> None:
     for start in range(0, len(fields), 5):
         with gr.Row():
             for field in fields[start:start + 5]:
-                pickers.append(gr.Dropdown([NONE], value=NONE, label=field + (" *" if field in REQUIRED else ""),
+                pickers.append(gr.Dropdown([NONE], value=NONE, label=field + (" *" if field in REQUIRED_FIELDS else ""),
                                            elem_id=f"aisle-map-{field}"))
     gr.Markdown("3. Build it:")
     with gr.Row():
