@@ -35,19 +35,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from index_memory import exact_top, measure, synthetic  # noqa: E402
-from spark_jobs import DEMO_EVENTS, DEMO_PRODUCTS, run_job, write_catalog, write_log  # noqa: E402
-
-
-def job_command(job: str, engine: str, data: Path, index_dir: Path, args: argparse.Namespace) -> list[str]:
-    """The `aisle` command line of one job on one engine."""
-    common = ["--index-dir", str(index_dir)]
-    if job == "cf":
-        cmd = [*common, "cf", "fit", "--interactions", str(data), "--name", "bench", "--model", args.model,
-               "--no-feedback", "--quiet", "--engine", engine]
-    else:
-        cmd = [*common, "index", "build", str(data), "--name", "bench", "--embedder", args.embedder,
-               "--quiet", "--engine", engine]
-    return cmd + (["--master", args.master] if engine == "spark" else [])
+from spark_jobs import DEMO_EVENTS, DEMO_PRODUCTS, job_command, run_job, write_catalog, write_log  # noqa: E402
 
 
 def projected_peak(history: list[tuple[float, float]], scale: float) -> float | None:
@@ -93,7 +81,7 @@ def run_jobs(args: argparse.Namespace) -> list[dict]:
                     if data is None:
                         data = write_log(scale, folder) if job == "cf" else write_catalog(scale, folder)
                     result = run_job(job_command(job, engine, data, folder / f"index-{job}-{engine}-{scale:g}",
-                                                 args),
+                                                 args.model, args.embedder, args.master),
                                      {**env, "AISLE_STATE_DIR": str(folder / "state")}, timeout=args.timeout)
                     rows.append({**row, **result, "load_avg": round(os.getloadavg()[0], 1)})
                     print(json.dumps(rows[-1]), flush=True)

@@ -93,6 +93,19 @@ def write_catalog(scale: float, folder: Path) -> Path:
     return path
 
 
+def job_command(job: str, engine: str, data: Path, index_dir: Path, model: str, embedder: str,
+                master: str) -> list[str]:
+    """The `aisle` command line of one job ("cf" or "index") on one engine ("local" or "spark")."""
+    common = ["--index-dir", str(index_dir)]
+    if job == "cf":
+        cmd = [*common, "cf", "fit", "--interactions", str(data), "--name", "bench", "--model", model,
+               "--no-feedback", "--quiet", "--engine", engine]
+    else:
+        cmd = [*common, "index", "build", str(data), "--name", "bench", "--embedder", embedder,
+               "--quiet", "--engine", engine]
+    return cmd + (["--master", master] if engine == "spark" else [])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scales", default="1,10", help="multiples of the demo store, comma-separated")
@@ -109,16 +122,8 @@ def main() -> None:
             for job in args.jobs.split(","):
                 data = write_log(scale, folder) if job == "cf" else write_catalog(scale, folder)
                 for engine in ("local", "spark"):
-                    index_dir = folder / f"index-{job}-{engine}-{scale:g}"
-                    common = ["--index-dir", str(index_dir)]
-                    if job == "cf":
-                        cmd = [*common, "cf", "fit", "--interactions", str(data), "--name", "bench", "--model",
-                               args.model, "--no-feedback", "--quiet", "--engine", engine]
-                    else:
-                        cmd = [*common, "index", "build", str(data), "--name", "bench", "--embedder",
-                               args.embedder, "--quiet", "--engine", engine]
-                    if engine == "spark":
-                        cmd += ["--master", args.master]
+                    cmd = job_command(job, engine, data, folder / f"index-{job}-{engine}-{scale:g}", args.model,
+                                      args.embedder, args.master)
                     result = run_job(cmd, {**env, "AISLE_STATE_DIR": str(folder / "state")})
                     row = {"job": job, "scale": scale, "engine": engine if engine == "local" else args.master,
                            **result}
