@@ -5,6 +5,11 @@ Usage: python benchmarks/llm.py [--model qwen] [--turns 20] [--skip-quality] [--
 
 A chat turn here is: parse + hybrid ranking (the first ranked list) + LLM rerank of the top N (when its
 weight is above 0; measured separately below either way) + one batched decode of the shown items' reasons.
+
+Streaming, as the shop shows reasons: the same request is asked again as a new turn and its reasons are
+written with `on_reason` (the first product's alone, then the rest in one batch, each handed over as it
+ends); `first_reason_after_cards` is the time from the cards being ready to the first reason handed over,
+`all_reasons_streamed` to the last. `reasons` (all in one batch, no streaming) is the path without it.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ def main() -> None:
         assistant = Assistant(settings)
         assistant.recommend("warm up", reasons=True)
         first_list, rerank_s, reasons_s, turn_s, llm_written, shown = [], [], [], [], 0, 0
+        first_reason, all_streamed = [], []
         for case in cases[: args.turns]:
             message = case.turns[0]
             t0 = time.perf_counter()
@@ -63,6 +69,12 @@ def main() -> None:
             t3 = time.perf_counter()
             assistant.explain(rec.turn_id)
             t4 = time.perf_counter()
+            again = assistant.recommend(message, segment=case.segment, k=5)
+            handed: list[float] = []
+            t5 = time.perf_counter()
+            assistant.explain(again.turn_id, on_reason=lambda _: handed.append(time.perf_counter() - t5))
+            first_reason.append(handed[0] if handed else time.perf_counter() - t5)
+            all_streamed.append(time.perf_counter() - t5)
             first_list.append(t1 - t0)
             rerank_s.append(t3 - t2)
             reasons_s.append(t4 - t3)
@@ -70,6 +82,7 @@ def main() -> None:
             llm_written += sum(c.breakdown.reason is not None and c.breakdown.reason.source == "llm" for c in rec.items)
             shown += len(rec.items)
         for name, values in (("first_list", first_list), ("rerank_top_n", rerank_s), ("reasons", reasons_s),
+                             ("first_reason_after_cards", first_reason), ("all_reasons_streamed", all_streamed),
                              ("full_turn", turn_s)):
             p50, p95 = p50_p95(values)
             figures[f"{name}_p50_s"], figures[f"{name}_p95_s"] = round(p50, 3), round(p95, 3)

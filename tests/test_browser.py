@@ -67,6 +67,14 @@ def chat(page, text: str) -> None:
     answered(page, before)
 
 
+WATCH_REASONS = """() => {
+    window.aisleReasonsSeen = [];
+    new MutationObserver(() => window.aisleReasonsSeen.push(
+        document.querySelectorAll('#aisle-cards .aisle-reason:not(.aisle-pending)').length))
+        .observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
 def chips(page) -> list[str]:
     return [c.inner_text() for c in page.locator("#aisle-chips button").all() if c.is_visible()]
 
@@ -82,9 +90,12 @@ def test_shop_two_turns_feedback_and_staff_trace(app_url: str, page) -> None:
     page.set_viewport_size(DESKTOP)
     page.goto(app_url)
     page.locator("#aisle-message textarea").wait_for()
+    page.evaluate(WATCH_REASONS)
     chat(page, "waterproof jacket for my 6 year old under $40")
     cards = page.locator("#aisle-cards .aisle-card")
     assert cards.count() == 5
+    seen = page.evaluate("window.aisleReasonsSeen")
+    assert 0 in seen and any(0 < n < 5 for n in seen) and seen[-1] == 5, seen  # cards, then reasons one by one
     first_text = cards.first.inner_text()
     assert "$" in first_text and page.locator("#aisle-cards .aisle-reason").first.inner_text().strip()
     assert "waterproof jacket" in last_reply(page) and "under $40" in last_reply(page)

@@ -13,6 +13,7 @@ import pytest
 from assistant.ingest.catalog import Product, read_catalog
 from assistant.understand import parse_message
 from assistant.reasons import Reason, check_reason, explain, reason_prompts, template_reason
+from assistant.reasons.explain import sentence_written
 from assistant.rank.attributes import AttributeScore
 from assistant.rank.breakdown import ScoreBreakdown
 from assistant.rank.hybrid import Candidate
@@ -170,7 +171,8 @@ class FakeLM(LanguageModel):
     def chat_prompt(self, system: str, user: str) -> str:
         return f"<system>{system}</system><user>{user}</user>"
 
-    def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "") -> list[str]:
+    def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "", stop=None,
+                 on_done=None) -> list[str]:
         self.calls += 1
         if self.fail:
             raise self.fail
@@ -200,6 +202,22 @@ def test_explain_keeps_grounded_llm_sentences_and_templates_the_rest() -> None:
     assert reasons[1].source == "template" and "number 19.99" in reasons[1].check
     assert reasons[2].source == "template" and "link" in reasons[2].check
     assert "evil" not in reasons[2].text and "19.99" not in reasons[1].text
+
+
+def test_explain_hands_over_each_reason_as_it_is_checked_first_one_alone() -> None:
+    third = dataclasses.replace(OTHER, title="Little Otter Fleece Parka - Red")
+    lm = FakeLM({"Kids' Rain Jacket": "A waterproof, hooded jacket that fits your 6-year-old.",
+                 "Fleece Parka": "A warm parka, see http://evil.example for details."})
+    handed: list[Reason] = []
+    reasons = explain(lm, EN, candidates(JACKET, PAN, third), on_reason=handed.append)
+    assert handed == reasons and lm.calls == 2  # the first product alone, then the other two in one batch
+    assert explain(None, EN, candidates(JACKET, PAN), on_reason=handed.append) == handed[3:]
+
+
+def test_a_generation_is_complete_once_its_first_sentence_is() -> None:
+    assert not sentence_written("It costs $24.") and not sentence_written("It costs $24.99")
+    assert sentence_written("It is waterproof. It") and sentence_written("这款外套防水。")
+    assert sentence_written("A warm parka\nfor") and not sentence_written("\nA warm parka")
 
 
 def test_explain_keeps_the_first_sentence_only() -> None:
@@ -252,8 +270,10 @@ def rain_gear() -> list[Product]:
 def _run_real(lm, name: str, products: list[Product]) -> None:
     for message in ("waterproof rain jacket for my 6 year old under $60", "给我6岁的孩子买一件防水外套，60美元以内"):
         request = parse_message(message)
-        reasons = explain(lm, request, candidates(*products))
-        assert len(reasons) == len(products)
+        handed: list[Reason] = []  # as the shop gets them: the first alone, then each as its row ends
+        reasons = explain(lm, request, candidates(*products), on_reason=handed.append)
+        assert len(reasons) == len(products) and handed[0] == reasons[0]
+        assert sorted(handed, key=lambda r: r.product_id) == sorted(reasons, key=lambda r: r.product_id)
         for reason, product in zip(reasons, products):
             others = [p for p in products if p.id != product.id]
             assert check_reason(reason.text, product, request, others) is None, reason

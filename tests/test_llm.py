@@ -153,6 +153,19 @@ def test_generate_batched_equals_alone(smollm2: llm.TransformersLM) -> None:
 
 
 @pytest.mark.slow
+def test_generate_stops_a_row_when_asked_and_hands_each_row_over_as_it_ends(smollm2: llm.TransformersLM) -> None:
+    prompts = [smollm2.chat_prompt("You are a shop assistant.", "Describe a rain jacket in three sentences."),
+               "The capital of France is"]
+    whole = smollm2.generate(prompts, max_new_tokens=24)
+    handed: list[tuple[int, str]] = []
+    stopped = smollm2.generate(prompts, max_new_tokens=24, stop=lambda text: len(text.split()) >= 3,
+                               on_done=lambda row, text: handed.append((row, text)))
+    assert sorted(handed) == list(enumerate(stopped))  # each row once, with the text it returns
+    for full, short in zip(whole, stopped):
+        assert len(short.split()) == 3 and full.startswith(short)  # stopped at once, same greedy tokens
+
+
+@pytest.mark.slow
 def test_next_token_scores_reuse_prefix_exactly(smollm2: llm.TransformersLM) -> None:
     prefix = smollm2.chat_prompt("Answer Yes or No.", "Shopper wants: waterproof jacket for a child.\nProduct:")
     suffixes = [" Kids rain jacket with hood, sizes 4-12.", " Cast iron pan.", "",

@@ -214,7 +214,8 @@ class PrefersSocksLM(LanguageModel):
     def chat_prompt(self, system: str, user: str) -> str:
         return f"{system}\n{user}"
 
-    def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "") -> list[str]:
+    def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "", stop=None,
+                 on_done=None) -> list[str]:
         return [""] * len(prompts)
 
     def next_token_scores(self, prefix: str, suffixes: Sequence[str], options: Sequence[str]) -> np.ndarray:

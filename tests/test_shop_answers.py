@@ -131,3 +131,14 @@ def test_where_nothing_meets_the_budget_the_chip_drops_it(shop: Assistant) -> No
     assert rec.matched == 0 and rec.items  # marked alternatives only
     chips = follow_ups(rec, shop.store_profile())
     assert chips[0] == "forget the budget" and "cheaper" not in chips, chips
+
+
+def test_the_shop_gets_the_reasons_one_by_one_then_all(shop: Assistant) -> None:
+    from assistant.surfaces.web.shop import reasons_as_written
+
+    _, rec = shop.chat("sweatshirt for a boy")
+    steps = list(reasons_as_written(shop, rec.turn_id))
+    shown = [i.product.id for i in rec.items]
+    assert [len(s) for s in steps[:-1]] == list(range(1, len(shown) + 1))  # one more each time
+    assert steps[-1] == steps[-2] == shop.explain(rec.turn_id) and set(steps[-1]) == set(shown)
+    assert all(earlier.items() <= later.items() for earlier, later in zip(steps, steps[1:]))  # none rewritten

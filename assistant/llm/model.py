@@ -13,7 +13,7 @@ import os
 import threading
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -36,9 +36,13 @@ class LanguageModel(ABC):
         """
 
     @abstractmethod
-    def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "") -> list[str]:
+    def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "",
+                 stop: Callable[[str], bool] | None = None,
+                 on_done: Callable[[int, str], None] | None = None) -> list[str]:
         """Greedy continuations of ``prefix + prompt`` for each prompt, decoded in one batch; each stops at
-        its end-of-turn token. A shared `prefix` is encoded once and its KV cache reused by every row."""
+        its end-of-turn token, after `max_new_tokens`, or as soon as `stop(text so far)` is true. A shared
+        `prefix` is encoded once and its KV cache reused by every row. `on_done(row, text)` is called as each
+        row finishes, while the others are still being decoded (so a caller can show it at once)."""
 
     @abstractmethod
     def chat_prompt(self, system: str, user: str) -> str:
@@ -187,7 +191,9 @@ class TransformersLM(LanguageModel):
 
     # -- generation
 
-    def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "") -> list[str]:
+    def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "",
+                 stop: Callable[[str], bool] | None = None,
+                 on_done: Callable[[int, str], None] | None = None) -> list[str]:
         import torch
         from transformers import DynamicCache
 
@@ -221,26 +227,33 @@ class TransformersLM(LanguageModel):
                 cache = DynamicCache([(k.expand(len(encoded), -1, -1, -1).contiguous(),
                                        v.expand(len(encoded), -1, -1, -1).contiguous(), *rest)
                                       for k, v, *rest in shared], config=self.model.config)
-            for _ in range(max_new_tokens):
+            for step in range(max_new_tokens):
                 result = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache,
                                     use_cache=True, logits_to_keep=1)
                 cache = result.cache
                 token = result.logits[:, -1].argmax(-1)
                 token = torch.where(done, torch.full_like(token, self._pad), token)
+                last_step = step == max_new_tokens - 1
                 for row in torch.nonzero(~done).flatten().tolist():
                     produced[row].append(int(token[row]))
-                done |= torch.isin(token, eos)
+                    finished = produced[row][-1] in self._eos or last_step
+                    if not finished and stop is not None:
+                        finished = stop(self._text(produced[row]))
+                    if finished:
+                        done[row] = True
+                        if on_done is not None:
+                            on_done(row, self._text(produced[row]))
                 if bool(done.all()):
                     break
                 ids = token.unsqueeze(-1)
                 mask = torch.cat([mask, torch.ones((len(encoded), 1), dtype=torch.long)], dim=-1)
                 positions = positions[:, -1:] + 1
-        texts = []
-        for tokens in produced:
-            if tokens and tokens[-1] in self._eos:
-                tokens = tokens[:-1]
-            texts.append(self.tokenizer.decode(tokens, skip_special_tokens=True))
-        return texts
+        return [self._text(tokens) for tokens in produced]
+
+    def _text(self, tokens: list[int]) -> str:
+        if tokens and tokens[-1] in self._eos:
+            tokens = tokens[:-1]
+        return self.tokenizer.decode(tokens, skip_special_tokens=True)
 
 
 # --------------------------------------------------------------------------------------------------- factory

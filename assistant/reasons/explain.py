@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 from assistant.ingest.catalog import Product
 from assistant.llm.prompts import load_template, quote_shopper
@@ -155,39 +155,70 @@ def speak_to_shopper(text: str) -> str:
     return text
 
 
+def sentence_written(text: str) -> bool:
+    """True once a generation holds a whole first sentence (a sentence end and the next sentence's start, or
+    a line break after some words): `clean_generation` keeps only that, so decoding further is wasted."""
+    body = text.lstrip()
+    return bool(SENTENCE_END.search(body)) or "\n" in body.rstrip("\n")
+
+
 def explain(lm, request: Request, candidates: Sequence, max_new_tokens: int = 40, store: StoreProfile | None = None,
-            style: str = "facts") -> list[Reason]:
+            style: str = "facts", on_reason: Callable[[Reason], None] | None = None) -> list[Reason]:
     """A reason per candidate (`hybrid.Candidate`): the LLM's when grounded, else the template's. Never raises
-    because of the model: a missing or failing model gives template reasons for all."""
+    because of the model: a missing or failing model gives template reasons for all.
+
+    With `on_reason`, each reason is passed to it as soon as it is checked: the first candidate's is written
+    alone (so it is ready in the time of one sentence), then the others in one batch, each handed over as it
+    ends. Without it all are written in one batch, which takes less time for all of them together."""
     candidates = list(candidates)
     language = "zh" if request.language == "zh" else "en"
     products = [c.product for c in candidates]
+    opening = ZH_OPENING if language == "zh" else ""
+    reasons: dict[int, Reason] = {}
 
     def fallback(candidate, check: str, draft: str = "") -> Reason:
         return Reason(candidate.product.id, template_reason(candidate.product, request, candidate.breakdown,
                                                            language), "template", check, draft)
 
-    if not candidates:
-        return []
-    if lm is None:
-        return [fallback(c, "llm unavailable: no language model") for c in candidates]
-    try:
-        prompts = facts_prompts(lm, request, candidates) if style == "facts" else reason_prompts(lm, request, products)
-        prefix = shared_prefix(prompts)  # instructions and request: encoded once for every product
-        outputs = lm.generate([p[len(prefix):] for p in prompts], max_new_tokens, prefix=prefix)
-        if len(outputs) != len(candidates):
-            raise RuntimeError(f"generate returned {len(outputs)} texts for {len(candidates)} prompts")
-    except Exception as err:  # noqa: BLE001 — any model failure means template reasons, never an error
-        return [fallback(c, f"llm unavailable: {type(err).__name__}: {err}") for c in candidates]
-    reasons = []
-    opening = ZH_OPENING if language == "zh" else ""
-    for candidate, raw in zip(candidates, outputs):
+    def settle(position: int, raw: str) -> None:
+        if position in reasons:
+            return
+        candidate = candidates[position]
         text = clean_generation(opening + raw) if raw.strip() else ""
         others = [p for p in products if p.id != candidate.product.id]
         shown, failure, cut = grounded_sentence(text, candidate.product, request, others, store)
-        if failure is None:
-            reasons.append(Reason(candidate.product.id, shown, "llm",
-                                  f"passed after cutting a clause ({cut})" if cut else "passed", text))
-        else:
-            reasons.append(fallback(candidate, failure, text))
-    return reasons
+        reasons[position] = (Reason(candidate.product.id, shown, "llm",
+                                    f"passed after cutting a clause ({cut})" if cut else "passed", text)
+                             if failure is None else fallback(candidate, failure, text))
+        if on_reason is not None:
+            on_reason(reasons[position])
+
+    if not candidates:
+        return []
+    try:
+        if lm is None:
+            raise _NoModel()
+        prompts = facts_prompts(lm, request, candidates) if style == "facts" else reason_prompts(lm, request, products)
+        prefix = shared_prefix(prompts)  # instructions and request: encoded once for every product
+        rows = [p[len(prefix):] for p in prompts]
+        groups = [[0], list(range(1, len(rows)))] if on_reason is not None and len(rows) > 1 else [list(range(len(rows)))]
+        for group in groups:
+            outputs = lm.generate([rows[i] for i in group], max_new_tokens, prefix=prefix, stop=sentence_written,
+                                  on_done=lambda row, text, group=group: settle(group[row], text))
+            if len(outputs) != len(group):
+                raise RuntimeError(f"generate returned {len(outputs)} texts for {len(group)} prompts")
+            for position, raw in zip(group, outputs):
+                settle(position, raw)
+    except Exception as err:  # noqa: BLE001 — any model failure means template reasons, never an error
+        check = "llm unavailable: no language model" if isinstance(err, _NoModel) else \
+            f"llm unavailable: {type(err).__name__}: {err}"
+        for position, candidate in enumerate(candidates):
+            if position not in reasons:
+                reasons[position] = fallback(candidate, check)
+                if on_reason is not None:
+                    on_reason(reasons[position])
+    return [reasons[i] for i in range(len(candidates))]
+
+
+class _NoModel(Exception):
+    """No language model was given: every reason comes from the templates."""

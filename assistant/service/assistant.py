@@ -277,15 +277,15 @@ class Assistant:
             message, conversation if conversation is not None else Conversation(), segment, pseudonym, k, fusion,
             exclude)
 
-    def explain(self, turn_id: str) -> dict[str, str]:
-        """One-line reasons for a turn's shown products ({product id: reason}), LLM-written where they
-        pass the grounding check, else built from the score breakdown; recorded in the trace."""
-        return self._explain(self.turn(turn_id))
+    def explain(self, turn_id: str, on_reason: Callable[[Any], None] | None = None) -> dict[str, str]:
+        """One-line reasons for a turn's shown products ({product id: reason}), LLM-written where they pass the
+        grounding check, else from the score breakdown; in the trace. `on_reason` gets each as it is written."""
+        return self._explain(self.turn(turn_id), on_reason)
 
-    def _explain(self, record: TurnRecord) -> dict[str, str]:
+    def _explain(self, record: TurnRecord, on_reason: Callable[[Any], None] | None = None) -> dict[str, str]:
         if (written := written_reasons(record)) is None:  # reasons already written need no language model
             written = write_reasons(record, self.language_model(), self.settings.reason_tokens, self._lm_error or "",
-                                    self.store_profile())
+                                    self.store_profile(), on_reason)
             self._try(self.traces.add, record)  # kept again with its reasons
         return written
 

@@ -11,7 +11,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -352,10 +352,12 @@ def written_reasons(record: TurnRecord) -> dict[str, str] | None:
     return None
 
 
-def write_reasons(record: TurnRecord, lm: Any, max_new_tokens: int, lm_note: str = "", store: Any = None) -> dict[str, str]:
+def write_reasons(record: TurnRecord, lm: Any, max_new_tokens: int, lm_note: str = "", store: Any = None,
+                  on_reason: Callable[[Any], None] | None = None) -> dict[str, str]:
     """One-line reasons for a turn's shown products ({product id: reason}), LLM-written where they pass the
     grounding check, else built from the score breakdown; kept in the breakdowns and noted in the trace.
-    Written once per turn."""
+    Written once per turn. `on_reason(reason)` gets each `Reason` as soon as it is ready (alternatives'
+    first: they need no model), for a caller that shows them one by one."""
     from assistant.reasons import explain
 
     candidates = record.result.candidates
@@ -367,12 +369,16 @@ def write_reasons(record: TurnRecord, lm: Any, max_new_tokens: int, lm_note: str
     # An alternative's sentence says first what it does not meet; it is built from its own facts, never
     # left to the LLM (which would call it a fit for what it is not).
     alternatives = [c for c in candidates if c.breakdown.relaxes]
-    written_by = {r.product_id: r for r in explain(lm, record.request, matches, max_new_tokens, store=store)}
+    written_by = {}
     zh = record.request.language == "zh"
     for c, reason in zip(alternatives, explain(None, record.request, alternatives, store=store)):
         lead = ("不完全符合：" + "；".join(c.breakdown.relaxes) + "。") if zh else \
             ("Not an exact match: " + "; ".join(c.breakdown.relaxes) + ". ")
         written_by[c.product.id] = replace(reason, text=lead + reason.text, check="alternative: " + reason.check)
+        if on_reason is not None:
+            on_reason(written_by[c.product.id])
+    written_by.update({r.product_id: r for r in explain(lm, record.request, matches, max_new_tokens, store=store,
+                                                        on_reason=on_reason)})
     reasons = [written_by[c.product.id] for c in candidates]
     for candidate, reason in zip(candidates, reasons):
         candidate.breakdown.reason = ReasonNote(reason.text, reason.source, reason.check)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import html
 import json
+import queue
 import re
-from typing import Any
+import threading
+from typing import Any, Iterator
 
 from assistant.service.answers import headline
 from assistant.service.assistant import Assistant, StoreUnavailable
@@ -26,6 +28,31 @@ HISTORY_TURNS = 50  # chat turns kept on screen (the conversation itself lives i
 CJK = re.compile(r"[\u3400-\u9fff]")
 FRAMED = 5  # components whose words follow the language (see `frame`)
 FEEDBACK_KINDS = {"up": "thanks_up", "down": "thanks_down", "bought": "thanks_bought"}
+
+
+def reasons_as_written(assistant: Assistant, turn_id: str) -> Iterator[dict[str, str]]:
+    """The turn's reasons so far ({product id: reason}), once more each time another one is written; the
+    last is all of them. The writing runs in a thread so each reason can be shown while the next is being
+    written. Raises what `Assistant.explain` raised."""
+    written: "queue.Queue[tuple[str, Any]]" = queue.Queue()
+
+    def write() -> None:
+        try:
+            written.put(("all", assistant.explain(turn_id, on_reason=lambda r: written.put(("one", r)))))
+        except Exception as err:  # noqa: BLE001 — handed to the caller, which says what happened
+            written.put(("error", err))
+
+    threading.Thread(target=write, name="aisle-reasons", daemon=True).start()
+    so_far: dict[str, str] = {}
+    while True:
+        kind, value = written.get()
+        if kind == "error":
+            raise value
+        if kind == "all":
+            yield dict(value)
+            return
+        so_far[value.product_id] = value.text
+        yield dict(so_far)
 
 
 def segment_choices(assistant: Assistant, language: str) -> list[tuple[str, str]]:
@@ -126,12 +153,14 @@ def build_shop(assistant: Assistant) -> None:
                *relabel(state, language))
         if not rec.items:
             return
+        unchanged = (gr.update(), gr.update(), gr.update(), *keep_chips(), *[gr.update() for _ in range(FRAMED)])
+        reasons: dict[str, str] = {}
         try:
-            reasons = assistant.explain(rec.turn_id)
+            for reasons in reasons_as_written(assistant, rec.turn_id):
+                yield (state["history"], state, cards(reasons), *unchanged)
         except Exception as err:
-            reasons = {i.product.id: w["no_reason"].format(error=err) for i in rec.items}
-        yield (state["history"], state, cards(reasons), gr.update(), gr.update(), gr.update(), *keep_chips(),
-               *[gr.update() for _ in range(FRAMED)])
+            reasons = {**{i.product.id: w["no_reason"].format(error=err) for i in rec.items}, **reasons}
+            yield (state["history"], state, cards(reasons), *unchanged)
 
     def card_feedback(payload: str) -> str:
         """Called from a card's button with JSON [kind, product id, turn id, conversation id, language?]; the
