@@ -51,6 +51,8 @@ class LanguageModel(ABC):
 
 # --------------------------------------------------------------------------------------------------- backend
 
+PREFIXES_KEPT = 4  # shared prompt prefixes whose KV cache is kept (one per language and prompt style)
+
 class TransformersLM(LanguageModel):
     """A causal LM run with transformers on CPU, from a GGUF file (converted once) or a model folder."""
 
@@ -82,6 +84,7 @@ class TransformersLM(LanguageModel):
         # 2 cores a batch of 1 with the prefix cache costs about the same time.
         self.batch_size = batch_size
         self._lock = threading.Lock()  # one forward pass at a time: two would only fight over the cores
+        self._prefixes: dict[tuple[int, ...], Any] = {}  # KV caches of recent shared prefixes (_prefix_cache)
 
     def _load(self, folder: Path, quantize: bool) -> None:
         import torch
@@ -223,7 +226,7 @@ class TransformersLM(LanguageModel):
         cache = None
         with self._lock, torch.inference_mode():
             if prefix_ids:
-                shared = self._decoder(input_ids=torch.tensor([prefix_ids]), use_cache=True).cache
+                shared = self._prefix_cache(prefix_ids)
                 cache = DynamicCache([(k.expand(len(encoded), -1, -1, -1).contiguous(),
                                        v.expand(len(encoded), -1, -1, -1).contiguous(), *rest)
                                       for k, v, *rest in shared], config=self.model.config)
@@ -249,6 +252,18 @@ class TransformersLM(LanguageModel):
                 mask = torch.cat([mask, torch.ones((len(encoded), 1), dtype=torch.long)], dim=-1)
                 positions = positions[:, -1:] + 1
         return [self._text(tokens) for tokens in produced]
+
+    def _prefix_cache(self, prefix_ids: list[int]) -> Any:
+        """The KV cache of a shared prefix, kept for the next calls: the reason prompts' instructions are
+        the same every turn (callers copy it, never extend it in place)."""
+        import torch
+
+        key = tuple(prefix_ids)
+        if key not in self._prefixes:
+            if len(self._prefixes) >= PREFIXES_KEPT:
+                self._prefixes.pop(next(iter(self._prefixes)))
+            self._prefixes[key] = self._decoder(input_ids=torch.tensor([prefix_ids]), use_cache=True).cache
+        return self._prefixes[key]
 
     def _text(self, tokens: list[int]) -> str:
         if tokens and tokens[-1] in self._eos:
