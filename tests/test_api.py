@@ -47,6 +47,18 @@ def test_recommend_continue_and_feedback(client: TestClient) -> None:
     assert shown not in [i["product"]["id"] for i in again["items"]]  # a thumbs-down hides it
 
 
+def test_an_answer_says_what_was_understood_offers_next_messages_and_compares(client: TestClient) -> None:
+    first = client.post("/api/recommend", json={"message": "rain jacket under $30", "k": 3}).json()
+    assert "under $30" in first["headline"]["understood"] and first["headline"]["shown"] == 3
+    assert 2 <= len(first["follow_ups"]) <= 4 and all(isinstance(f, str) and f for f in first["follow_ups"])
+    table = client.get("/api/compare", params={"turn_id": first["turn_id"], "positions": [1, 3]}).json()
+    assert table["ids"] == [first["items"][0]["product"]["id"], first["items"][2]["product"]["id"]]
+    assert table["positions"] == [1, 3] and any(r["values"][0].startswith("$") for r in table["rows"])
+    for bad in ([1], [1, 1], [1, 9], [0, 2]):
+        assert client.get("/api/compare", params={"turn_id": first["turn_id"], "positions": bad}).status_code == 422
+    assert client.get("/api/compare", params={"turn_id": "nope", "positions": [1, 2]}).status_code == 404
+
+
 @pytest.mark.parametrize("body, status", [
     ({}, 422), ({"message": "x" * 5000}, 422), ({"message": "hi", "k": 0}, 422), ({"message": "hi", "k": 99}, 422),
     ({"message": "hi", "segment": "aliens"}, 422), ({"message": 12}, 422),

@@ -18,7 +18,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from assistant.service.answers import headline
 from assistant.service.assistant import STORE_ERRORS, Assistant, StoreUnavailable
+from assistant.service.compare import compare
+from assistant.service.followups import follow_ups
 
 from assistant.surfaces.guard import staff_token_from
 
@@ -113,10 +116,28 @@ def create_api(assistant: Assistant) -> FastAPI:
                                               body.k, reasons=body.reasons)
         result = rec.to_dict()
         result["conversation_id"] = conversation_id
+        result["headline"] = headline(rec).to_dict()  # what was understood and relaxed, as the shop says it
+        result["follow_ups"] = follow_ups(rec, assistant.store_profile())  # messages to offer next
         for item in result["items"]:
             item["reason"] = item["breakdown"].get("reason", "")
             del item["breakdown"]  # the trace is for staff (GET /api/why)
         return result
+
+    @app.get("/api/compare")
+    def compare_shown(turn_id: str = Query(..., max_length=64), positions: list[int] = Query(
+            ..., description="1-based positions in the turn's answer, at least two (?positions=1&positions=3)",
+            max_length=20)) -> dict:
+        """The side-by-side table of products a turn showed, from their own fields (as "compare 1 and 3")."""
+        try:
+            record = assistant.turn(turn_id)
+        except KeyError as err:
+            raise HTTPException(404, str(err).strip("'\"")) from None
+        shown = [c.product for c in record.result.candidates]
+        if len(set(positions)) < 2 or not all(1 <= n <= len(shown) for n in positions):
+            raise HTTPException(422, f"name at least two different positions between 1 and {len(shown)}")
+        language = "zh" if record.request.language == "zh" else "en"
+        currency = assistant.store_profile().currency
+        return compare([shown[n - 1] for n in positions], currency, language, positions).to_dict()
 
     @app.post("/api/feedback")
     def feedback(body: FeedbackBody) -> dict:
