@@ -206,6 +206,24 @@ def test_int8_stays_close(model_cache: Path, smollm2: llm.TransformersLM) -> Non
     assert isinstance(int8.generate(["The capital of France is"], 4)[0], str)
 
 
+@pytest.mark.slow
+def test_int8_built_from_files_equals_int8_of_the_loaded_model(model_cache: Path, smollm2: llm.TransformersLM) -> None:
+    """Both int8 paths (tensor by tensor from safetensors, and a loaded fp32 model's Linears swapped) give
+    the same logits: one quantisation, whichever way the weights arrive."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from assistant.llm.int8_linear import quantize_linears
+    from assistant.llm.weights import load_int8, resolve_weights
+
+    folder, _ = resolve_weights("smollm2", model_cache)
+    ids = torch.tensor([smollm2.encode("A waterproof jacket for a child, under forty dollars.", first=True)])
+    with torch.inference_mode():
+        from_files = load_int8(folder).eval()(input_ids=ids).logits
+        swapped = quantize_linears(AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32)).eval()
+        assert torch.equal(from_files, swapped(input_ids=ids).logits)
+
+
 # --------------------------------------------------------------------------------------------- Qwen
 
 @pytest.mark.slow

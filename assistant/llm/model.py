@@ -96,8 +96,8 @@ class TransformersLM(LanguageModel):
         else:
             model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32)
             if quantize:
-                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8,
-                                                               inplace=True)
+                from assistant.llm.int8_linear import quantize_linears
+                model = quantize_linears(model)
         model.eval()
         self.model = model
         self._decoder = model.get_decoder()
