@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from assistant.core.memory import release_freed_memory
 from assistant.llm.weights import (DEFAULT_MODEL, PACKAGED, ModelUnavailable, default_cache_dir, load_int8,
                                    model_names, resolve_weights)
 
@@ -99,6 +100,7 @@ class TransformersLM(LanguageModel):
                 from assistant.llm.int8_linear import quantize_linears
                 model = quantize_linears(model)
         model.eval()
+        release_freed_memory()  # the fp32 tensors read while quantising
         self.model = model
         self._decoder = model.get_decoder()
         self._head = model.get_output_embeddings()

@@ -19,7 +19,7 @@ def build_app(assistant: Assistant):
 
     # delete_cache: Gradio's uploads older than an hour are removed every 10 minutes (and all at restart).
     with gr.Blocks(title="Aisle — shopping assistant", delete_cache=(600, 3600)) as app:
-        with gr.Tab("Shop"):
+        with gr.Tab("Shop · 购物"):  # the shopper's face is bilingual from its first word
             build_shop(assistant)
         with gr.Tab("Staff", elem_id="aisle-staff-tab"):
             build_staff(assistant)
