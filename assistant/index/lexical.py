@@ -10,9 +10,7 @@ matrix) with durable writes; `load` reads them with `allow_pickle=False`. Nothin
 Tokens: lower-cased runs of letters and digits (Unicode-aware: "café", "4k"); a run of Chinese / Japanese /
 Korean characters gives each character and each adjacent pair ("防水外套" → 防 水 外 套 防水 水外 外套), so
 a Chinese word matches without a segmenter. English stop words (bm25s's list) are left out of the index.
-No stemming: bm25s offers it only through PyStemmer, which Aisle does not install. A query word also
-matches its English singular or plural where the catalog has that form instead or as well ("shoes" finds
-"Shoe Care", "berry" finds "Berries"): folded at query time (`word_forms`), so indexes need no rebuild.
+No stemming: bm25s offers it only through PyStemmer, which Aisle does not install.
 """
 
 from __future__ import annotations
@@ -52,30 +50,6 @@ def tokenize(text: str) -> list[str]:
         else:
             terms.append(run)
     return terms
-
-
-def word_forms(term: str) -> tuple[str, ...]:
-    """`term` and its regular English singular / plural forms ("shoes" → shoe, shoes; "berry" → berries;
-    "boxes" → box). Latin words only, a CJK term is left alone; a three-letter word only gains a plural
-    ("toy" → toys; "gas" and "bus" are kept as they are)."""
-    if len(term) < 3 or not term.isascii() or not term.isalpha():
-        return (term,)
-    forms = {term}
-    if len(term) == 3:  # "toy" → toys, but "gas" and "bus" are not plurals
-        return tuple(sorted(forms | ({term + "s"} if not term.endswith("s") else set())))
-    if term.endswith("ies"):
-        forms.add(term[:-3] + "y")
-    elif term.endswith(("ses", "xes", "zes", "ches", "shes")):
-        forms.update((term[:-2], term[:-1]))
-    elif term.endswith("s") and not term.endswith("ss"):
-        forms.add(term[:-1])
-    elif term.endswith("y") and term[-2] not in "aeiou":
-        forms.add(term[:-1] + "ies")
-    elif term.endswith(("s", "x", "z", "ch", "sh")):
-        forms.add(term + "es")
-    else:
-        forms.add(term + "s")
-    return tuple(sorted(forms))
 
 
 def lexical_text(product: "Product") -> str:
@@ -136,9 +110,8 @@ class LexicalIndex:
         return str(token).lower() in self._ids
 
     def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every product for `query` (float32, 0 where no query term occurs); each query word
-        counts in every form of it the catalog has (`word_forms`)."""
-        ids = sorted({self._ids[f] for t in tokenize(query) for f in word_forms(t) if f in self._ids})
+        """BM25 score of every product for `query` (float32, 0 where no query term occurs)."""
+        ids = sorted({self._ids[t] for t in tokenize(query) if t in self._ids})
         if not ids:
             return np.zeros(self.count, np.float32)
         picked = np.concatenate([np.arange(self.starts[i], self.starts[i + 1]) for i in ids])
