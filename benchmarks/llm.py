@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import resource
 import sys
 import tempfile
@@ -49,7 +50,10 @@ def main() -> None:
     figures: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(index_dir=Path(tmp) / "index", state_dir=Path(tmp) / "state", llm_model=args.model)
-        ensure_demo_index(settings)
+        # Built in a child process, so the peak RSS below is the serving process's alone (building the
+        # index with MiniLM is an operator's job, done before serving).
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            pool.apply(ensure_demo_index, (settings,))
         started = time.perf_counter()
         lm = make_language_model(args.model, threads=settings.threads, quantize=settings.llm_int8)
         figures["model_load_seconds_cached"] = round(time.perf_counter() - started, 2)
@@ -89,7 +93,7 @@ def main() -> None:
         figures["rerank_top_n"] = settings.rerank_top_n
         figures["llm_weight"] = settings.llm_weight
         figures["llm_written_share"] = round(llm_written / max(shown, 1), 3)
-        figures["peak_rss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, 2)
+        figures["peak_rss_gb_serving"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, 2)
         if not args.skip_quality:
             base = evaluate_requests(assistant, cases, settings.fusion, "hybrid")
             assistant.settings = replace(settings, llm_weight=0.2)
