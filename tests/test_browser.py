@@ -69,7 +69,7 @@ def chat(page, text: str) -> None:
 
 WATCH_REASONS = """() => {
     window.aisleReasonsSeen = [];
-    new MutationObserver(() => window.aisleReasonsSeen.push(
+    window.aisleReasonsWatch = new MutationObserver(() => window.aisleReasonsSeen.push(
         document.querySelectorAll('#aisle-cards .aisle-reason:not(.aisle-pending)').length))
         .observe(document.body, {childList: true, subtree: true, characterData: true});
 }"""
@@ -94,7 +94,7 @@ def test_shop_two_turns_feedback_and_staff_trace(app_url: str, page) -> None:
     chat(page, "waterproof jacket for my 6 year old under $40")
     cards = page.locator("#aisle-cards .aisle-card")
     assert cards.count() == 5
-    seen = page.evaluate("window.aisleReasonsSeen")
+    seen = page.evaluate("window.aisleReasonsWatch.disconnect() || window.aisleReasonsSeen")
     assert 0 in seen and any(0 < n < 5 for n in seen) and seen[-1] == 5, seen  # cards, then reasons one by one
     first_text = cards.first.inner_text()
     assert "$" in first_text and page.locator("#aisle-cards .aisle-reason").first.inner_text().strip()
@@ -159,7 +159,9 @@ def test_shop_two_turns_feedback_and_staff_trace(app_url: str, page) -> None:
     page.locator("#aisle-staff-why").click()
     page.locator("#aisle-staff-summary").get_by_text("Ranked 1st").wait_for()  # the sentence first...
     page.get_by_text("Full trace (scores, pools, filters)").click()  # ...the numbers folded below it
-    page.wait_for_function("document.querySelector('#aisle-staff-trace textarea').value.includes('breakdown')")
+    # The accordion renders its contents once opened: wait for the textarea as well as its text.
+    page.wait_for_function("(document.querySelector('#aisle-staff-trace textarea') || {value: ''})"
+                           ".value.includes('breakdown')")
     trace = page.locator("#aisle-staff-trace textarea").input_value()
     data = json.loads(trace)
     assert data["product_id"] == first_id and data["shown"] is True, (data.get("stage"), data.get("why"))
