@@ -70,8 +70,8 @@ def chat(page, text: str) -> None:
 WATCH_REASONS = """() => {
     window.aisleReasonsSeen = [];
     window.aisleReasonsWatch = new MutationObserver(() => window.aisleReasonsSeen.push(
-        document.querySelectorAll('#aisle-cards .aisle-reason:not(.aisle-pending)').length))
-        .observe(document.body, {childList: true, subtree: true, characterData: true});
+        document.querySelectorAll('#aisle-cards .aisle-reason:not(.aisle-pending)').length));
+    window.aisleReasonsWatch.observe(document.body, {childList: true, subtree: true, characterData: true});
 }"""
 
 
