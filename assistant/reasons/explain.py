@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 from assistant.ingest.catalog import Product
 from assistant.llm.prompts import load_template, quote_shopper
@@ -108,16 +108,19 @@ def grounded_sentence(text: str, product: Product, request: Request, others: Seq
     failure = check_reason(text, product, request, others, store=store)
     if failure is None or not text:
         return text, failure, ""
-    zh = has_cjk(text)
-    candidate = text.rstrip("。.!！")
-    while True:
-        breaks = [m.start() for m in _CLAUSE_BREAK.finditer(candidate)]
-        if not breaks:
-            return text, failure, ""
+    end = "。" if has_cjk(text) else "."
+    for candidate in shorter_clauses(text.rstrip("。.!！")):
+        if check_reason(candidate + end, product, request, others, store=store) is None:
+            return candidate + end, None, failure
+    return text, failure, ""
+
+
+def shorter_clauses(text: str) -> Iterator[str]:
+    """Ever shorter starts of `text`, each cut back at its last clause break (end punctuation not added)."""
+    candidate = text
+    while breaks := [m.start() for m in _CLAUSE_BREAK.finditer(candidate)]:
         candidate = candidate[:breaks[-1]].rstrip(" ,;，；、—–")
-        shorter = candidate + ("。" if zh else ".")
-        if check_reason(shorter, product, request, others, store=store) is None:
-            return shorter, None, failure
+        yield candidate
 
 
 def complete_sentence(text: str) -> str:
@@ -129,16 +132,12 @@ def complete_sentence(text: str) -> str:
         return text
     zh = has_cjk(text)
     end = "。" if zh else "."
-    candidate = text
-    while True:
-        breaks = [m.start() for m in _CLAUSE_BREAK.finditer(candidate)]
-        if not breaks:
-            return text
-        candidate = candidate[:breaks[-1]].rstrip(" ,;，；、—–")
+    for candidate in shorter_clauses(text):
         if len(candidate) < (6 if zh else 12):
             return text
         if cut_off(candidate + end) is None:
             return candidate + end
+    return text
 
 
 _THIRD_PERSON = [(re.compile(p, re.IGNORECASE), r) for p, r in (
@@ -193,11 +192,19 @@ def explain(lm, request: Request, candidates: Sequence, max_new_tokens: int = 40
         if on_reason is not None:
             on_reason(reasons[position])
 
+    def fill_with_templates(check: str) -> None:
+        for position, candidate in enumerate(candidates):
+            if position not in reasons:
+                reasons[position] = fallback(candidate, check)
+                if on_reason is not None:
+                    on_reason(reasons[position])
+
     if not candidates:
         return []
+    if lm is None:
+        fill_with_templates("llm unavailable: no language model")
+        return [reasons[i] for i in range(len(candidates))]
     try:
-        if lm is None:
-            raise _NoModel()
         prompts = facts_prompts(lm, request, candidates) if style == "facts" else reason_prompts(lm, request, products)
         prefix = shared_prefix(prompts)  # instructions and request: encoded once for every product
         rows = [p[len(prefix):] for p in prompts]
@@ -210,15 +217,5 @@ def explain(lm, request: Request, candidates: Sequence, max_new_tokens: int = 40
             for position, raw in zip(group, outputs):
                 settle(position, raw)
     except Exception as err:  # noqa: BLE001 — any model failure means template reasons, never an error
-        check = "llm unavailable: no language model" if isinstance(err, _NoModel) else \
-            f"llm unavailable: {type(err).__name__}: {err}"
-        for position, candidate in enumerate(candidates):
-            if position not in reasons:
-                reasons[position] = fallback(candidate, check)
-                if on_reason is not None:
-                    on_reason(reasons[position])
+        fill_with_templates(f"llm unavailable: {type(err).__name__}: {err}")
     return [reasons[i] for i in range(len(candidates))]
-
-
-class _NoModel(Exception):
-    """No language model was given: every reason comes from the templates."""
