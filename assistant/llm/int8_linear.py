@@ -38,6 +38,5 @@ def quantize_linears(model: torch.nn.Module) -> torch.nn.Module:
     """Every torch.nn.Linear of `model` replaced in place by its `Int8Linear`; returns `model`."""
     for name, module in list(model.named_modules()):
         if isinstance(module, torch.nn.Linear):
-            parent, _, leaf = name.rpartition(".")
-            setattr(model.get_submodule(parent) if parent else model, leaf, Int8Linear(module.weight, module.bias))
+            model.set_submodule(name, Int8Linear(module.weight, module.bias))
     return model

@@ -239,8 +239,7 @@ def load_int8(folder: Path) -> Any:
         # A model with tied embeddings saves its output layer only as the input embedding.
         weight_key = name + ".weight" if name + ".weight" in files else embedding + ".weight"
         bias = read(name + ".bias") if module.bias is not None else None
-        parent, _, leaf = name.rpartition(".")
-        setattr(model.get_submodule(parent) if parent else model, leaf, Int8Linear(read(weight_key), bias))
+        model.set_submodule(name, Int8Linear(read(weight_key), bias))
     for key in files:
         owner_name, _, leaf = key.rpartition(".")
         if owner_name in linears:
