@@ -51,8 +51,9 @@ def grocery_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("grocery") / "catalog.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["id", "title", "price", "category"])
-        writer.writerows(ROWS)
+        # brand, description and tags as the Complete Journey derivation writes them (evaluation/completejourney.py)
+        writer.writerow(["id", "title", "price", "category", "brand", "description", "tags"])
+        writer.writerows([*row, "National", f"National brand. {row[3]}.", "national brand"] for row in ROWS)
     return path
 
 
@@ -98,6 +99,14 @@ def test_what_names_the_need_without_being_it_is_no_match(grocery: Assistant) ->
     rec = grocery.recommend("wine under $8", k=5)  # Red Wine Vinegar is $1.19 and says "wine"
     assert rec.matched == 3 and {i.product.id for i in rec.items[:3]} == {"W1", "W2", "W3"}
     assert [i.product.id for i in rec.items[3:]] == ["W4"]  # over budget, marked
+
+
+def test_a_word_shared_with_other_products_does_not_make_them_matches(grocery: Assistant) -> None:
+    rec = grocery.recommend("running shoes size 10", k=5)  # "shoe" is in the Shoe Care titles; "running" in none
+    assert rec.matched == 0 and rec.items == []
+    assert "No exact match for running shoes" in rec.to_dict()["summary"]
+    polish = grocery.recommend("shoe polish", k=5)  # in the store's own words
+    assert polish.matched >= 1 and polish.items[0].product.id == "S2"
 
 
 def test_diapers_under_a_dollar_in_chinese_are_no_exact_match(grocery: Assistant) -> None:

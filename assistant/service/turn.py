@@ -202,6 +202,17 @@ class TurnPipeline:
                  for v in (*word_forms(w), *spelling_variants(w, self.profile))]
         return " ".join([words, *dict.fromkeys(extra)])
 
+    def words_of_the_store(self, request: Request) -> bool:
+        """Whether the need is said in the store's words: it was grounded in a category, or every word of it
+        is in some product's text. Only then do words shared with the catalog stand for a weak similarity:
+        "running shoes" shares "shoe" with a grocery's "Shoe Care" laces, which are no running shoes. (A
+        Chinese catalog is searched by the shopper's own words, not the English gloss this checks.)"""
+        lexical = self.index.lexical
+        if request.categories or lexical is None or "zh" in self.profile.languages:
+            return True
+        return all(any(lexical.knows(form) for form in (word, *word_forms(word)))
+                   for word in re.findall(r"[a-z]+", request.need.lower()))
+
     def unreadable(self, request: Request) -> bool:
         """A Chinese need with no English gloss, to a store whose products and embedder are English only."""
         return bool(request.need_original and not request.need and not request.categories
@@ -226,7 +237,7 @@ class TurnPipeline:
             # A vague need gets broad picks, related or not; "like the second one" is about that product.
             if not is_vague(request, request.text) and like_id is None:
                 strong = CROSS_STRONG if self.untranslated(request) else STRONG_SIMILARITY
-                found = lexical is None or bool(lexical.max(initial=0) > 0)
+                found = lexical is None or bool(lexical.max(initial=0) > 0) and self.words_of_the_store(request)
                 floor = relevance_floor(dense, request, found, strong=strong)
             if self.unreadable(request):
                 floor = float("inf")  # nothing can be said to match words the index cannot read
