@@ -77,7 +77,7 @@ TextEncoding = Annotated[StrictStr, AfterValidator(_text_encoding)]
 WholeNumber = Annotated[StrictInt, Field(ge=1)]  # a whole number ≥ 1
 
 
-LEXICAL_DEFAULT = 0.2  # best hybrid NDCG@5 on the labelled requests (benchmarks/retrieval.py)
+LEXICAL_DEFAULT = 0.3  # best content NDCG@10 and hybrid NDCG@5 on the demo labelled requests (docs/ranking.md)
 
 
 @with_config(ConfigDict(extra="forbid"))

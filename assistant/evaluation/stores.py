@@ -1,5 +1,6 @@
 """The stores `aisle eval requests` measures: the demo store (tuned on) and the Complete Journey grocery
-(measured, never tuned on). Each store is an index, a CF model and a labelled request set.
+(measured; no weight is chosen on it alone, but its failures were read while building: docs/ranking.md).
+Each store is an index, a CF model and a labelled request set.
 
 The Complete Journey store is prepared on first use: its catalog is derived (evaluation/completejourney.py)
 into `<state_dir>/completejourney/catalog.csv`, published as the index `completejourney` (rebuilt only when the

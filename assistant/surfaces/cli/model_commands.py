@@ -127,7 +127,7 @@ def _store_log(settings: Settings, store: str, customers: tuple[Path, ...], sour
 @eval_group.command("requests")
 @click.option("--store", type=click.Choice(["demo", "completejourney", "all"]), default="demo", show_default=True,
               help="Which store's labelled requests: the demo store (tuned on), the Complete Journey grocery "
-                   "(measured, never tuned on), or both side by side.")
+                   "(a real store: measured, no weight chosen on it alone; see docs/ranking.md), or both side by side.")
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Labelled requests (JSONL; default: the set shipped with Aisle for the store). One store only.")
 @click.option("--index", "name", default=None, help="Demo store: index to evaluate (default: the configured one).")
