@@ -14,6 +14,7 @@ from assistant.ingest.catalog import Product, read_catalog
 from assistant.understand import parse_message
 from assistant.reasons import Reason, check_reason, explain, reason_prompts, template_reason
 from assistant.reasons.explain import sentence_written
+from assistant.reasons.facts import facts_text, matched_facts
 from assistant.rank.attributes import AttributeScore
 from assistant.rank.breakdown import ScoreBreakdown
 from assistant.rank.hybrid import Candidate
@@ -151,6 +152,16 @@ def test_template_reason_says_what_matters() -> None:
     assert "24.99美元" in zh and "40美元" in zh and "蓝色" in zh
     asked_blue = template_reason(JACKET, parse_message("blue rain jacket"), None, "en")
     assert "blue you asked for" in asked_blue
+
+
+def test_a_grocery_pack_size_is_a_fact_a_choice_of_sizes_is_not() -> None:
+    coffee = Product("C1", "Coffee — Ground Coffee, 27.8 oz", 8.99, "Store brand. Grocery > Coffee.",
+                     "Grocery > Coffee", "Private", size="27.8 oz", tags=("store brand",))
+    request = parse_message("ground coffee")
+    assert "27.8 oz" in template_reason(coffee, request, None, "en")
+    assert "27.8 oz" in template_reason(coffee, dataclasses.replace(request, language="zh"), None, "zh")
+    assert "pack size: «27.8 oz»" in facts_text(matched_facts(coffee, request))
+    assert "pack size" not in facts_text(matched_facts(JACKET, EN))  # "4-5Y|6-7Y" is a choice, not a pack
 
 
 # ---------------------------------------------------------------------------- explain

@@ -58,8 +58,13 @@ AUDIENCE_FIT = {
 }
 
 
+# A quantity with a unit of measure or count: how much is in the pack ("16 oz", "3-LB BAG", "9 OZ/2 pk").
+_PACK = re.compile(r"\d[\s-]*(?:fl\.?\s*oz|oz|ounces?|lbs?|pounds?|ct|count|pk|packs?|ml|cl|l|ltrs?|lit(?:re|er)s?|"
+                   r"g|grams?|kg|gal|gallons?|qt|pt|dz|doz|rolls?|sheets?|loads?|lds)\b", re.IGNORECASE)
+
+
 def size_system(size: str) -> str:
-    """Which sizing a size belongs to: letter, kids_age, baby, kids_shoe, numeric or other."""
+    """Which sizing a size belongs to: letter, kids_age, baby, kids_shoe, numeric, pack or other."""
     text = size.strip().upper()
     if text in _LETTER:
         return "letter"
@@ -71,6 +76,8 @@ def size_system(size: str) -> str:
         return "kids_shoe"
     if re.fullmatch(r"\d{1,2}(\.5)?", text):
         return "numeric"
+    if _PACK.search(text):
+        return "pack"
     return "other"
 
 

@@ -19,7 +19,7 @@ from assistant.rank.breakdown import ScoreBreakdown
 from assistant.reasons.money import budget_stated
 from assistant.reasons.lexicon import COLOR_ZH
 from assistant.core.text import has_cjk
-from assistant.reasons.templates import AUDIENCE_ZH, CATEGORY_ZH, TAG_ZH, _age_size, _money, _noun_en
+from assistant.reasons.templates import AUDIENCE_ZH, CATEGORY_ZH, TAG_ZH, _age_size, _money, _noun_en, pack_size
 from assistant.understand import Request, load_vocabulary
 
 
@@ -84,6 +84,8 @@ def matched_facts(product: Product, request: Request, breakdown: ScoreBreakdown 
         facts.append(Fact("price", f"{price}，在您{budget}的预算内" if zh else f"{price}, within the shopper's {budget} budget"))
     else:
         facts.append(Fact("price", price))
+    if pack_size(product):
+        facts.append(Fact("pack size", f"«{quote(pack_size(product), 30)}»"))
     wanted = _words(" ".join([request.text, request.need]))
     matched = [t for t in product.tags if _words(t) & wanted]
     others = [t for t in product.tags if t not in matched]

@@ -9,6 +9,7 @@ from typing import Callable
 from assistant.core.money import format_amount
 from assistant.core.text import has_cjk
 from assistant.ingest.catalog import Product
+from assistant.rank.attributes import fits_age, size_system
 from assistant.rank.breakdown import ScoreBreakdown
 from assistant.reasons.check import INSTRUCTION_RE, URL_RE, YES_NO, check_reason
 from assistant.reasons.money import budget_stated
@@ -69,6 +70,12 @@ def _noun_en(product: Product, request: Request) -> str:
     return leaf.lower() if _safe(leaf, product, request) else "product"
 
 
+def pack_size(product: Product) -> str:
+    """What one item holds ("16 oz", "63 loads"), when its size says so and offers no choice of sizes; else ""."""
+    sizes = product.sizes
+    return product.size if sizes and all(size_system(s) == "pack" for s in sizes) else ""
+
+
 def _money(value: float, currency: str, language: str) -> str:
     """A price or budget in the store's currency: "$40", "₹1,500" (English); "40美元", "300元" (Chinese)."""
     amount = f"{value:.2f}" if value != int(value) else f"{int(value)}"  # Chinese prices carry no separators
@@ -85,7 +92,6 @@ def _terms(breakdown: ScoreBreakdown | None) -> dict[str, float]:
 
 
 def _age_size(product: Product, request: Request) -> str | None:
-    from assistant.rank.attributes import fits_age
     if request.age_years is None:
         return None
     return next((s for s in product.sizes if fits_age(s, request.age_years)), None)
@@ -164,6 +170,8 @@ def _template_en(product: Product, request: Request, breakdown: ScoreBreakdown |
     head = noun[0].upper() + noun[1:]
     if product.brand and _safe(product.brand, product, request) and product.brand.lower() not in noun.lower():
         head = f"{head} from {product.brand}"
+    if pack_size(product) and _safe(pack_size(product), product, request):
+        head += f", {pack_size(product)},"
     head += f" for {_money(product.price, request.currency, 'en')}"  # before the colour: never "asked for for $40"
     if color:
         head += f", in the {color} you asked for" if asked_color else f" in {color}"
@@ -181,7 +189,9 @@ def _template_zh(product: Product, request: Request, breakdown: ScoreBreakdown |
     if noun.startswith(audience):
         audience = ""
     brand = product.brand if product.brand and _safe(product.brand, product, request) else ""
-    head = f"这款{brand + ' ' if brand else ''}{color}{audience}{noun}售价{_money(product.price, request.currency, 'zh')}"
+    pack = pack_size(product) if _safe(pack_size(product), product, request) else ""
+    head = (f"这款{brand + ' ' if brand else ''}{color}{audience}{noun}{f'（{pack}）' if pack else ''}"
+            f"售价{_money(product.price, request.currency, 'zh')}")
     parts = _phrases(_CLAUSE_ZH, lambda tags: "、".join(TAG_ZH[t.lower()] for t in tags if t.lower() in TAG_ZH),
                      product, request, breakdown)
     if color and product.color.lower() in (set(request.color_values) or {c.lower() for c in request.colors}):
