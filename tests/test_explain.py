@@ -4,6 +4,7 @@ with no model and with a tiny fake model; slow tests run SmolLM2 and Qwen on rea
 from __future__ import annotations
 
 import dataclasses
+import sys
 from pathlib import Path
 from typing import Sequence
 
@@ -223,6 +224,38 @@ def test_explain_hands_over_each_reason_as_it_is_checked_first_one_alone() -> No
     reasons = explain(lm, EN, candidates(JACKET, PAN, third), on_reason=handed.append)
     assert handed == reasons and lm.calls == 2  # the first product alone, then the other two in one batch
     assert explain(None, EN, candidates(JACKET, PAN), on_reason=handed.append) == handed[3:]
+
+
+class WordByWordLM(FakeLM):
+    """Writes its canned answers a word at a time, asking `stop` after each word, as the real loop does."""
+
+    def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "", stop=None,
+                 on_done=None) -> list[str]:
+        self.calls += 1
+        outputs = []
+        for row, full in enumerate(super().generate(prompts, max_new_tokens, prefix)):
+            words, text = full.split(" "), ""
+            for n, word in enumerate(words):
+                text = " ".join(words[:n + 1])
+                if stop is not None and stop(text):
+                    break
+            outputs.append(text)
+            if on_done is not None:
+                on_done(row, text)
+        return outputs
+
+
+def test_the_first_streamed_reason_stops_at_its_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules["assistant.reasons.explain"], "FIRST_REASON_SECONDS", 0.0)  # the deadline has passed at once
+    sentence = "A waterproof, hooded jacket that fits your 6-year-old."
+    lm = WordByWordLM({"Kids' Rain Jacket": sentence, "Cast Iron Skillet": "A durable cast iron skillet for the stove and oven."})
+    handed: list[Reason] = []
+    first, second = explain(lm, EN, candidates(JACKET, PAN), on_reason=handed.append)
+    assert first.draft == "A"  # stopped after one word: cut back or replaced, never shown cut
+    assert first.source == "template" and check_reason(first.text, JACKET, EN) is None
+    assert second.draft == "A durable cast iron skillet for the stove and oven."  # the batch after: no deadline
+    streamed_whole = explain(lm, EN, candidates(JACKET, PAN))  # without streaming, no deadline either
+    assert streamed_whole[0].draft == sentence
 
 
 def test_a_generation_is_complete_once_its_first_sentence_is() -> None:

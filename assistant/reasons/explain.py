@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
@@ -28,6 +29,9 @@ ZH_OPENING = "这款"  # the start of the model's reply to a Chinese request (ke
 # The description is cut shorter for reasons than for the judge: prompt tokens are most of a reason's
 # cost on 2 cores (5 products × ~150 tokens of prefill), and the other fields carry the facts.
 REASON_DESCRIPTION_CHARS = 120
+# Seconds the first reason of a streamed answer may take (#16: visible within 1.5 s of the cards, check and
+# hand-over included); about 26 tokens of the packaged Qwen int8 on 2 cores.
+FIRST_REASON_SECONDS = 1.25
 
 
 @dataclass
@@ -210,7 +214,13 @@ def explain(lm, request: Request, candidates: Sequence, max_new_tokens: int = 40
         rows = [p[len(prefix):] for p in prompts]
         groups = [[0], list(range(1, len(rows)))] if on_reason is not None and len(rows) > 1 else [list(range(len(rows)))]
         for group in groups:
-            outputs = lm.generate([rows[i] for i in group], max_new_tokens, prefix=prefix, stop=sentence_written,
+            stop = sentence_written
+            if len(groups) > 1 and group == groups[0]:
+                # The first reason has a deadline: what is written by then is cut back to its last complete
+                # clause (or the template stands in), so the shopper sees a reason within FIRST_REASON_SECONDS.
+                deadline = time.monotonic() + FIRST_REASON_SECONDS
+                stop = lambda text: sentence_written(text) or time.monotonic() > deadline  # noqa: E731
+            outputs = lm.generate([rows[i] for i in group], max_new_tokens, prefix=prefix, stop=stop,
                                   on_done=lambda row, text, group=group: settle(group[row], text))
             if len(outputs) != len(group):
                 raise RuntimeError(f"generate returned {len(outputs)} texts for {len(group)} prompts")
