@@ -84,8 +84,8 @@ def matched_facts(product: Product, request: Request, breakdown: ScoreBreakdown 
         facts.append(Fact("price", f"{price}，在您{budget}的预算内" if zh else f"{price}, within the shopper's {budget} budget"))
     else:
         facts.append(Fact("price", price))
-    if pack_size(product):
-        facts.append(Fact("pack size", f"«{quote(pack_size(product), 30)}»"))
+    if pack := pack_size(product):
+        facts.append(Fact("pack size", f"«{quote(pack, 30)}»"))
     wanted = _words(" ".join([request.text, request.need]))
     matched = [t for t in product.tags if _words(t) & wanted]
     others = [t for t in product.tags if t not in matched]

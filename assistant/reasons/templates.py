@@ -170,8 +170,9 @@ def _template_en(product: Product, request: Request, breakdown: ScoreBreakdown |
     head = noun[0].upper() + noun[1:]
     if product.brand and _safe(product.brand, product, request) and product.brand.lower() not in noun.lower():
         head = f"{head} from {product.brand}"
-    if pack_size(product) and _safe(pack_size(product), product, request):
-        head += f", {pack_size(product)},"
+    pack = pack_size(product)
+    if pack and _safe(pack, product, request):
+        head += f", {pack},"
     head += f" for {_money(product.price, request.currency, 'en')}"  # before the colour: never "asked for for $40"
     if color:
         head += f", in the {color} you asked for" if asked_color else f" in {color}"
@@ -189,7 +190,8 @@ def _template_zh(product: Product, request: Request, breakdown: ScoreBreakdown |
     if noun.startswith(audience):
         audience = ""
     brand = product.brand if product.brand and _safe(product.brand, product, request) else ""
-    pack = pack_size(product) if _safe(pack_size(product), product, request) else ""
+    pack = pack_size(product)
+    pack = pack if pack and _safe(pack, product, request) else ""
     head = (f"这款{brand + ' ' if brand else ''}{color}{audience}{noun}{f'（{pack}）' if pack else ''}"
             f"售价{_money(product.price, request.currency, 'zh')}")
     parts = _phrases(_CLAUSE_ZH, lambda tags: "、".join(TAG_ZH[t.lower()] for t in tags if t.lower() in TAG_ZH),

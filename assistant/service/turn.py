@@ -210,7 +210,7 @@ class TurnPipeline:
         lexical = self.index.lexical
         if request.categories or lexical is None or "zh" in self.profile.languages:
             return True
-        return all(any(lexical.knows(form) for form in (word, *word_forms(word)))
+        return all(any(lexical.knows(form) for form in word_forms(word))
                    for word in re.findall(r"[a-z]+", request.need.lower()))
 
     def unreadable(self, request: Request) -> bool:
@@ -237,7 +237,7 @@ class TurnPipeline:
             # A vague need gets broad picks, related or not; "like the second one" is about that product.
             if not is_vague(request, request.text) and like_id is None:
                 strong = CROSS_STRONG if self.untranslated(request) else STRONG_SIMILARITY
-                found = lexical is None or bool(lexical.max(initial=0) > 0) and self.words_of_the_store(request)
+                found = lexical is None or (bool(lexical.max(initial=0) > 0) and self.words_of_the_store(request))
                 floor = relevance_floor(dense, request, found, strong=strong)
             if self.unreadable(request):
                 floor = float("inf")  # nothing can be said to match words the index cannot read
