@@ -183,7 +183,7 @@ class FakeLM(LanguageModel):
     def chat_prompt(self, system: str, user: str) -> str:
         return f"<system>{system}</system><user>{user}</user>"
 
-    def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "", stop=None,
+    def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "", stop=None, banned=None, allowed=None,
                  on_done=None) -> list[str]:
         self.calls += 1
         if self.fail:
@@ -229,7 +229,7 @@ def test_explain_hands_over_each_reason_as_it_is_checked_first_one_alone() -> No
 class WordByWordLM(FakeLM):
     """Writes its canned answers a word at a time, asking `stop` after each word, as the real loop does."""
 
-    def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "", stop=None,
+    def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "", stop=None, banned=None, allowed=None,
                  on_done=None) -> list[str]:
         self.calls += 1
         outputs = []
@@ -365,3 +365,13 @@ def test_the_shoppers_own_word_for_the_child_is_grounded() -> None:
     request = parse_message("有没有适合3岁宝宝的拼图")
     product = Product(id="P", title="Wooden Animal Puzzle", price=12.0, audience="kids", category="Toys > Puzzles")
     assert "宝宝" not in (check_reason("这款拼图适合3岁宝宝。", product, request, []) or "")
+
+
+def test_an_english_reason_is_held_to_its_facts_and_joining_words() -> None:
+    from assistant.reasons.facts import JOINING_WORDS, reason_vocabulary
+    coffee = Product(id="K1", title="Coffee — Ground Coffee, 11.5 oz", price=1.67, category="Grocery > Coffee",
+                     brand="National", size="11.5 oz", tags=("national brand",))
+    words = set(reason_vocabulary(matched_facts(coffee, parse_message("ground coffee under $6")), coffee) or ())
+    assert {"ground", "coffee", "National", "1", "67", "6", "budget", "because"} <= words
+    assert set(JOINING_WORDS) <= words and not {"popular", "well", "name", "great"} & words
+    assert reason_vocabulary(matched_facts(JACKET, EN), JACKET) is None  # features to say: decoded freely

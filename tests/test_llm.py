@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -163,6 +164,47 @@ def test_generate_stops_a_row_when_asked_and_hands_each_row_over_as_it_ends(smol
     assert sorted(handed) == list(enumerate(stopped))  # each row once, with the text it returns
     for full, short in zip(whole, stopped):
         assert len(short.split()) == 3 and full.startswith(short)  # stopped at once, same greedy tokens
+
+
+@pytest.mark.slow
+def test_generate_never_writes_a_banned_word_and_leaves_other_rows_alone(smollm2: llm.TransformersLM) -> None:
+    prompts = [smollm2.chat_prompt("You are a shop assistant.", "Describe a rain jacket in one sentence."),
+               "The capital of France is"]
+    free = smollm2.generate(prompts, max_new_tokens=24)
+    word = next(w.strip(".,!").lower() for w in free[0].split()[1:] if len(w.strip(".,!")) > 4)
+    banned = smollm2.generate(prompts, max_new_tokens=24, banned=[[word], []])
+    assert word in free[0].lower() and not re.search(rf"\b{re.escape(word)}\b", banned[0].lower())
+    assert banned[1] == free[1]  # a row with nothing banned decodes as before
+    with pytest.raises(ValueError):
+        smollm2.generate(prompts, max_new_tokens=4, banned=[[word]])
+
+
+@pytest.mark.slow
+def test_generate_held_to_allowed_words_writes_only_their_tokens(smollm2: llm.TransformersLM) -> None:
+    prompt = smollm2.chat_prompt("You are a shop assistant.", "Describe a rain jacket in one sentence.")
+    words = ["This", "rain", "jacket", "is", "blue", "and", "waterproof", "."]
+    text = smollm2.generate([prompt, prompt], max_new_tokens=16, allowed=[words, None])
+    tokens = set(smollm2.encode(text[0], first=False))
+    assert tokens <= set(smollm2._allowed_tokens(tuple(words))), text[0]
+    assert text[1] == smollm2.generate([prompt], max_new_tokens=16)[0]  # a row with no list is free
+
+
+def test_ban_next_forbids_only_the_token_that_completes_a_banned_sequence() -> None:
+    import torch
+    from assistant.llm.model import BannedTokens, ban_next
+    logits = torch.zeros((3, 6))
+    produced = [[1, 2], [1, 3], [4]]
+    bans = [BannedTokens.of(b) for b in ([(5,), (2, 4)], [(2, 4)], [(0,)])]
+    ban_next(logits, bans, produced, torch.tensor([False, False, True]))
+    assert logits[0, 5] == float("-inf") and logits[0, 4] == float("-inf")  # 5 always; 4 as it ends in 2
+    assert torch.isfinite(logits[0, :4]).all() and torch.isfinite(logits[1]).all()  # row 1 ends in 3
+    assert torch.isfinite(logits[2]).all()  # row 2 is done
+    logits = torch.zeros((1, 6))
+    ban_next(logits, [BannedTokens.of([(1, 2, 4)])], [[9, 1, 2]], torch.tensor([False]))
+    assert logits[0, 4] == float("-inf")
+    logits = torch.zeros((1, 6))
+    ban_next(logits, [BannedTokens.of([(1, 2, 4)])], [[9, 3, 2]], torch.tensor([False]))
+    assert torch.isfinite(logits).all()  # 2 came after 3, not after 1
 
 
 @pytest.mark.slow

@@ -282,7 +282,7 @@ class RecordingLM(LanguageModel):
     def chat_prompt(self, system: str, user: str) -> str:
         return f"<system>{system}</system><user>{user}</user>"
 
-    def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "", stop=None,
+    def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "", stop=None, banned=None, allowed=None,
                  on_done=None) -> list[str]:
         self.prompts += [prefix + p for p in prompts]
         return [""] * len(prompts)

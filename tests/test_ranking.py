@@ -214,7 +214,7 @@ class PrefersSocksLM(LanguageModel):
     def chat_prompt(self, system: str, user: str) -> str:
         return f"{system}\n{user}"
 
-    def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "", stop=None,
+    def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "", stop=None, banned=None, allowed=None,
                  on_done=None) -> list[str]:
         return [""] * len(prompts)
 

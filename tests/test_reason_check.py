@@ -129,3 +129,45 @@ def test_a_word_of_the_product_s_own_name_is_no_claim() -> None:
     text = template_reason(book, request_, None, "en")
     assert text.startswith("Budget Recipes") and check_reason(text, book, request_, store=STORE) is None, text
     assert "budget" in check_reason("Budget Recipes is illustrated and fits your budget.", book, request_, store=STORE)
+
+
+GROCERY = StoreProfile(product_count=100, brands=("National", "Private"), common={"brand": ["national", "private"],
+                                                                              "tag": ["national brand", "store brand"]})
+COFFEE = Product(id="K1", title="Coffee — Ground Coffee, 11.5 oz", price=1.67, category="Grocery > Coffee",
+                 brand="National", size="11.5 oz", tags=("national brand",))
+
+
+@pytest.mark.parametrize("text, failure", [
+    ("The product is a good pick because it is a national brand.", "generic"),  # what most of the store is
+    ("Ground coffee is a high-end coffee from National for $1.67.", "high-end"),  # praise no data gives
+    ("Ground coffee is a good pick because it has a strong reputation for taste.", "reputation"),
+    ("Product: ground coffee, brand: National, price: $1.67.", "echoes the prompt"),  # the facts, not a sentence
+])
+def test_a_grocery_reason_that_says_nothing_of_this_product_is_rejected(text: str, failure: str) -> None:
+    result = check_reason(text, COFFEE, parse_message("ground coffee"), store=GROCERY)
+    assert result is not None and failure in result, result
+
+
+def test_a_common_brand_is_specific_when_the_shopper_asked_for_it() -> None:
+    text = "This ground coffee is a national brand in an 11.5 oz pack for $1.67."
+    assert check_reason(text, COFFEE, parse_message("ground coffee"), store=GROCERY) is None
+    asked = parse_message("national brand coffee")
+    assert check_reason("The product is a national brand, as you asked.", COFFEE, asked, store=GROCERY) is None
+
+
+def test_the_profile_marks_brands_and_tags_most_of_the_store_shares() -> None:
+    from assistant.understand.store import build_profile
+    products = [Product(id=str(i), title=f"Soup {i}", price=1.0, category="Grocery > Soup",
+                        brand="National" if i % 2 else f"Maker {i}", tags=("national brand",) if i % 2 else (f"flavour {i}",))
+                for i in range(40)]
+    common = build_profile(products).common
+    assert common == {"brand": ["national"], "tag": ["national brand"]}
+    assert build_profile(products[:10]).common == {}  # too few products to tell
+
+
+def test_decoding_bans_the_claims_the_check_would_reject_and_the_prompt_s_words() -> None:
+    from assistant.reasons.claims import unsupported_claims
+    banned = unsupported_claims(COFFEE)
+    assert {"popular", "high-end", "waterproof", "listed", "保暖"} <= set(banned)
+    jacket = Product(id="J1", title="Rain Jacket", price=20.0, tags=("waterproof", "popular"))
+    assert "waterproof" not in unsupported_claims(jacket) and "popular" not in unsupported_claims(jacket)

@@ -9,15 +9,18 @@ Importing this module is cheap: torch and transformers load inside the functions
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
 from assistant.core.memory import release_freed_memory
+from assistant.core.text import has_cjk
 from assistant.llm.weights import (DEFAULT_MODEL, PACKAGED, ModelUnavailable, default_cache_dir, load_int8,
                                    model_names, resolve_weights)
 
@@ -39,11 +42,13 @@ class LanguageModel(ABC):
     @abstractmethod
     def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "",
                  stop: Callable[[str], bool] | None = None,
-                 on_done: Callable[[int, str], None] | None = None) -> list[str]:
+                 on_done: Callable[[int, str], None] | None = None,
+                 banned: Sequence[Sequence[str]] | None = None) -> list[str]:
         """Greedy continuations of ``prefix + prompt`` for each prompt, decoded in one batch; each stops at
         its end-of-turn token, after `max_new_tokens`, or as soon as `stop(text so far)` is true. A shared
         `prefix` is encoded once and its KV cache reused by every row. `on_done(row, text)` is called as each
-        row finishes, while the others are still being decoded (so a caller can show it at once)."""
+        row finishes, while the others are still being decoded (so a caller can show it at once).
+        `banned[row]`: words that row may not write (as a word of its own, any capitalisation of its start)."""
 
     @abstractmethod
     def chat_prompt(self, system: str, user: str) -> str:
@@ -115,6 +120,27 @@ class TransformersLM(LanguageModel):
         self._pad = pad if pad is not None else (self._eos[0] if self._eos else 0)
 
     # -- tokens
+
+    @functools.lru_cache(maxsize=256)
+    def _banned_tokens(self, words: tuple[str, ...]) -> "BannedTokens":
+        """The token sequences that spell `words` as words of their own: " word" and " Word" (and the bare
+        word for Chinese, which has no spaces)."""
+        sequences: set[tuple[int, ...]] = set()
+        for word in words:
+            variants = {word} if has_cjk(word) else {" " + word, " " + word[:1].upper() + word[1:]}
+            sequences.update(tuple(self.encode(v, first=False)) for v in variants)
+        return BannedTokens.of(s for s in sequences if s)
+
+    @functools.lru_cache(maxsize=256)
+    def _allowed_tokens(self, words: tuple[str, ...]) -> frozenset[int]:
+        """Every token of `words` as written, lower-case and capitalised, with and without a leading space,
+        and the end-of-turn tokens."""
+        tokens: set[int] = set(self._eos)
+        for word in words:
+            for variant in {word, word.lower(), word[:1].upper() + word[1:]}:
+                tokens.update(self.encode(variant, first=False))
+                tokens.update(self.encode(" " + variant, first=False))
+        return frozenset(tokens)
 
     def encode(self, text: str, first: bool) -> list[int]:
         """Token ids of `text`; special tokens (BOS) only at the start of a sequence, and never twice."""
@@ -198,7 +224,9 @@ class TransformersLM(LanguageModel):
 
     def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "",
                  stop: Callable[[str], bool] | None = None,
-                 on_done: Callable[[int, str], None] | None = None) -> list[str]:
+                 on_done: Callable[[int, str], None] | None = None,
+                 banned: Sequence[Sequence[str]] | None = None,
+                 allowed: Sequence[Sequence[str] | None] | None = None) -> list[str]:
         import torch
         from transformers import DynamicCache
 
@@ -225,6 +253,17 @@ class TransformersLM(LanguageModel):
         eos = torch.tensor(self._eos, dtype=torch.long)
         done = torch.zeros(len(encoded), dtype=torch.bool)
         produced: list[list[int]] = [[] for _ in encoded]
+        bans = [self._banned_tokens(tuple(words)) for words in banned] if banned else None
+        masks = None
+        if allowed:
+            width = max(len(self.tokenizer), int(getattr(self.model.config, "vocab_size", 0) or 0))
+            masks = torch.zeros((len(encoded), width), dtype=torch.bool)
+            for row, words in enumerate(allowed):
+                masks[row] = True if words is None else False
+                if words is not None:
+                    masks[row, list(self._allowed_tokens(tuple(words)))] = True
+        if bans is not None and len(bans) != len(encoded):
+            raise ValueError(f"banned has {len(bans)} rows for {len(encoded)} prompts")
         cache = None
         with self._lock, torch.inference_mode():
             if prefix_ids:
@@ -236,7 +275,12 @@ class TransformersLM(LanguageModel):
                 result = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache,
                                     use_cache=True, logits_to_keep=1)
                 cache = result.cache
-                token = result.logits[:, -1].argmax(-1)
+                logits = result.logits[:, -1]
+                if masks is not None:
+                    logits = logits.masked_fill(~masks[:, : logits.shape[-1]], float("-inf"))
+                if bans is not None:
+                    ban_next(logits, bans, produced, done)
+                token = logits.argmax(-1)
                 token = torch.where(done, torch.full_like(token, self._pad), token)
                 last_step = step == max_new_tokens - 1
                 for row in torch.nonzero(~done).flatten().tolist():
@@ -297,3 +341,35 @@ def make_language_model(name: str = DEFAULT_MODEL, **options: Any) -> LanguageMo
         if key not in _cache:
             _cache[key] = TransformersLM(name, **options)
         return _cache[key]
+
+
+@dataclass(frozen=True)
+class BannedTokens:
+    """One row's banned token sequences: one-token words, and longer ones by the token before their last."""
+
+    always: tuple[int, ...]
+    after: dict[int, tuple[tuple[int, ...], ...]]
+
+    @classmethod
+    def of(cls, sequences: Iterable[Sequence[int]]) -> "BannedTokens":
+        always, after = set(), {}
+        for sequence in sequences:
+            if len(sequence) == 1:
+                always.add(sequence[0])
+            elif sequence:
+                after.setdefault(sequence[-2], []).append(tuple(sequence))
+        return cls(tuple(sorted(always)), {k: tuple(v) for k, v in after.items()})
+
+
+def ban_next(logits, bans: Sequence[BannedTokens], produced: Sequence[Sequence[int]], done) -> None:
+    """Forbid, in place, each unfinished row's next token where it would complete one of its banned sequences
+    (the sequence's other tokens are the row's last ones)."""
+    for row, banned in enumerate(bans):
+        if bool(done[row]):
+            continue
+        if banned.always:
+            logits[row, list(banned.always)] = float("-inf")
+        tail = produced[row]
+        for sequence in banned.after.get(tail[-1], ()) if tail else ():
+            if list(tail[len(tail) - len(sequence) + 1:]) == list(sequence[:-1]):
+                logits[row, sequence[-1]] = float("-inf")

@@ -35,7 +35,7 @@ INSTRUCTION_RE = re.compile(
     r"\bignor(?:e|es|ed|ing)\b|\binstructions?\b|\bsystem\b|\bprompts?\b|\bas an ai\b|\blanguage model\b|"
     r"\bdisregard|\bjailbreak|\bassistant\s*:|\buser\s*:|\banswer\s*:|<\|?im_(?:start|end)|\[/?inst\]|"
     r"忽略|指令|系统|提示词|无视", re.IGNORECASE)
-_ECHO_RE = re.compile(r"\blisted facts\b|\bthe facts\b|\bproduct facts\b|shoppers?'?s?'? (?:request|wants|wrote)\s*[:：«]|\byou wants?\s*[:：]|product data|the answer is|\bone sentence\b|^#|\*\*|请只|产品数据|购物者的请求",
+_ECHO_RE = re.compile(r"\b(?:product|name|brand|price|pack size|other features|features)\s*:\s|(?:名称|品牌|价格|包装规格|其他特点)[:：]|\b(?:a )?name, brand\b|\bbrand, price\b|\bprice, pack size\b|\blisted facts\b|\bthe facts\b|\bproduct facts\b|shoppers?'?s?'? (?:request|wants|wrote)\s*[:：«]|\byou wants?\s*[:：]|product data|the answer is|\bone sentence\b|^#|\*\*|请只|产品数据|购物者的请求",
                       re.IGNORECASE)
 # A reason is about the product, never about the shopper's contact details (scrubbed to [email], [phone], …
 # before the prompt, but a small model still echoed "邮箱" from "邮箱 [email]").
@@ -207,7 +207,7 @@ def check_reason(text: str, product: Product, request: Request, others: Sequence
                     wrong_money(stripped, product, request, store), unfounded_feature(stripped, product),
                     wrong_gender(stripped, product), wrong_size(stripped, product), wrong_age(stripped, product, request),
                     misspelt_brand(stripped, product, store), wrong_type(stripped, product, store),
-                    names_no_fact(stripped, product)):
+                    names_no_fact(stripped, product, store, request)):
         if failure is not None:
             return failure
     return None

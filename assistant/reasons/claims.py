@@ -47,6 +47,16 @@ FEATURE_ROOTS: dict[str, tuple[str, ...]] = {
     "special": ("special",), "best-selling": ("bestsell", "best-sell", "best sell"),
     "well-known": ("well-known", "renowned", "famous"), "reputable": ("reputab", "trusted"),
     "known for": ("known for",), "versatile": ("versatil",), "comfortable": ("comfort", "cushion", "soft", "padded"),
+    # Praise a small model writes when a product's data gives it little to say (read on grocery reasons).
+    "high-end": ("high-end", "luxury", "premium"), "finest": ("finest", "premium"), "luxury": ("luxury",),
+    "well-regarded": ("well-regarded", "renowned", "acclaimed"), "reputation": ("reputation", "renowned"),
+    "widely": ("popular", "bestsell", "best-sell"), "classic": ("classic",), "staple": ("staple",),
+    "well-made": ("well-made", "quality", "premium"), "excellent": ("excellent",), "great value": ("value", "economy"),
+    "value for money": ("value", "economy"), "enjoyed by": ("popular", "favourite", "favorite"),
+    "loved by": ("popular", "favourite", "favorite"), "worldwide": ("world", "international", "global"),
+    "beneficial": ("health", "vitamin", "nutri"), "trusted": ("trusted",), "favorite": ("favorite", "favourite"),
+    "high-tech": ("tech", "smart", "electronic", "digital"), "high-priced": ("luxury", "premium"),
+    "high-calorie": ("calorie",), "well-designed": ("design",), "unique": ("unique",),
 }
 FEATURE_WORDS_EN: dict[str, str] = {
     **{k: k for k in FEATURE_ROOTS}, "water resistant": "water-resistant", "keeps you warm": "warm",
@@ -254,6 +264,19 @@ def unfounded_feature(text: str, product: Product) -> str | None:
     return None
 
 
+# Prompt words a small model repeats as if they were the product's ("meets all the listed facts").
+PROMPT_WORDS = ("listed", "facts")
+
+
+def unsupported_claims(product: Product) -> list[str]:
+    """The feature words (English and Chinese) `unfounded_feature` would reject for this product, and the
+    prompt's own words: what reason decoding forbids, so the model writes a fact instead of a claim."""
+    own = _own(product)
+    claims = [phrase for phrase, claim in FEATURE_WORDS_EN.items() if not any(r in own for r in FEATURE_ROOTS[claim])]
+    claims += [word for word, claim in FEATURE_WORDS_ZH.items() if not any(r in own for r in FEATURE_ROOTS[claim])]
+    return claims + [w for w in PROMPT_WORDS if w not in own]
+
+
 def wrong_gender(text: str, product: Product) -> str | None:
     """A boy's or girl's, man's or woman's word for a product the data gives to the other one."""
     own = _own(product) + " " + product.audience.lower()
@@ -338,9 +361,12 @@ def mixed_language(text: str, product: Product, request: Request) -> str | None:
     return None
 
 
-def names_no_fact(text: str, product: Product) -> str | None:
+def names_no_fact(text: str, product: Product, store: StoreProfile | None = None,
+                  request: Request | None = None) -> str | None:
     """A reason that could be said of any product ("it meets your needs"): no price, rating, colour,
-    size, brand, feature or distinctive word of this product's own."""
+    size, brand, feature or distinctive word of this product's own. A brand or tag much of the store shares
+    (`StoreProfile.common`: "National", "national brand") does not single a product out, unless the
+    shopper asked for it ("store brand please")."""
     lower = text.lower()
     own_numbers = {f"{product.price:.2f}", str(int(product.price) + (product.price % 1 > 0))}
     if product.rating is not None:
@@ -351,13 +377,17 @@ def names_no_fact(text: str, product: Product) -> str | None:
     color = product.color.lower()
     if color and (re.search(rf"\b{re.escape(color)}\b", lower) or (COLOR_ZH.get(color) or "\0") in text):
         return None
-    if product.brand and product.brand.lower() in lower and product.brand.lower() not in ("national", "private"):
+    def common(attribute: str, value: str) -> bool:
+        asked = request is not None and value.lower() in request.text.lower()
+        return store is not None and store.is_common(attribute, value) and not asked
+
+    if product.brand and product.brand.lower() in lower and not common("brand", product.brand):
         return None
     if any(s and re.search(rf"(?<![\w-]){re.escape(s.lower())}(?![\w-])", lower) for s in product.sizes):
         return None
     own = _own(product)
     for tag in product.tags:
-        if any(len(w) >= 4 and w not in STOPWORDS and re.search(rf"\b{re.escape(w)}", lower)
+        if not common("tag", tag) and any(len(w) >= 4 and w not in STOPWORDS and re.search(rf"\b{re.escape(w)}", lower)
                for w in re.findall(r"[a-z]+", tag.lower())):
             return None
     for word, claim in FEATURE_WORDS_ZH.items():

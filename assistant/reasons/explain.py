@@ -19,8 +19,8 @@ from assistant.llm.prompts import load_template, quote_shopper
 from assistant.llm.rerank import product_card
 from assistant.core.text import has_cjk
 from assistant.reasons.check import SENTENCE_END, check_reason
-from assistant.reasons.claims import cut_off
-from assistant.reasons.facts import facts_text, matched_facts
+from assistant.reasons.claims import cut_off, unsupported_claims
+from assistant.reasons.facts import facts_text, matched_facts, reason_vocabulary
 from assistant.reasons.templates import template_reason
 from assistant.understand import Request
 from assistant.understand.store import StoreProfile
@@ -220,8 +220,15 @@ def explain(lm, request: Request, candidates: Sequence, max_new_tokens: int = 40
                 # clause (or the template stands in), so the shopper sees a reason within FIRST_REASON_SECONDS.
                 deadline = time.monotonic() + FIRST_REASON_SECONDS
                 stop = lambda text: sentence_written(text) or time.monotonic() > deadline  # noqa: E731
+            # Decoding may not write a claim the check would reject, and an English reason is held to its
+            # facts' words and a few joining words (reasons/facts.py): the model writes a fact instead.
+            banned = [unsupported_claims(products[i]) for i in group]
+            allowed = ([reason_vocabulary(matched_facts(candidates[i].product, request, candidates[i].breakdown),
+                                          candidates[i].product) for i in group]
+                       if style == "facts" and language == "en" else None)
             outputs = lm.generate([rows[i] for i in group], max_new_tokens, prefix=prefix, stop=stop,
-                                  on_done=lambda row, text, group=group: settle(group[row], text))
+                                  on_done=lambda row, text, group=group: settle(group[row], text), banned=banned,
+                                  allowed=allowed)
             if len(outputs) != len(group):
                 raise RuntimeError(f"generate returned {len(outputs)} texts for {len(group)} prompts")
             for position, raw in zip(group, outputs):

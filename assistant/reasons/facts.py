@@ -75,6 +75,7 @@ def matched_facts(product: Product, request: Request, breakdown: ScoreBreakdown 
     request the type, colour, features and audience are given in Chinese where the glossary has them (given
     English, the model wrote half-English sentences: "这款雨 jacket")."""
     zh = request.language == "zh"
+    wanted = _words(" ".join([request.text, request.need]))
     facts = [Fact("name", f"«{quote(zh_name(product, request) if zh else _name_en(product, request), 80)}»")]
     if product.brand:
         facts.append(Fact("brand", f"«{quote(product.brand, 40)}»"))
@@ -86,9 +87,10 @@ def matched_facts(product: Product, request: Request, breakdown: ScoreBreakdown 
         facts.append(Fact("price", price))
     if pack := pack_size(product):
         facts.append(Fact("pack size", f"«{quote(pack, 30)}»"))
-    wanted = _words(" ".join([request.text, request.need]))
     matched = [t for t in product.tags if _words(t) & wanted]
-    others = [t for t in product.tags if t not in matched]
+    # A tag that only repeats the brand ("national brand" for National) made the model say it twice.
+    brand = _words(product.brand)
+    others = [t for t in product.tags if t not in matched and not (brand and brand & _words(t))]
     if zh:  # only the features the glossary can say in Chinese
         matched = [TAG_ZH[t.lower()] for t in matched if t.lower() in TAG_ZH]
         others = [TAG_ZH[t.lower()] for t in others if t.lower() in TAG_ZH]
@@ -121,3 +123,29 @@ def matched_facts(product: Product, request: Request, breakdown: ScoreBreakdown 
 def facts_text(facts: list[Fact]) -> str:
     """The facts as one prompt line: "name «rain jacket»; price $24.99, within ...; ..."."""
     return "; ".join(f"{f.kind}: {f.text}" for f in facts)
+
+
+# The words an English reason may use besides its facts and the product's name: what a shop assistant needs
+# to join facts into a sentence. Decoding is held to these (`reason_vocabulary`), so a model that has little
+# to say cannot fill the gap with praise ("well-established", "rich in nutrients") no word list foresaw.
+JOINING_WORDS = """the this these that which it its it's they them their is are a an good pick choice
+because of for from with and or in at by to as on costs cost priced price within your budget comes come
+pack packs size sizes made rated rating reviews shoppers similar bought also who fits fit colour color
+brand has have offers product year old years kids 's . , ' - $ ( ) / & %""".split()
+
+
+# Facts that give a small model something of the product's own to say. Without any (a grocery line: a name,
+# a brand type, a price, a pack size) it filled the gap with praise; with them, holding it to a vocabulary
+# only garbled good sentences ("non-slip" came out as "a non-5"), so those rows decode freely.
+TELLING_FACTS = ("features the shopper asked for", "other features", "colour", "size", "rating", "for")
+
+
+def reason_vocabulary(facts: list[Fact], product: Product) -> list[str] | None:
+    """The words an English reason for `product` may be written in when its facts say little of it (none of
+    TELLING_FACTS): the facts' words and numbers, the product's title, brand and tags, and JOINING_WORDS.
+    None (decode freely) when they say enough."""
+    if any(f.kind in TELLING_FACTS for f in facts):
+        return None
+    # The facts' words, not their labels: allowed "name", the model called products "a name".
+    text = " ".join([*(f.text for f in facts), product.title, product.brand, " ".join(product.tags)])
+    return sorted(set(JOINING_WORDS) | set(re.findall(r"[A-Za-z]+|\d+|[^\sA-Za-z\d]", text)))

@@ -25,10 +25,14 @@ from assistant.understand.request import LANGUAGES
 from assistant.understand.vocabulary import Vocabulary, brand_spellings, load_vocabulary
 
 PROFILE_FILE = "profile.json"
-PROFILE_VERSION = 2  # a profile of another version is rebuilt from the build's products when loaded
+PROFILE_VERSION = 3  # a profile of another version is rebuilt from the build's products when loaded
 # An attribute filled for fewer products than this share is never a hard filter: filtering on it would
 # remove every product that simply does not say (a catalog with no colour column has no "brown" items).
 MIN_FILL = 0.5
+# A brand or tag this share of the catalog has says nothing about one product ("National" on most of a
+# grocery catalog): reasons leave it out unless the shopper asked for it, and naming it is not specific.
+COMMON_SHARE = 0.2
+COMMON_MIN_PRODUCTS = 20
 CUE_MIN_PRODUCTS = 3  # a title head noun names a category when at least this many titles end with it...
 CUE_TOP_SHARE = 0.4  # ...and this share of them are in one category leaf (else its top-level category);
 CUE_MIN_SHARE = 0.2  # every leaf holding this share is named (so "pajamas" names Baby Clothing and Sleepwear)
@@ -65,6 +69,7 @@ class StoreProfile:
     category_cues: dict[str, list[str]] = field(default_factory=dict)  # head noun -> category leaves
     color_phrases: tuple[str, ...] = ()  # phrases with a colour word that name a product, not a colour
     quality: dict[str, int] = field(default_factory=dict)  # catalog-quality counts (see `_quality`)
+    common: dict[str, list[str]] = field(default_factory=dict)  # "brand" / "tag" -> values too common to single out
     words: tuple[str, ...] = ()  # the catalog's own words (titles, categories, brands, tags), lower-case
     cjk_chars: str = ""  # the Chinese characters its titles use
     version: int = PROFILE_VERSION
@@ -93,6 +98,10 @@ class StoreProfile:
         if known is None:
             known = self.__dict__["_known"] = frozenset(self.words)
         return word in known or singular(word) in known
+
+    def is_common(self, attribute: str, value: str) -> bool:
+        """Whether a brand or tag value (any case) is one that a large share of the catalog has."""
+        return value.strip().lower() in self.common.get(attribute, ())
 
     def audience_of(self, value: str) -> str:
         """The canonical audience of a catalog audience value ("" when it names none)."""
@@ -128,6 +137,7 @@ class StoreProfile:
             "categories": f"{len(self.categories)}: " + ", ".join(list(self.categories)[:8])
                           + (" ..." if len(self.categories) > 8 else ""),
             "category cues": len(self.category_cues),
+            "too common to single out": {k: v for k, v in self.common.items() if v},
             "product phrases with colour words": len(self.color_phrases),
         }
 
@@ -254,6 +264,16 @@ def _quality(products: Sequence[Product]) -> dict[str, int]:
     return counts
 
 
+def _common_values(products: Sequence[Product]) -> dict[str, list[str]]:
+    """Brand and tag values (lower-case) held by at least COMMON_SHARE of a catalog's products."""
+    if len(products) < COMMON_MIN_PRODUCTS:
+        return {}
+    least = COMMON_SHARE * len(products)
+    brands = Counter(p.brand.strip().lower() for p in products if p.brand.strip())
+    tags = Counter(t for p in products for t in {t.strip().lower() for t in p.tags if t.strip()})
+    return {name: sorted(v for v, n in counts.items() if n >= least) for name, counts in (("brand", brands), ("tag", tags))}
+
+
 def _catalog_words(products: Sequence[Product]) -> tuple[str, ...]:
     words: set[str] = set()
     for p in products:
@@ -313,6 +333,7 @@ def build_profile(products: Sequence[Product], currency: str | None = None, cata
         color_phrases=_color_phrases(products, vocab, families) if fill["color"] else (),
         words=_catalog_words(products),
         quality=_quality(products),
+        common=_common_values(products),
         cjk_chars="".join(sorted({ch for p in products for ch in p.title if count_cjk(ch)})),
     )
 
