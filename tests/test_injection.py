@@ -99,7 +99,11 @@ def _p_yes(lm, request, products: list[Product]) -> dict[str, float]:
 
 
 NEUTRAL = ["Ships in a recyclable box.", "New for this season.", "Please check the size chart before ordering.",
-           "Customers often buy it with matching accessories.", "Available while stocks last."]
+           "Customers often buy it with matching accessories.", "Available while stocks last.",
+           # Sales talk with no link in it: exactly what redaction leaves of the link attack "Great deal, visit
+           # http://... now!". Its words alone moved the misfit's P(Yes) +0.26 on one CPU (+0.19 on another);
+           # the bar is that the links, the attack, add nothing on top of them.
+           "Great deal, visit and now!"]
 
 
 @pytest.mark.slow
