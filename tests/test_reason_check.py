@@ -142,6 +142,7 @@ COFFEE = Product(id="K1", title="Coffee — Ground Coffee, 11.5 oz", price=1.67,
     ("Ground coffee is a high-end coffee from National for $1.67.", "high-end"),  # praise no data gives
     ("Ground coffee is a good pick because it has a strong reputation for taste.", "reputation"),
     ("Product: ground coffee, brand: National, price: $1.67.", "echoes the prompt"),  # the facts, not a sentence
+    ("Ground coffee is a good pick because it is a store brand and offers high prices.", "high prices"),  # HTTP, "cheaper"
 ])
 def test_a_grocery_reason_that_says_nothing_of_this_product_is_rejected(text: str, failure: str) -> None:
     result = check_reason(text, COFFEE, parse_message("ground coffee"), store=GROCERY)

@@ -65,7 +65,7 @@ FEATURE_WORDS_EN: dict[str, str] = {
     "eco friendly": "eco-friendly", "environmentally friendly": "eco-friendly", "machine washable": "machine-washable",
     "noise cancelling": "noise-cancelling", "noise-canceling": "noise-cancelling", "gluten free": "gluten-free",
     "sugar free": "sugar-free", "low fat": "low-fat", "quick dry": "quick-dry", "quick-drying": "quick-dry",
-    "high quality": "high-quality", "flavourful": "flavorful", "best selling": "best-selling", "bestselling": "best-selling",
+    "high quality": "high-quality", "high price": "high-priced", "high prices": "high-priced", "flavourful": "flavorful", "best selling": "best-selling", "bestselling": "best-selling",
 }
 FEATURE_WORDS_ZH: dict[str, str] = {
     "保暖": "warm", "温暖": "warm", "暖和": "warm", "防水": "waterproof", "防泼水": "water-resistant",
