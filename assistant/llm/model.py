@@ -43,12 +43,14 @@ class LanguageModel(ABC):
     def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "",
                  stop: Callable[[str], bool] | None = None,
                  on_done: Callable[[int, str], None] | None = None,
-                 banned: Sequence[Sequence[str]] | None = None) -> list[str]:
+                 banned: Sequence[Sequence[str]] | None = None,
+                 allowed: Sequence[Sequence[str] | None] | None = None) -> list[str]:
         """Greedy continuations of ``prefix + prompt`` for each prompt, decoded in one batch; each stops at
         its end-of-turn token, after `max_new_tokens`, or as soon as `stop(text so far)` is true. A shared
         `prefix` is encoded once and its KV cache reused by every row. `on_done(row, text)` is called as each
         row finishes, while the others are still being decoded (so a caller can show it at once).
-        `banned[row]`: words that row may not write (as a word of its own, any capitalisation of its start)."""
+        `banned[row]`: words that row may not write (as a word of its own, any capitalisation of its start);
+        `allowed[row]`: the only words that row may write (None: any)."""
 
     @abstractmethod
     def chat_prompt(self, system: str, user: str) -> str:
@@ -253,17 +255,18 @@ class TransformersLM(LanguageModel):
         eos = torch.tensor(self._eos, dtype=torch.long)
         done = torch.zeros(len(encoded), dtype=torch.bool)
         produced: list[list[int]] = [[] for _ in encoded]
+        for name, rows in (("banned", banned), ("allowed", allowed)):
+            if rows and len(rows) != len(encoded):
+                raise ValueError(f"{name} has {len(rows)} rows for {len(encoded)} prompts")
         bans = [self._banned_tokens(tuple(words)) for words in banned] if banned else None
         masks = None
         if allowed:
             width = max(len(self.tokenizer), int(getattr(self.model.config, "vocab_size", 0) or 0))
-            masks = torch.zeros((len(encoded), width), dtype=torch.bool)
+            masks = torch.ones((len(encoded), width), dtype=torch.bool)
             for row, words in enumerate(allowed):
-                masks[row] = True if words is None else False
                 if words is not None:
+                    masks[row] = False
                     masks[row, list(self._allowed_tokens(tuple(words)))] = True
-        if bans is not None and len(bans) != len(encoded):
-            raise ValueError(f"banned has {len(bans)} rows for {len(encoded)} prompts")
         cache = None
         with self._lock, torch.inference_mode():
             if prefix_ids:

@@ -245,6 +245,11 @@ def wrong_type(text: str, product: Product, store: StoreProfile | None) -> str |
     return None
 
 
+def _supported(claim: str, own: str) -> bool:
+    """Whether a product's own text (`_own`) makes a feature claim: one of the claim's roots is in it."""
+    return any(root in own for root in FEATURE_ROOTS[claim])
+
+
 def unfounded_feature(text: str, product: Product) -> str | None:
     """A feature claim (warm, waterproof, heat-resistant, fits all sizes...) the product's data does not make."""
     own = _own(product)
@@ -255,11 +260,11 @@ def unfounded_feature(text: str, product: Product) -> str | None:
     for phrase in sorted(FEATURE_WORDS_EN, key=len, reverse=True):
         if re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", lower):
             claim = FEATURE_WORDS_EN[phrase]
-            if not any(root in own for root in FEATURE_ROOTS[claim]):
+            if not _supported(claim, own):
                 return f"claims {phrase!r}, which the product data does not say"
             lower = lower.replace(phrase, " ")
     for word, claim in FEATURE_WORDS_ZH.items():
-        if word in text and not any(root in own for root in FEATURE_ROOTS[claim]):
+        if word in text and not _supported(claim, own):
             return f"claims {word!r} ({claim}), which the product data does not say"
     return None
 
@@ -272,8 +277,8 @@ def unsupported_claims(product: Product) -> list[str]:
     """The feature words (English and Chinese) `unfounded_feature` would reject for this product, and the
     prompt's own words: what reason decoding forbids, so the model writes a fact instead of a claim."""
     own = _own(product)
-    claims = [phrase for phrase, claim in FEATURE_WORDS_EN.items() if not any(r in own for r in FEATURE_ROOTS[claim])]
-    claims += [word for word, claim in FEATURE_WORDS_ZH.items() if not any(r in own for r in FEATURE_ROOTS[claim])]
+    claims = [phrase for phrase, claim in FEATURE_WORDS_EN.items() if not _supported(claim, own)]
+    claims += [word for word, claim in FEATURE_WORDS_ZH.items() if not _supported(claim, own)]
     return claims + [w for w in PROMPT_WORDS if w not in own]
 
 
@@ -377,6 +382,7 @@ def names_no_fact(text: str, product: Product, store: StoreProfile | None = None
     color = product.color.lower()
     if color and (re.search(rf"\b{re.escape(color)}\b", lower) or (COLOR_ZH.get(color) or "\0") in text):
         return None
+
     def common(attribute: str, value: str) -> bool:
         asked = request is not None and value.lower() in request.text.lower()
         return store is not None and store.is_common(attribute, value) and not asked

@@ -20,7 +20,7 @@ from assistant.llm.rerank import product_card
 from assistant.core.text import has_cjk
 from assistant.reasons.check import SENTENCE_END, check_reason
 from assistant.reasons.claims import cut_off, unsupported_claims
-from assistant.reasons.facts import facts_text, matched_facts, reason_vocabulary
+from assistant.reasons.facts import Fact, facts_text, matched_facts, reason_vocabulary
 from assistant.reasons.templates import template_reason
 from assistant.understand import Request
 from assistant.understand.store import StoreProfile
@@ -62,9 +62,9 @@ def reason_prompts(lm, request: Request, products: Sequence[Product]) -> list[st
     return [lm.chat_prompt(system, render("user", product=product_card(p, REASON_DESCRIPTION_CHARS, request.currency))) + opening for p in products]
 
 
-def facts_prompts(lm, request: Request, candidates: Sequence) -> list[str]:
-    """One chat prompt per candidate from prompts/reason_facts.txt: the facts of the product that matched the
-    request (reasons/facts.py) instead of the whole product card. (A worked example was tried: the 0.5B
+def facts_prompts(lm, request: Request, facts: Sequence[list[Fact]]) -> list[str]:
+    """One chat prompt per candidate from prompts/reason_facts.txt, given each candidate's facts that matched
+    the request (`matched_facts`) instead of the whole product card. (A worked example was tried: the 0.5B
     model copied its facts, "quiet" and "$50 budget", into other products' reasons.)"""
     template = load_template("reason_facts")
     zh = request.language == "zh"
@@ -73,9 +73,8 @@ def facts_prompts(lm, request: Request, candidates: Sequence) -> list[str]:
     opening = ZH_OPENING if zh else ""
     # The request itself is left out: the facts already say what matched it, and a small model given the
     # shopper's words restated them as the product ("Waterproof jacket for my 6-year-old ... fits").
-    return [lm.chat_prompt(system, template.render(
-        "user", facts=facts_text(matched_facts(c.product, request, c.breakdown)),
-        language_instruction=instruction)) + opening for c in candidates]
+    return [lm.chat_prompt(system, template.render("user", facts=facts_text(f), language_instruction=instruction))
+            + opening for f in facts]
 
 
 def shared_prefix(prompts: Sequence[str]) -> str:
@@ -209,7 +208,8 @@ def explain(lm, request: Request, candidates: Sequence, max_new_tokens: int = 40
         fill_with_templates("llm unavailable: no language model")
         return [reasons[i] for i in range(len(candidates))]
     try:
-        prompts = facts_prompts(lm, request, candidates) if style == "facts" else reason_prompts(lm, request, products)
+        facts = [matched_facts(c.product, request, c.breakdown) for c in candidates] if style == "facts" else []
+        prompts = facts_prompts(lm, request, facts) if facts else reason_prompts(lm, request, products)
         prefix = shared_prefix(prompts)  # instructions and request: encoded once for every product
         rows = [p[len(prefix):] for p in prompts]
         groups = [[0], list(range(1, len(rows)))] if on_reason is not None and len(rows) > 1 else [list(range(len(rows)))]
@@ -220,12 +220,12 @@ def explain(lm, request: Request, candidates: Sequence, max_new_tokens: int = 40
                 # clause (or the template stands in), so the shopper sees a reason within FIRST_REASON_SECONDS.
                 deadline = time.monotonic() + FIRST_REASON_SECONDS
                 stop = lambda text: sentence_written(text) or time.monotonic() > deadline  # noqa: E731
-            # Decoding may not write a claim the check would reject, and an English reason is held to its
-            # facts' words and a few joining words (reasons/facts.py): the model writes a fact instead.
+            # Decoding may not write a claim the check would reject, and an English reason whose facts say
+            # little is held to their words and a few joining words (reasons/facts.py): the model writes a
+            # fact instead.
             banned = [unsupported_claims(products[i]) for i in group]
-            allowed = ([reason_vocabulary(matched_facts(candidates[i].product, request, candidates[i].breakdown),
-                                          candidates[i].product) for i in group]
-                       if style == "facts" and language == "en" else None)
+            allowed = ([reason_vocabulary(facts[i], products[i]) for i in group]
+                       if facts and language == "en" else None)
             outputs = lm.generate([rows[i] for i in group], max_new_tokens, prefix=prefix, stop=stop,
                                   on_done=lambda row, text, group=group: settle(group[row], text), banned=banned,
                                   allowed=allowed)

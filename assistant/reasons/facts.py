@@ -75,7 +75,6 @@ def matched_facts(product: Product, request: Request, breakdown: ScoreBreakdown 
     request the type, colour, features and audience are given in Chinese where the glossary has them (given
     English, the model wrote half-English sentences: "这款雨 jacket")."""
     zh = request.language == "zh"
-    wanted = _words(" ".join([request.text, request.need]))
     facts = [Fact("name", f"«{quote(zh_name(product, request) if zh else _name_en(product, request), 80)}»")]
     if product.brand:
         facts.append(Fact("brand", f"«{quote(product.brand, 40)}»"))
@@ -87,6 +86,7 @@ def matched_facts(product: Product, request: Request, breakdown: ScoreBreakdown 
         facts.append(Fact("price", price))
     if pack := pack_size(product):
         facts.append(Fact("pack size", f"«{quote(pack, 30)}»"))
+    wanted = _words(" ".join([request.text, request.need]))
     matched = [t for t in product.tags if _words(t) & wanted]
     # A tag that only repeats the brand ("national brand" for National) made the model say it twice.
     brand = _words(product.brand)

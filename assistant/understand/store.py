@@ -30,7 +30,7 @@ PROFILE_VERSION = 3  # a profile of another version is rebuilt from the build's 
 # remove every product that simply does not say (a catalog with no colour column has no "brown" items).
 MIN_FILL = 0.5
 # A brand or tag this share of the catalog has says nothing about one product ("National" on most of a
-# grocery catalog): reasons leave it out unless the shopper asked for it, and naming it is not specific.
+# grocery catalog): a reason naming only it is not specific, unless the shopper asked for it.
 COMMON_SHARE = 0.2
 COMMON_MIN_PRODUCTS = 20
 CUE_MIN_PRODUCTS = 3  # a title head noun names a category when at least this many titles end with it...
