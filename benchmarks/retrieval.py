@@ -1,7 +1,8 @@
 """Benchmark: content retrieval by BM25 alone, dense (MiniLM) alone and their fusion, side by side.
 
 Usage: python benchmarks/retrieval.py [--index-dir DIR] [--weights 0.1,0.2,0.3,0.5] [--cj-products 3000]
-                                      [--cj-queries 60] [--skip-cj] [--skip-pipeline] [--json]
+                                      [--cj-queries 60] [--skip-cj] [--skip-cj-store] [--cj-source DIR]
+                                      [--skip-pipeline] [--json]
 
 (a) The demo store's labelled requests (assistant/evaluation/data/requests.jsonl). Two query forms:
     "need"  — the parsed need of the whole conversation, scored as `TurnPipeline.content_scores` does (segment
@@ -15,6 +16,10 @@ Usage: python benchmarks/retrieval.py [--index-dir DIR] [--weights 0.1,0.2,0.3,0
 (b) The Complete Journey grocery catalog (../shared/data/completejourney/products.csv): a seeded sample of
     products, text = product type + category + department + brand; each query is one sampled
     product_category, lower-cased ("frozen pizza"); relevant = the sampled products of that category.
+(c) The Complete Journey store as `aisle eval requests --store completejourney` serves it (its whole derived
+    catalog, prepared into --index-dir on first use) and its labelled dialogues
+    (evaluation/data/completejourney_requests.jsonl), graded as (a) "need"; infeasible dialogues (nothing
+    relevant exists) are left out, as in every figure but `honest`.
 Timing: ms per query for BM25 scoring (also on 12,000 Complete Journey products), dense scoring (query
 embedding not included) and the fusion step. The demo index is built with MiniLM into --index-dir (a
 temporary folder by default; give a folder to reuse the build on the next run).
@@ -38,8 +43,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.core.config import FusionSettings, Settings  # noqa: E402
-from assistant.evaluation.metrics import (default_requests_path, evaluate_requests, gain, graded_ndcg,  # noqa: E402
-                                          load_request_cases, matches_hard)
+from assistant.evaluation.metrics import (RequestCase, default_requests_path, evaluate_requests,  # noqa: E402
+                                          gain, graded_ndcg, load_request_cases, matches_hard)
+from assistant.evaluation.stores import completejourney_requests_path, prepare_completejourney  # noqa: E402
 from assistant.index.lexical import LexicalIndex  # noqa: E402
 from assistant.rank.content import fuse_content  # noqa: E402
 from assistant.service.assistant import Assistant, ensure_demo_index  # noqa: E402
@@ -93,12 +99,14 @@ def evaluate(queries: list[tuple[np.ndarray, np.ndarray | None, np.ndarray, np.n
     return figures
 
 
-def demo_queries(shop: Assistant, mode: str) -> list:
-    """(dense, bm25, mask, gains) per labelled request; see the module docstring for the two modes."""
+def labelled_queries(shop: Assistant, cases: Sequence[RequestCase], mode: str) -> list:
+    """(dense, bm25, mask, gains) per feasible labelled request; see the module docstring for the two modes."""
     pipeline, index, embedder = shop.turn_pipeline(), shop.index, shop.query_embedder()
     dense_only = replace(shop.settings.fusion, lexical=0.0)
     rows = []
-    for case in load_request_cases(default_requests_path()):
+    for case in cases:
+        if case.infeasible:  # nothing relevant exists: graded by `honest` in `aisle eval requests`, not here
+            continue
         conversation = Conversation()
         for message in case.turns:
             conversation.add(message)
@@ -117,9 +125,9 @@ def demo_queries(shop: Assistant, mode: str) -> list:
     return rows
 
 
-def pipeline_ndcg(shop: Assistant, table: dict[str, tuple[str, float]]) -> dict[str, float]:
-    """The full hybrid ranker's NDCG@5 on the labelled set at each content fusion."""
-    cases = load_request_cases(default_requests_path())
+def pipeline_ndcg(shop: Assistant, cases: Sequence[RequestCase],
+                  table: dict[str, tuple[str, float]]) -> dict[str, float]:
+    """The full hybrid ranker's NDCG@5 on a labelled set at each content fusion."""
     out = {}
     for name, (how, weight) in table.items():
         if name == "bm25 only":
@@ -214,7 +222,11 @@ def main() -> None:
     parser.add_argument("--weights", default="0.1,0.2,0.3,0.4,0.5,0.7", help="lexical weights of the min-max fusion")
     parser.add_argument("--cj-products", type=int, default=3000)
     parser.add_argument("--cj-queries", type=int, default=60)
-    parser.add_argument("--skip-cj", action="store_true")
+    parser.add_argument("--skip-cj", action="store_true", help="skip (b), the category-name queries")
+    parser.add_argument("--skip-cj-store", action="store_true",
+                        help="skip (c), the Complete Journey store's labelled dialogues (its first build takes minutes)")
+    parser.add_argument("--cj-source", type=Path, default=CJ_PRODUCTS.parent,
+                        help="the Complete Journey folder (products.csv, events.csv, customers.csv)")
     parser.add_argument("--skip-pipeline", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -227,13 +239,21 @@ def main() -> None:
         if shop.index.lexical is None:  # a demo index built before lexical indexes
             shop.index.lexical = LexicalIndex.of_products(shop.index.products)
         report: dict = {}
+        demo_cases = load_request_cases(default_requests_path())
         for mode in ("need", "text"):
             started = time.perf_counter()
-            queries = demo_queries(shop, mode)
+            queries = labelled_queries(shop, demo_cases, mode)
             report[f"demo_{mode}_s"] = time.perf_counter() - started
             report[f"demo_{mode}"] = evaluate(queries, table)
         if not args.skip_pipeline:
-            report["demo_pipeline"] = pipeline_ndcg(shop, table)
+            report["demo_pipeline"] = pipeline_ndcg(shop, demo_cases, table)
+        if not args.skip_cj_store:
+            cj_cases = load_request_cases(completejourney_requests_path())
+            prepared = prepare_completejourney(settings, args.cj_source, cases=cj_cases)
+            grocery = Assistant(prepared.settings)
+            report["cj_store_need"] = evaluate(labelled_queries(grocery, cj_cases, "need"), table)
+            if not args.skip_pipeline:
+                report["cj_store_pipeline"] = pipeline_ndcg(grocery, cj_cases, table)
         words = [" ".join(c.turns) for c in load_request_cases(default_requests_path())]
         started = time.perf_counter()
         for text in words:
@@ -251,6 +271,10 @@ def main() -> None:
                        report.get("demo_pipeline")))
     print()
     print(format_table("(a) demo store, message text (as Assistant.search)", report["demo_text"]))
+    if "cj_store_need" in report:
+        print()
+        print(format_table("(c) Complete Journey store, labelled dialogues, parsed need", report["cj_store_need"],
+                           report.get("cj_store_pipeline")))
     if "complete_journey" in report:
         print()
         print(format_table(f"(b) Complete Journey, {args.cj_products} products, category queries",
