@@ -94,10 +94,9 @@ def serve(settings: Settings, catalogs: list[Path] | None = None, host: str = "1
     assistant = Assistant(settings)
     print(f"serving index '{settings.index_name}' ({len(assistant.index.products)} products)")
     # Load the models before the first shopper waits for them, saying what takes the time.
-    print(f"loading the embedding model ({assistant.index.model_id})", flush=True)
-    assistant.query_embedder()
-    print("loading the behavioural (CF) model (fitted on the demo store's logs the first time)", flush=True)
-    assistant.cf_model
+    print(f"loading the embedding model ({assistant.index.model_id}) and the behavioural (CF) model (fitted on "
+          "the store's logs the first time)", flush=True)
+    assistant.warm_up()
     assistant.check_published_on_a_schedule()  # damaged index or model files show in /api/health
     if settings.llm_model != "none":
         print(f"loading the language model '{settings.llm_model}' (the first start converts its weights "
