@@ -375,3 +375,17 @@ def test_an_english_reason_is_held_to_its_facts_and_joining_words() -> None:
     assert {"ground", "coffee", "National", "1", "67", "6", "budget", "because"} <= words
     assert set(JOINING_WORDS) <= words and not {"popular", "well", "name", "great"} & words
     assert reason_vocabulary(matched_facts(JACKET, EN), JACKET) is None  # features to say: decoded freely
+
+
+def test_a_chinese_reason_is_held_to_its_facts_characters_and_chinese_joining_words() -> None:
+    from assistant.reasons.facts import JOINING_WORDS_ZH, reason_vocabulary
+    coffee = Product(id="K1", title="Coffee — Ground Coffee, 11.5 oz", price=1.67, category="Grocery > Coffee",
+                     brand="National", size="11.5 oz", tags=("national brand",))
+    request = parse_message("5美元以下的咖啡")
+    facts = matched_facts(coffee, request)
+    words = set(reason_vocabulary(facts, coffee, "zh") or ())
+    chinese = {w for f in facts for w in f.text if "\u4e00" <= w <= "\u9fff"}
+    assert chinese and chinese <= words  # every Chinese character of the facts, e.g. the product's name
+    assert set(JOINING_WORDS_ZH) <= words and {"1", "67", "National"} <= words
+    assert not {"优质", "高品质", "口感", "新鲜"} & words  # praise no fact holds cannot be written
+    assert reason_vocabulary(matched_facts(JACKET, parse_message("防水外套")), JACKET, "zh") is None

@@ -269,6 +269,19 @@ def test_an_empty_colour_or_audience_is_read_from_an_unambiguous_title() -> None
     assert (e.color, e.audience) == ("Yellow", "kids")  # a given colour is never replaced
 
 
+def test_a_catalog_with_no_colours_gets_only_basic_colour_words_read_from_titles() -> None:
+    """A grocery gives no colours: its shade names are products (coffee, ice cream, charcoal), never colours."""
+    from assistant.ingest.catalog import Product
+    from assistant.understand.enrich import enrich_products
+
+    titles = ["Coffee — Ground Coffee, 11.5 oz", "Ice Cream — Premium Ice Cream", "Charcoal — Briquets, 16 lb",
+              "Condiments — Hot Mustard, 12 oz", "Vegetables — Green Beans, 14.5 oz", "Bread — White Bread, 24 oz"]
+    enriched, counts = enrich_products([Product(str(i), t, 2.0) for i, t in enumerate(titles)])
+    assert [p.color for p in enriched] == ["", "", "", "", "green", "white"] and counts["color"] == 2
+    given = [Product("x", "Charcoal Wool Coat", 90.0), Product("y", "Blue Scarf", 9.0, color="Blue")]
+    assert enrich_products(given)[0][0].color == "charcoal"  # where the catalog gives colours, shade names count
+
+
 def test_inferred_values_are_marked_in_the_served_index(shop: Assistant) -> None:
     inferred = {p.id: p.attributes["inferred"] for p in shop.index.products if "inferred" in p.attributes}
     # Only F12's title names a colour ("Blush": a perfume's name read as pink — why it stays marked inferred)

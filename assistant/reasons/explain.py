@@ -224,8 +224,7 @@ def explain(lm, request: Request, candidates: Sequence, max_new_tokens: int = 40
             # little is held to their words and a few joining words (reasons/facts.py): the model writes a
             # fact instead.
             banned = [unsupported_claims(products[i]) for i in group]
-            allowed = ([reason_vocabulary(facts[i], products[i]) for i in group]
-                       if facts and language == "en" else None)
+            allowed = [reason_vocabulary(facts[i], products[i], language) for i in group] if facts else None
             outputs = lm.generate([rows[i] for i in group], max_new_tokens, prefix=prefix, stop=stop,
                                   on_done=lambda row, text, group=group: settle(group[row], text), banned=banned,
                                   allowed=allowed)

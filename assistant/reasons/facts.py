@@ -47,7 +47,8 @@ def _zh_words() -> dict[str, str]:
 
 def zh_name(product: Product, request: Request) -> str:
     """The product's type in Chinese for a Chinese reason: the glossary's word for the title's last words
-    ("Kids' Rain Jacket" -> 雨衣 or 外套), else the category's, else the English name."""
+    ("Kids' Rain Jacket" -> 雨衣 or 外套), else the shopper's own Chinese word for a need the title holds, else
+    the category's, else the English name."""
     words = re.findall(r"[a-z]+", product.title.split(" - ")[0].lower())
     table = _zh_words()
     for size in (3, 2, 1):
@@ -56,6 +57,14 @@ def zh_name(product: Product, request: Request) -> str:
             for key in (phrase, phrase.rstrip("s"), phrase + "s"):
                 if key in table:
                     return table[key]
+    # The shopper's own word for what they asked, when the store's glossary has none and the title holds the
+    # need's English reading: its one word, or two of its senses' words ("chicken", "breast" of "fowl chicken
+    # breast meat" for 鸡胸肉; a Cornish hen filed under "Fowl" holds one, and is no 鸡胸肉) ("冷冻披萨" for "Frozen Pizza — Pizza/Economy Size"): never "这款frozen pizza".
+    need_words = {w.rstrip("s") for w in re.findall(r"[a-z]+", request.need.lower()) if len(w) > 2}
+    held = len(need_words & {w.rstrip("s") for w in words})
+    own = request.need_original
+    if own and len(own) <= 8 and re.fullmatch(r"[\u4e00-\u9fff]+", own) and need_words and held >= min(2, len(need_words)):
+        return own
     leaf = (product.category_path[-1] if product.category_path else "").lower()
     return CATEGORY_ZH.get(leaf) or _noun_en(product, request)
 
@@ -140,12 +149,24 @@ brand has have offers product year old years kids 's . , ' - $ ( ) / & %""".spli
 TELLING_FACTS = ("features the shopper asked for", "other features", "colour", "size", "rating", "for")
 
 
-def reason_vocabulary(facts: list[Fact], product: Product) -> list[str] | None:
-    """The words an English reason for `product` may be written in when its facts say little of it (none of
-    TELLING_FACTS): the facts' words and numbers, the product's title, brand and tags, and JOINING_WORDS.
-    None (decode freely) when they say enough."""
+# The same for a Chinese reason: what joins a name, a price, a budget, a brand and a pack size into a sentence.
+JOINING_WORDS_ZH = """这款 这 款 是 的 一款 售价 价格 仅 只要 只需 在 您 你 预算 以内 之内 内 符合 适合 品牌 包装
+规格 装 为 和 与 也 且 美元 元 购买 选择 顾客 买过 常买 同类 购物者 大包装 小包装 份 。 ， 、 ：""".split()
+
+
+def reason_vocabulary(facts: list[Fact], product: Product, language: str = "en") -> list[str] | None:
+    """The words a reason for `product` may be written in when its facts say little of it (none of
+    TELLING_FACTS): the facts' words and numbers, the product's title, brand and tags, and JOINING_WORDS
+    (JOINING_WORDS_ZH, and each Chinese character and pair of the facts, for a Chinese reason). None (decode
+    freely) when they say enough."""
     if any(f.kind in TELLING_FACTS for f in facts):
         return None
     # The facts' words, not their labels: allowed "name", the model called products "a name".
-    text = " ".join([*(f.text for f in facts), product.title, product.brand, " ".join(product.tags)])
+    told = " ".join(f.text for f in facts)
+    if language == "zh":  # the facts' own words only: the title's English ("pack", "fruit") made mixed sentences
+        runs = re.findall(r"[\u4e00-\u9fff]+", told)
+        pieces = {run[i:i + n] for run in runs for n in (1, 2) for i in range(len(run) - n + 1)}
+        words = set(re.findall(r"[A-Za-z]+|\d+|[^\sA-Za-z\d\u4e00-\u9fff]", told))
+        return sorted(set(JOINING_WORDS_ZH) | words | set(runs) | pieces)
+    text = " ".join([told, product.title, product.brand, " ".join(product.tags)])
     return sorted(set(JOINING_WORDS) | set(re.findall(r"[A-Za-z]+|\d+|[^\sA-Za-z\d]", text)))

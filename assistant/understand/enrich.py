@@ -1,7 +1,8 @@
 """Attribute enrichment: a colour or audience the catalog leaves empty, read from the product's own title
 when the title names exactly one ("Black Solid Polo T-shirt" → black; "Roadster Men Hoodie" → men). The value
 is stored marked as inferred (`attributes["inferred"]`, e.g. "color,audience") and, being unambiguous, is used
-like a given one; a title naming two colours or two audiences is left alone."""
+like a given one; a title naming two colours or two audiences is left alone. A catalog that gives no product a
+colour gets only basic colour words read (BASIC_COLOURS): its shade names are mostly products ("coffee")."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ from assistant.understand.request import LANGUAGES
 from assistant.understand.vocabulary import Vocabulary, load_vocabulary
 
 INFERRED = "inferred"
+# In a catalog that gives no product a colour, only these colour words are read from titles: there a shade
+# name is mostly the product itself ("Ground Coffee" is no brown product, "Ice Cream" no cream one,
+# "Charcoal Briquets" no grey one), while "Black Polo" and "Green Beans" name what the product looks like.
+BASIC_COLOURS = frozenset("black white grey gray red green blue yellow orange pink purple brown".split())
 
 
 def _one(matches: list[str]) -> str | None:
@@ -27,14 +32,18 @@ def enrich_products(products: Sequence[Product], vocab: Vocabulary | None = None
     vocab = vocab or load_vocabulary(LANGUAGES)
     p = vocab.patterns
     counts = {"color": 0, "audience": 0}
+    only_basic = not any(product.color for product in products)
     out: list[Product] = []
     for product in products:
         changes: dict[str, str] = {}
         title = product.title.lower()
         if not product.color:
             ignored = [m.span() for m in p.color_ignore.finditer(title)]
-            shades = [p.color_map.get(" ".join(m.group(0).split())) or "" for m in p.color.finditer(title)
-                      if not any(a < m.end() and m.start() < b for a, b in ignored)]
+            phrases = [" ".join(m.group(0).split()) for m in p.color.finditer(title)
+                       if not any(a < m.end() and m.start() < b for a, b in ignored)]
+            if only_basic:
+                phrases = [ph for ph in phrases if BASIC_COLOURS & set(ph.split())]
+            shades = [p.color_map.get(ph) or "" for ph in phrases]
             shade = _one([s for s in shades if s])
             if shade:
                 changes["color"] = shade
