@@ -27,6 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.service.assistant import Assistant, ensure_demo_index  # noqa: E402
+from assistant.service.warm_up import warm_up  # noqa: E402
 from assistant.core.config import Settings  # noqa: E402
 from assistant.evaluation.metrics import default_requests_path, load_request_cases  # noqa: E402
 
@@ -58,7 +59,7 @@ def main() -> None:
             messages = [turn for case in cases for turn in case.turns]
             settings = prepare_completejourney(settings, args.source, args.sample, cases).settings
         assistant = Assistant(settings)
-        assistant.warm_up()  # as `serve` does before the first shopper: models, dictionary, lazy tables
+        warm_up(assistant)  # as `serve` does before the first shopper: models, dictionary, lazy tables
         cold = []
         for message in messages:
             started = time.perf_counter()

@@ -87,22 +87,6 @@ class Assistant:
         """The embedder that built the served index (a query must be embedded by the same model)."""
         return make_embedder(backend_for_model(self.index.model_id), threads=self.settings.threads)
 
-    def warm_up(self) -> None:
-        """Load what the first shopper would otherwise wait for: the query embedder, the CF model, the Chinese
-        dictionary and, when the served build keeps multilingual vectors, their embedder; then answer an English
-        and a Chinese message (not recorded) so every lazily built table is ready. Measured on Complete
-        Journey: the first Chinese message took 2.3 s without it, ~40 ms after it."""
-        from assistant.service.cross_lingual import query_embedder as cross_lingual_query_embedder
-        from assistant.understand.dictionary import cedict
-
-        self.query_embedder().embed_query("warm up")
-        self.cf_model
-        cedict()
-        if self._served.cross_lingual(self.index) is not None:
-            cross_lingual_query_embedder(self.settings.threads).embed_query("热身")
-        for message in ("something nice under $20", "不要太贵的"):
-            self._answer(message, None, None, None, 5, None, False, ())
-
     def rebuild_index(self, paths: Iterable[str | Path], mapping: Mapping[str, str] | None = None,
                       progress: Progress | None = None, name: str | None = None,
                       currency: str | None = None) -> BuildSummary:

@@ -86,6 +86,7 @@ def serve(settings: Settings, catalogs: list[Path] | None = None, host: str = "1
             if summary is not None:
                 print(summary.format())
     from assistant.privacy.keys import DataKeyError, data_cipher, pseudonymizer
+    from assistant.service.warm_up import warm_up
     try:  # a bad key should stop the start, not fail shoppers' requests one by one
         pseudonymizer(settings.state_dir)
         data_cipher(settings.state_dir)
@@ -96,7 +97,7 @@ def serve(settings: Settings, catalogs: list[Path] | None = None, host: str = "1
     # Load the models before the first shopper waits for them, saying what takes the time.
     print(f"loading the embedding model ({assistant.index.model_id}) and the behavioural (CF) model (fitted on "
           "the store's logs the first time)", flush=True)
-    assistant.warm_up()
+    warm_up(assistant)
     assistant.check_published_on_a_schedule()  # damaged index or model files show in /api/health
     if settings.llm_model != "none":
         print(f"loading the language model '{settings.llm_model}' (the first start converts its weights "
