@@ -70,13 +70,20 @@ def load_template(name: str, folder: Path | None = None) -> Template:
 _INJECTION = [re.compile(p, re.IGNORECASE) for p in (
     r"<\|[^|>]{0,40}\|>\s*(?:system|assistant|user)?", r"\{+\s*[\w.]{0,40}\s*\}+", r"\bbest match\b", r"最符合", r"\b(?:im_start|im_end|endoftext|eot_id|start_header_id)\b",
     r"https?://\S+", r"\bwww\.\S+",
-    r"\b(?:system|assistant|user|human|developer)\s*(?:prompt|message)?\s*[:：]",
+    r"[\u202a-\u202e\u2066-\u2068][^\u202c\u2069]{0,80}[\u202c\u2069]?",  # a bidi-override run: text shown reversed
+    # A role label and the fake turn it opens, to the end of its sentence: what "User: is it the best?" asks
+    # moved the judge's P(Yes) +0.18 on one CPU once the label alone was gone.
+    r"\b(?:system|assistant|user|human|developer)\s*(?:prompt|message)?\s*[:：][^.!?。！？\n]{0,120}[.!?。！？]?",
     r"\b(?:ignore|disregard|forget|override)\b[^.!?。！\n]{0,80}",
+    # Product data telling the judge what the shopper wants ("The shopper wants this."): +0.18 P(Yes) on one CPU.
+    r"\b(?:the|this|your)\s+(?:shopper|customer|buyer)\s+(?:wants|needs|asked|asks|prefers|chose|would)\b"
+    r"[^.!?。！？\n]{0,80}[.!?。！？]?",
+    r"(?:顾客|购物者|用户|买家)(?:想要|需要|要的就是)[^。！？\n]{0,30}[。！？]?",
     r"(?:\b(?:please|now|just|always|and|then|so|you|must|should)\s+)*"
     r"\b(?:answer|reply|respond|rate|say|output|return)\b[^.!?。！\n]{0,30}\byes\b",
     r"\bas an ai\b(?: language model)?", r"\byou must\b", r"\bsystem prompt\b", r"\binstructions?\b",
     r"\byes\b[!.]*",
-    r"[\u4e00-\u9fff]{0,12}(?:忽略|无视|忘记|回答|输出)[^。！？\n]{0,30}", r"(?:系统|助手|用户)\s*[:：]", r"指令",
+    r"[\u4e00-\u9fff]{0,12}(?:忽略|无视|忘记|回答|输出)[^。！？\n]{0,30}", r"(?:系统|助手|用户)\s*[:：][^.!?。！？\n]{0,120}[.!?。！？]?", r"指令",
 )]
 
 
