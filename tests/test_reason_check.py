@@ -51,6 +51,7 @@ EN_HEADPHONES = parse_message("wireless headphones under $30")
     ("这款运动鞋保暖透气，售价49.99美元。", SNEAKERS, ZH_SHOES, "claims '保暖'"),
     ("这款白色运动鞋透气，适合各种尺寸。", SNEAKERS, ZH_SHOES, "claims '各种尺寸'"),
     ("这款白色运动鞋耐高温，售价49.99美元。", SNEAKERS, ZH_SHOES, "claims '耐高温'"),
+    ("这款运动鞋以其透气设计而闻名，售价49.99美元。", SNEAKERS, ZH_SHOES, "claims '闻名'"),  # seen over HTTP
     ("These white sneakers are waterproof and breathable.", SNEAKERS, parse_message("white sneakers"), "waterproof"),
     ("Made from sustainable mesh, these white sneakers breathe.", SNEAKERS, parse_message("white sneakers"),
      "sustainable"),

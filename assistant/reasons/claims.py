@@ -76,7 +76,8 @@ FEATURE_WORDS_ZH: dict[str, str] = {
     "可调节": "adjustable", "可折叠": "foldable", "速干": "quick-dry", "降噪": "noise-cancelling", "无麸质": "gluten-free",
     "无糖": "sugar-free", "低脂": "low-fat", "纯天然": "natural", "天然": "natural", "健康": "healthy", "营养": "nutritious",
     "新鲜": "fresh", "保温": "insulated", "高品质": "high-quality", "优质": "high-quality", "美味": "delicious",
-    "热门": "popular", "畅销": "best-selling", "受欢迎": "popular", "安静": "quiet", "静音": "quiet", "柔软": "soft", "舒适": "comfortable",
+    "热门": "popular", "畅销": "best-selling", "受欢迎": "popular", "闻名": "well-known", "著名": "well-known",
+    "知名": "well-known", "出名": "well-known", "安静": "quiet", "静音": "quiet", "柔软": "soft", "舒适": "comfortable",
 }
 # "Fits all sizes" is true only of a one-size product.
 ALL_SIZES = re.compile(r"\b(?:fits?|for|suits?) (?:all|any|every) sizes?\b|\bone size fits all\b|\bany size\b|"
