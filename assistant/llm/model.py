@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import threading
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -50,7 +51,7 @@ class LanguageModel(ABC):
         `prefix` is encoded once and its KV cache reused by every row. `on_done(row, text)` is called as each
         row finishes, while the others are still being decoded (so a caller can show it at once).
         `banned[row]`: words that row may not write (as a word of its own, any capitalisation of its start);
-        `allowed[row]`: the only words that row may write (None: any)."""
+        `allowed[row]`: the only words that row may write (None: any). No row repeats a run of words."""
 
     @abstractmethod
     def chat_prompt(self, system: str, user: str) -> str:
@@ -59,6 +60,8 @@ class LanguageModel(ABC):
 
 # --------------------------------------------------------------------------------------------------- backend
 
+REPEAT_NGRAM = 3  # a row may not write the same run of this many tokens twice (see _ban_repeats)
+_WORD_PIECE = re.compile(r"[A-Za-z\u4e00-\u9fff]")
 PREFIXES_KEPT = 4  # shared prompt prefixes whose KV cache is kept (one per language and prompt style)
 
 class TransformersLM(LanguageModel):
@@ -283,6 +286,7 @@ class TransformersLM(LanguageModel):
                     logits = logits.masked_fill(~masks[:, : logits.shape[-1]], float("-inf"))
                 if bans is not None:
                     ban_next(logits, bans, produced, done)
+                self._ban_repeats(logits, produced, done)
                 token = logits.argmax(-1)
                 token = torch.where(done, torch.full_like(token, self._pad), token)
                 last_step = step == max_new_tokens - 1
@@ -301,6 +305,22 @@ class TransformersLM(LanguageModel):
                 mask = torch.cat([mask, torch.ones((len(encoded), 1), dtype=torch.long)], dim=-1)
                 positions = positions[:, -1:] + 1
         return [self._text(tokens) for tokens in produced]
+
+    def _ban_repeats(self, logits, produced: Sequence[Sequence[int]], done) -> None:
+        """Forbid, in place, a word token that would repeat a run of REPEAT_NGRAM tokens the row already wrote
+        ("is a good pick because it is a good brand"): the check rejects such a sentence, so the model is
+        steered to another word. Digits and punctuation may repeat ("$24.99 ... $39.99")."""
+        for row, tokens in enumerate(produced):
+            if bool(done[row]) or len(tokens) < REPEAT_NGRAM:
+                continue
+            tail = list(tokens[len(tokens) - REPEAT_NGRAM + 1:])
+            for i in range(len(tokens) - REPEAT_NGRAM + 1):
+                if list(tokens[i:i + REPEAT_NGRAM - 1]) == tail and self._is_word(tokens[i + REPEAT_NGRAM - 1]):
+                    logits[row, tokens[i + REPEAT_NGRAM - 1]] = float("-inf")
+
+    @functools.lru_cache(maxsize=4096)
+    def _is_word(self, token: int) -> bool:
+        return bool(_WORD_PIECE.search(self.tokenizer.decode([token])))
 
     def _prefix_cache(self, prefix_ids: list[int]) -> Any:
         """The KV cache of a shared prefix, kept for the next calls: the reason prompts' instructions are

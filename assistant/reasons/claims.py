@@ -77,7 +77,7 @@ FEATURE_WORDS_ZH: dict[str, str] = {
     "无糖": "sugar-free", "低脂": "low-fat", "纯天然": "natural", "天然": "natural", "健康": "healthy", "营养": "nutritious",
     "新鲜": "fresh", "保温": "insulated", "高品质": "high-quality", "优质": "high-quality", "美味": "delicious",
     "热门": "popular", "畅销": "best-selling", "受欢迎": "popular", "闻名": "well-known", "著名": "well-known",
-    "知名": "well-known", "出名": "well-known", "安静": "quiet", "静音": "quiet", "柔软": "soft", "舒适": "comfortable",
+    "知名": "well-known", "出名": "well-known", "著称": "well-known", "安静": "quiet", "静音": "quiet", "柔软": "soft", "舒适": "comfortable",
 }
 # "Fits all sizes" is true only of a one-size product.
 ALL_SIZES = re.compile(r"\b(?:fits?|for|suits?) (?:all|any|every) sizes?\b|\bone size fits all\b|\bany size\b|"
