@@ -64,6 +64,7 @@ def load_template(name: str, folder: Path | None = None) -> Template:
     return Template(name, sections)
 
 
+_TO_SENTENCE_END = r"[^.!?。！？\n]{0,120}[.!?。！？]?"  # the rest of a fake turn or a claim, up to its sentence end
 # Text in data that only an attacker writes: chat markup, role labels, orders to the model, the judge's
 # answer word, links. Removed before data reaches a prompt (quoting alone stops delimiter tricks, but the
 # measured P(Yes) of a hostile product still rose by up to 0.43 from the words of the attack).
@@ -73,7 +74,7 @@ _INJECTION = [re.compile(p, re.IGNORECASE) for p in (
     r"[\u202a-\u202e\u2066-\u2068][^\u202c\u2069]{0,80}[\u202c\u2069]?",  # a bidi-override run: text shown reversed
     # A role label and the fake turn it opens, to the end of its sentence: what "User: is it the best?" asks
     # moved the judge's P(Yes) +0.18 on one CPU once the label alone was gone.
-    r"\b(?:system|assistant|user|human|developer)\s*(?:prompt|message)?\s*[:：][^.!?。！？\n]{0,120}[.!?。！？]?",
+    r"\b(?:system|assistant|user|human|developer)\s*(?:prompt|message)?\s*[:：]" + _TO_SENTENCE_END,
     r"\b(?:ignore|disregard|forget|override)\b[^.!?。！\n]{0,80}",
     # Product data telling the judge what the shopper wants ("The shopper wants this."): +0.18 P(Yes) on one CPU.
     r"\b(?:the|this|your)\s+(?:shopper|customer|buyer)\s+(?:wants|needs|asked|asks|prefers|chose|would)\b"
@@ -83,7 +84,7 @@ _INJECTION = [re.compile(p, re.IGNORECASE) for p in (
     r"\b(?:answer|reply|respond|rate|say|output|return)\b[^.!?。！\n]{0,30}\byes\b",
     r"\bas an ai\b(?: language model)?", r"\byou must\b", r"\bsystem prompt\b", r"\binstructions?\b",
     r"\byes\b[!.]*",
-    r"[\u4e00-\u9fff]{0,12}(?:忽略|无视|忘记|回答|输出)[^。！？\n]{0,30}", r"(?:系统|助手|用户)\s*[:：][^.!?。！？\n]{0,120}[.!?。！？]?", r"指令",
+    r"[\u4e00-\u9fff]{0,12}(?:忽略|无视|忘记|回答|输出)[^。！？\n]{0,30}", r"(?:系统|助手|用户)\s*[:：]" + _TO_SENTENCE_END, r"指令",
 )]
 
 

@@ -57,13 +57,13 @@ def zh_name(product: Product, request: Request) -> str:
             for key in (phrase, phrase.rstrip("s"), phrase + "s"):
                 if key in table:
                     return table[key]
-    # The shopper's own word for what they asked, when the store's glossary has none and the title holds the
-    # need's English reading: its one word, or two of its senses' words ("chicken", "breast" of "fowl chicken
-    # breast meat" for 鸡胸肉; a Cornish hen filed under "Fowl" holds one, and is no 鸡胸肉) ("冷冻披萨" for "Frozen Pizza — Pizza/Economy Size"): never "这款frozen pizza".
+    # The shopper's own word for what they asked (冷冻披萨 for "Frozen Pizza — Pizza/Economy", never "这款frozen
+    # pizza"), when the title holds the need's English reading: its one word, or two of its senses' words
+    # ("chicken", "breast" of "fowl chicken breast meat" for 鸡胸肉; a Cornish hen under "Fowl" holds one).
     need_words = {w.rstrip("s") for w in re.findall(r"[a-z]+", request.need.lower()) if len(w) > 2}
     held = len(need_words & {w.rstrip("s") for w in words})
     own = request.need_original
-    if own and len(own) <= 8 and re.fullmatch(r"[\u4e00-\u9fff]+", own) and need_words and held >= min(2, len(need_words)):
+    if need_words and held >= min(2, len(need_words)) and own and len(own) <= 8 and re.fullmatch(r"[\u4e00-\u9fff]+", own):
         return own
     leaf = (product.category_path[-1] if product.category_path else "").lower()
     return CATEGORY_ZH.get(leaf) or _noun_en(product, request)

@@ -19,8 +19,7 @@ def warm_up(assistant: Assistant) -> None:
     multilingual vectors, their embedder; then rank an English and a Chinese message (nothing is recorded) so
     every table built on first use is ready. On Complete Journey the first Chinese message took 2.3 s
     without it, ~50 ms after it."""
-    assistant.query_embedder().embed_query("warm up")
-    pipeline = assistant.turn_pipeline()  # loads the CF model
+    pipeline = assistant.turn_pipeline()  # loads the query embedder and the CF model
     cedict()
     if pipeline.cross_lingual is not None:
         cross_lingual_query_embedder(assistant.settings.threads).embed_query("热身")
