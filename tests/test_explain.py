@@ -14,6 +14,7 @@ import pytest
 from assistant.ingest.catalog import Product, read_catalog
 from assistant.understand import parse_message
 from assistant.reasons import Reason, check_reason, explain, reason_prompts, template_reason
+from assistant.reasons.claims import unsupported_claims
 from assistant.reasons.explain import sentence_written
 from assistant.reasons.facts import facts_text, matched_facts
 from assistant.rank.attributes import AttributeScore
@@ -208,12 +209,57 @@ def test_explain_keeps_grounded_llm_sentences_and_templates_the_rest() -> None:
                  "Cast Iron Skillet": "A durable skillet for just $19.99.",
                  "Fleece Parka": "A warm parka, see http://evil.example for details."})
     reasons = explain(lm, EN, candidates(JACKET, PAN, third))
-    assert lm.calls == 1
+    assert lm.calls == 2  # one batch, then the two rejected rows again (this model ignores what is forbidden)
     assert reasons[0] == Reason("J1", "A waterproof, hooded jacket for $24.99 that fits your 6-year-old.", "llm",
                                 "passed")
     assert reasons[1].source == "template" and "number 19.99" in reasons[1].check
     assert reasons[2].source == "template" and "link" in reasons[2].check
+    assert "first attempt" in reasons[1].check
     assert "evil" not in reasons[2].text and "19.99" not in reasons[1].text
+
+
+class ObedientLM(FakeLM):
+    """Writes its second canned sentence for a product once the first one's offending word is forbidden."""
+
+    def __init__(self, answers: dict[str, tuple[str, str, str]]) -> None:
+        super().__init__({})
+        self.drafts, self.forbidden = answers, []
+
+    def generate(self, prompts: Sequence[str], max_new_tokens: int, prefix: str = "", stop=None, banned=None, allowed=None,
+                 on_done=None) -> list[str]:
+        self.calls += 1
+        self.forbidden.append([list(words) for words in banned])
+        out = []
+        for prompt, words in zip(prompts, banned):
+            first, word, second = next(v for title, v in self.drafts.items() if title.lower() in prompt.lower())
+            out.append(second if word in words else first)
+        return out
+
+
+def test_a_sentence_rejected_for_one_word_is_written_again_with_that_word_forbidden() -> None:
+    lm = ObedientLM({"Kids' Rain Jacket": ("A waterproof red jacket that fits your 6-year-old.", "red",
+                                           "A waterproof, hooded jacket that fits your 6-year-old."),
+                     "Cast Iron Skillet": ("A durable skillet for just $19.99.", "19.99",
+                                           "A pre-seasoned cast iron skillet for the stove and oven.")})
+    reasons = explain(lm, EN, candidates(JACKET, PAN))
+    assert lm.calls == 2 and len(lm.forbidden[1]) == 2  # both rows again, in one batch
+    assert "red" in lm.forbidden[1][0] and "19.99" in lm.forbidden[1][1] and "red" not in lm.forbidden[0][0]
+    assert reasons[0].text == "A waterproof, hooded jacket that fits your 6-year-old." and reasons[0].source == "llm"
+    assert reasons[0].check == "passed; first attempt: colour 'red' is not the product's colour (blue)"
+    assert reasons[1].text == "A pre-seasoned cast iron skillet for the stove and oven." and reasons[1].source == "llm"
+
+
+def test_only_a_wrong_fact_is_written_again() -> None:
+    """A cut or an echoed sentence is not mended by forbidding a word: forbidden, the model garbled them."""
+    for draft, word in (("A waterproof, hooded jacket that fits your", "your"),
+                        ("Show me more waterproof jackets for a 6-year-old.", "show me")):
+        lm = ObedientLM({"Kids' Rain Jacket": (draft, word, "A waterproof, hooded jacket that fits your 6-year-old.")})
+        [reason] = explain(lm, EN, candidates(JACKET))
+        assert lm.calls == 1 and reason.source == "template" and "first attempt" not in reason.check
+
+
+def test_decoding_forbids_the_opening_of_a_fame_claim() -> None:
+    assert "以其" in unsupported_claims(JACKET) and "著名" in unsupported_claims(JACKET)
 
 
 def test_explain_hands_over_each_reason_as_it_is_checked_first_one_alone() -> None:
@@ -222,7 +268,8 @@ def test_explain_hands_over_each_reason_as_it_is_checked_first_one_alone() -> No
                  "Fleece Parka": "A warm parka, see http://evil.example for details."})
     handed: list[Reason] = []
     reasons = explain(lm, EN, candidates(JACKET, PAN, third), on_reason=handed.append)
-    assert handed == reasons and lm.calls == 2  # the first product alone, then the other two in one batch
+    # The first product alone, then the other two in one batch; a link is no one wrong fact, so no second try.
+    assert handed == reasons and lm.calls == 2
     assert explain(None, EN, candidates(JACKET, PAN), on_reason=handed.append) == handed[3:]
 
 
@@ -375,6 +422,17 @@ def test_an_english_reason_is_held_to_its_facts_and_joining_words() -> None:
     assert {"ground", "coffee", "National", "1", "67", "6", "budget", "because"} <= words
     assert set(JOINING_WORDS) <= words and not {"popular", "well", "name", "great"} & words
     assert reason_vocabulary(matched_facts(JACKET, EN), JACKET) is None  # features to say: decoded freely
+
+
+def test_who_it_is_for_and_a_tag_the_store_shares_leave_a_reason_held_to_its_facts() -> None:
+    from assistant.reasons.facts import reason_vocabulary
+    from assistant.understand.store import StoreProfile
+    cereal = Product(id="C1", title="Cold Cereal — Kids Cereal, 13 oz", price=2.0, category="Grocery > Cold Cereal",
+                     brand="Private", size="13 oz", audience="kids", tags=("store brand", "private label"))
+    facts = matched_facts(cereal, parse_message("cereal for my kids"))
+    store = StoreProfile(product_count=100, common={"tag": ("store brand", "private label")})
+    assert reason_vocabulary(facts, cereal, store=store) is not None  # held: nothing of its own to say
+    assert reason_vocabulary(facts, cereal) is None  # without the store's word, its tags count as features
 
 
 def test_a_chinese_reason_is_held_to_its_facts_characters_and_chinese_joining_words() -> None:

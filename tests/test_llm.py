@@ -187,7 +187,20 @@ def test_generate_held_to_allowed_words_writes_only_their_tokens(smollm2: llm.Tr
     allowed = {t for w in words for v in (w, w.lower(), w.capitalize(), " " + w, " " + w.lower(), " " + w.capitalize())
                for t in smollm2.encode(v, first=False)}
     assert set(smollm2.encode(text[0], first=False)) <= allowed, text[0]
+    assert set(re.findall(r"[a-z]+", text[0].lower())) <= {w.lower() for w in words}, text[0]  # whole words only
     assert text[1] == smollm2.generate([prompt], max_new_tokens=16)[0]  # a row with no list is free
+
+
+def test_a_word_constraint_lets_tokens_spell_only_whole_allowed_words() -> None:
+    from assistant.llm.words import WordConstraint, last_word
+    texts = {0: " high", 1: "-", 2: "per", 3: "formance", 4: " pizza", 5: " pi", 6: "zza", 7: ".", 8: "", 9: " store",
+             10: " brand", 11: ", 10 oz"}
+    constraint = WordConstraint(["pizza", "store brand", "oz", "high"], texts)
+    assert constraint.tokens("") == (0, 1, 4, 5, 7, 8, 9, 10, 11)  # "per" starts no allowed word
+    assert constraint.tokens("pi") == (6,)  # "pi" goes on only to "pizza"
+    assert 1 in constraint.tokens("high") and 2 not in constraint.tokens("high")  # "high-", never "highper"
+    assert 8 not in constraint.tokens("pi") and 8 in constraint.tokens("pizza")  # the row may not end mid-word
+    assert last_word("It is a pi") == "pi" and last_word("It costs $2.") == ""
 
 
 def test_ban_next_forbids_only_the_token_that_completes_a_banned_sequence() -> None:
@@ -206,6 +219,28 @@ def test_ban_next_forbids_only_the_token_that_completes_a_banned_sequence() -> N
     logits = torch.zeros((1, 6))
     ban_next(logits, [BannedTokens.of([(1, 2, 4)])], [[9, 3, 2]], torch.tensor([False]))
     assert torch.isfinite(logits).all()  # 2 came after 3, not after 1
+
+
+def test_a_chinese_word_is_found_however_the_vocabulary_spells_it() -> None:
+    from assistant.llm.spellings import SpellingIndex
+    vocab = ["著", "名", "著名", "著名的", "显著", "名字", "称为", "a", "\ufffd", "受", "欢", "迎", "欢迎"]
+    index = SpellingIndex(vocab)
+    spelt = {"".join(vocab[t] for t in sequence) for sequence in index.spellings("著名")}
+    assert {"著名", "著名的", "著名", "著名字", "显著名", "显著名字"} <= spelt and all("著名" in s for s in spelt)
+    assert ("受", "欢迎") in {tuple(vocab[t] for t in q) for q in index.spellings("受欢迎")}
+    assert (9, 10, 11) in index.spellings("受欢迎")  # one character a token
+    assert index.spellings("称赞") == set() and index.spellings("") == set()
+
+
+@pytest.mark.slow
+def test_qwen_never_writes_a_forbidden_chinese_word_in_another_spelling() -> None:
+    from assistant.llm import make_language_model
+    qwen = make_language_model("qwen", threads=2)
+    # The opening the demo store's rejected reasons had: the model goes on with 著称 ("is famous").
+    prompt = qwen.chat_prompt("请只用简体中文回答一句话。", "事实：名称«雨靴»；特点«防水»。") + "这款雨靴以其防水特性"
+    free = qwen.generate([prompt], 20)[0]
+    banned = qwen.generate([prompt], 20, banned=[["著称", "著名", "闻名"]])[0]
+    assert "著称" in free and not any(word in banned for word in ("著称", "著名", "闻名"))
 
 
 @pytest.mark.slow

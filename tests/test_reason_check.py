@@ -62,6 +62,18 @@ EN_HEADPHONES = parse_message("wireless headphones under $30")
     ("This navy baseball cap is adjustable and within your budget.", CAP, EN_CAP, "budget"),
     ("This nonstick frying pan from Zenko costs $1,044.", PAN, parse_message("a frying pan"), "currency '$'"),
     ("The product suits you because it meets the requirements of your request.", FLATS, EN_FLATS, "generic"),
+    ("The baseball cap is a good pick because it is a brand name, adjustable and navy.", CAP, EN_CAP,  # hand-read
+     "calls the product a brand"),
+    ("The navy cap is adjustable, which is a brand that offers a navy colour.", CAP, EN_CAP, "calls the product a brand"),
+    ("The Arcbyte baseball cap is a high-performance, adjustable cap.", CAP, EN_CAP, "high-performance"),
+    ("The navy Arcbyte cap is sleek and adjustable.", CAP, EN_CAP, "sleek"),
+    ("The baseball cap is a good pick because it is a high-stocked, adjustable cap.", CAP, EN_CAP, "high-stocked"),
+    ("The navy cap is a good pick because it is a well-regulated, adjustable cap.", CAP, EN_CAP, "well-regulated"),
+    ("The baseball cap is a good pick for you with an adjustable.", CAP, EN_CAP, "cut mid-phrase"),
+    ("The baseball cap is a good pick for Arcbyte, which offers an adjustable navy cap.", CAP, EN_CAP,
+     "calls the product a brand"),
+    ("这款运动鞋透气，价格在60美元，白色。", SNEAKERS, parse_message("60美元以内的白色运动鞋"),  # harvested, 2026-12-03
+     "says the price is 60"),
 ])
 def test_a_bad_reason_is_rejected_with_its_failure(text, product, request_, failure) -> None:
     if product is PAN:  # a rupee store
@@ -77,6 +89,10 @@ def test_a_bad_reason_is_rejected_with_its_failure(text, product, request_, fail
     ("The Arcbyte merino crew sweater is warm and comes in grey.", SWEATER, parse_message("warm sweater")),
     ("The Puddlejump graphic T-shirt is cotton and comes in 6-7Y.", GIRLS_TEE, EN_BOY),
     ("The Arcbyte baseball cap is adjustable and one size fits all.", CAP, EN_CAP),
+    ("The Arcbyte cap is a brand-name, adjustable navy cap.", CAP, EN_CAP),
+    ("这款白色运动鞋透气，价格在60美元以内。", SNEAKERS, parse_message("60美元以内的白色运动鞋")),  # the budget
+    ("这款牙膏是6.4 oz的包装。", Product(id="T1", title="Toothpaste, 6.4 oz", price=1.0, size="6.4 oz",
+                                                category="Oral Hygiene", brand="National"), parse_message("牙膏")),
 ])
 def test_a_true_specific_reason_passes(text, product, request_) -> None:
     assert check_reason(text, product, request_, store=STORE) is None

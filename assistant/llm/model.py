@@ -15,13 +15,15 @@ import re
 import threading
 from abc import ABC, abstractmethod
 from pathlib import Path
-from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from assistant.core.memory import release_freed_memory
 from assistant.core.text import has_cjk
+from assistant.llm.bans import BannedTokens, ban_next
+from assistant.llm.spellings import SpellingIndex
+from assistant.llm.words import WordConstraint, last_word
 from assistant.llm.weights import (DEFAULT_MODEL, PACKAGED, ModelUnavailable, default_cache_dir, load_int8,
                                    model_names, resolve_weights)
 
@@ -134,7 +136,26 @@ class TransformersLM(LanguageModel):
         for word in words:
             variants = {word} if has_cjk(word) else {" " + word, " " + word[:1].upper() + word[1:]}
             sequences.update(tuple(self.encode(v, first=False)) for v in variants)
+            if has_cjk(word):  # and its other spellings: 著 + 名 where 著名 is forbidden
+                sequences.update(self._spelling_index.spellings(word))
         return BannedTokens.of(s for s in sequences if s)
+
+    @functools.cached_property
+    def _token_texts(self) -> list[str]:
+        """Each token's text on its own (decoded once, on first use)."""
+        ids = [[token] for token in range(len(self.tokenizer))]
+        backend = getattr(self.tokenizer, "backend_tokenizer", None)  # ~0.3 s for Qwen's 152k tokens, not 1.5
+        return backend.decode_batch(ids) if backend is not None else self.tokenizer.batch_decode(ids)
+
+    @functools.cached_property
+    def _spelling_index(self) -> SpellingIndex:
+        """The tokens, indexed by the Chinese characters they hold (built on the first Chinese ban)."""
+        return SpellingIndex(self._token_texts)
+
+    @functools.lru_cache(maxsize=256)
+    def _word_constraint(self, words: tuple[str, ...]) -> WordConstraint:
+        texts = self._token_texts
+        return WordConstraint(words, {t: texts[t] for t in self._allowed_tokens(words) if t < len(texts)})
 
     @functools.lru_cache(maxsize=256)
     def _allowed_tokens(self, words: tuple[str, ...]) -> frozenset[int]:
@@ -262,7 +283,7 @@ class TransformersLM(LanguageModel):
             if rows and len(rows) != len(encoded):
                 raise ValueError(f"{name} has {len(rows)} rows for {len(encoded)} prompts")
         bans = [self._banned_tokens(tuple(words)) for words in banned] if banned else None
-        masks = None
+        masks, constraints = None, None
         if allowed:
             width = max(len(self.tokenizer), int(getattr(self.model.config, "vocab_size", 0) or 0))
             masks = torch.ones((len(encoded), width), dtype=torch.bool)
@@ -270,6 +291,7 @@ class TransformersLM(LanguageModel):
                 if words is not None:
                     masks[row] = False
                     masks[row, list(self._allowed_tokens(tuple(words)))] = True
+            constraints = [self._word_constraint(tuple(w)) if w is not None else None for w in allowed]
         cache = None
         with self._lock, torch.inference_mode():
             if prefix_ids:
@@ -284,6 +306,7 @@ class TransformersLM(LanguageModel):
                 logits = result.logits[:, -1]
                 if masks is not None:
                     logits = logits.masked_fill(~masks[:, : logits.shape[-1]], float("-inf"))
+                    self._keep_whole_words(logits, constraints, produced, done)
                 if bans is not None:
                     ban_next(logits, bans, produced, done)
                 self._ban_repeats(logits, produced, done)
@@ -305,6 +328,21 @@ class TransformersLM(LanguageModel):
                 mask = torch.cat([mask, torch.ones((len(encoded), 1), dtype=torch.long)], dim=-1)
                 positions = positions[:, -1:] + 1
         return [self._text(tokens) for tokens in produced]
+
+    def _keep_whole_words(self, logits, constraints: Sequence[WordConstraint | None], produced, done) -> None:
+        """Forbid, in place, each held row's tokens that would make a Latin word not among its allowed words
+        (their tokens alone let the model spell "high-performance" out of pieces)."""
+        import torch
+
+        for row, constraint in enumerate(constraints):
+            if constraint is None or bool(done[row]):
+                continue
+            keep = constraint.tokens(last_word(self._text(produced[row])))
+            if keep:  # never nothing: then the row keeps its token set
+                index = torch.tensor(keep, dtype=torch.long)
+                kept = logits[row, index].clone()
+                logits[row] = float("-inf")
+                logits[row, index] = kept
 
     def _ban_repeats(self, logits, produced: Sequence[Sequence[int]], done) -> None:
         """Forbid, in place, a word token that would repeat a run of REPEAT_NGRAM tokens the row already wrote
@@ -364,35 +402,3 @@ def make_language_model(name: str = DEFAULT_MODEL, **options: Any) -> LanguageMo
         if key not in _cache:
             _cache[key] = TransformersLM(name, **options)
         return _cache[key]
-
-
-@dataclass(frozen=True)
-class BannedTokens:
-    """One row's banned token sequences: one-token words, and longer ones by the token before their last."""
-
-    always: tuple[int, ...]
-    after: dict[int, tuple[tuple[int, ...], ...]]
-
-    @classmethod
-    def of(cls, sequences: Iterable[Sequence[int]]) -> "BannedTokens":
-        always, after = set(), {}
-        for sequence in sequences:
-            if len(sequence) == 1:
-                always.add(sequence[0])
-            elif sequence:
-                after.setdefault(sequence[-2], []).append(tuple(sequence))
-        return cls(tuple(sorted(always)), {k: tuple(v) for k, v in after.items()})
-
-
-def ban_next(logits, bans: Sequence[BannedTokens], produced: Sequence[Sequence[int]], done) -> None:
-    """Forbid, in place, each unfinished row's next token where it would complete one of its banned sequences
-    (the sequence's other tokens are the row's last ones)."""
-    for row, banned in enumerate(bans):
-        if bool(done[row]):
-            continue
-        if banned.always:
-            logits[row, list(banned.always)] = float("-inf")
-        tail = produced[row]
-        for sequence in banned.after.get(tail[-1], ()) if tail else ():
-            if list(tail[len(tail) - len(sequence) + 1:]) == list(sequence[:-1]):
-                logits[row, sequence[-1]] = float("-inf")

@@ -14,7 +14,7 @@ from typing import Sequence
 from assistant.core.text import count_cjk
 from assistant.ingest.catalog import Product
 from assistant.reasons.money import wrong_money
-from assistant.reasons.claims import (cut_off, echoes, misspelt_brand, mixed_language, names_no_fact, repeats,
+from assistant.reasons.claims import (calls_it_a_brand, cut_off, echoes, misspelt_brand, mixed_language, names_no_fact, repeats,
                                       unfounded_feature, wrong_age, wrong_gender, wrong_size, wrong_type)
 from assistant.reasons.money import wrong_money
 from assistant.reasons.lexicon import (AUDIENCE_ALLOWED, AUDIENCE_WORDS, COLOR_NEAR, MATERIALS_EN, MATERIALS_ZH,
@@ -56,6 +56,11 @@ def _own_text(product: Product) -> str:
 
 _PRICE_CLAIM = re.compile(r"(?:价格(?:为|是)?|售价(?:为|是)?|只需|仅需|仅售|\bcosts?\b|\bpriced at\b|\bprice (?:is|of)\b|"
                           r"\bonly\b)\s*(?:US)?\$?\s*(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)", re.IGNORECASE)
+
+
+# "价格在100美元" (the price is $100) is a price claim; "价格在100美元以内" (within $100) speaks of the budget.
+_PRICE_AT = re.compile(r"价格在\s*(?:US)?\$?\s*(\d+(?:\.\d+)?)([^\d，。,;；]{0,4})")
+_WITHIN = ("以内", "以下", "之内", "内", "左右")
 
 
 def _numbers_in(text: str) -> set[float]:
@@ -145,7 +150,9 @@ def check_reason(text: str, product: Product, request: Request, others: Sequence
             return f"number {match.group(0)} is not among the product's or the request's numbers"
 
     prices = {round(product.price, 2), float(math.ceil(product.price))}
-    for match in _PRICE_CLAIM.finditer(stripped):  # "costs $40" must be this product's price, not the budget
+    claims = list(_PRICE_CLAIM.finditer(stripped))
+    claims += [m for m in _PRICE_AT.finditer(stripped) if not any(w in m.group(2) for w in _WITHIN)]
+    for match in claims:  # "costs $40" must be this product's price, not the budget
         value = float(match.group(1).replace(",", ""))
         if not any(abs(value - p) < 0.005 for p in prices):
             return f"says the price is {match.group(1)} but it is {product.price:.2f}"
@@ -207,7 +214,7 @@ def check_reason(text: str, product: Product, request: Request, others: Sequence
                     wrong_money(stripped, product, request, store), unfounded_feature(stripped, product),
                     wrong_gender(stripped, product), wrong_size(stripped, product), wrong_age(stripped, product, request),
                     misspelt_brand(stripped, product, store), wrong_type(stripped, product, store),
-                    names_no_fact(stripped, product, store, request)):
+                    calls_it_a_brand(stripped, product), names_no_fact(stripped, product, store, request)):
         if failure is not None:
             return failure
     return None

@@ -13,6 +13,7 @@ import re
 
 from assistant.core.text import has_cjk
 from assistant.ingest.catalog import Product
+from assistant.reasons.claim_words import FEATURE_ROOTS, FEATURE_WORDS_EN, FEATURE_WORDS_ZH
 from assistant.understand import Request, load_vocabulary
 from assistant.understand.store import StoreProfile
 
@@ -27,58 +28,6 @@ STOPWORDS = frozenset(
     "a an the and or but for with of to in on at by from under over is are it its this that your you their "
     "our great good perfect ideal choice option pick product item one new best nice".split())
 
-# Feature claims a reason may make only when the product's own text says so: claim -> roots looked for.
-FEATURE_ROOTS: dict[str, tuple[str, ...]] = {
-    "waterproof": ("waterproof", "rain"), "water-resistant": ("water-resistant", "waterproof", "water resistant"),
-    "windproof": ("windproof", "wind"), "warm": ("warm", "insulat", "fleece", "thermal", "down", "wool", "sherpa",
-                                               "puffer", "lined", "heat"),
-    "insulated": ("insulat",), "heat-resistant": ("heat",), "breathable": ("breathab", "mesh"),
-    "lightweight": ("lightweight", "light"), "durable": ("durab", "sturdy", "heavy-duty"),
-    "non-slip": ("non-slip", "slip", "grip"), "sustainable": ("sustainab", "recycl", "organic", "eco"),
-    "eco-friendly": ("eco", "recycl", "organic", "sustainab"), "recycled": ("recycl",), "organic": ("organic",),
-    "hypoallergenic": ("hypoallergenic",), "machine-washable": ("machine", "washable"), "wireless": ("wireless",),
-    "rechargeable": ("recharg",), "adjustable": ("adjust",), "foldable": ("fold",), "quick-dry": ("quick-dry", "dry"),
-    "noise-cancelling": ("noise",), "gluten-free": ("gluten",), "sugar-free": ("sugar",), "low-fat": ("fat",),
-    "vegan": ("vegan",), "natural": ("natural",), "healthy": ("health", "organic", "natural", "light", "diet"),
-    "nutritious": ("nutri", "vitamin", "protein"), "fresh": ("fresh", "produce"), "quiet": ("quiet", "silent", "noise"),
-    "soft": ("soft", "plush", "fleece", "cotton"), "popular": ("popular", "bestsell", "best-sell", "favourite", "favorite"),
-    "high-quality": ("quality", "premium"), "premium": ("premium",), "delicious": ("delicious", "tasty"),
-    "tasty": ("tasty", "delicious"), "flavorful": ("flavorful", "flavourful"), "authentic": ("authentic",),
-    "special": ("special",), "best-selling": ("bestsell", "best-sell", "best sell"),
-    "well-known": ("well-known", "renowned", "famous"), "reputable": ("reputab", "trusted"),
-    "known for": ("known for",), "versatile": ("versatil",), "comfortable": ("comfort", "cushion", "soft", "padded"),
-    # Praise a small model writes when a product's data gives it little to say (read on grocery reasons).
-    "high-end": ("high-end", "luxury", "premium"), "finest": ("finest", "premium"), "luxury": ("luxury",),
-    "well-regarded": ("well-regarded", "renowned", "acclaimed"), "reputation": ("reputation", "renowned"),
-    "widely": ("popular", "bestsell", "best-sell"), "classic": ("classic",), "staple": ("staple",),
-    "well-made": ("well-made", "quality", "premium"), "excellent": ("excellent",), "great value": ("value", "economy"),
-    "value for money": ("value", "economy"), "enjoyed by": ("popular", "favourite", "favorite"),
-    "loved by": ("popular", "favourite", "favorite"), "worldwide": ("world", "international", "global"),
-    "beneficial": ("health", "vitamin", "nutri"), "trusted": ("trusted",), "favorite": ("favorite", "favourite"),
-    "high-tech": ("tech", "smart", "electronic", "digital"), "high-priced": ("luxury", "premium"),
-    "high-calorie": ("calorie",), "well-designed": ("design",), "unique": ("unique",),
-}
-FEATURE_WORDS_EN: dict[str, str] = {
-    **{k: k for k in FEATURE_ROOTS}, "water resistant": "water-resistant", "keeps you warm": "warm",
-    "keep you warm": "warm", "warmth": "warm", "cozy": "warm", "cosy": "warm", "heat resistant": "heat-resistant",
-    "heatproof": "heat-resistant", "light-weight": "lightweight", "slip-resistant": "non-slip", "anti-slip": "non-slip",
-    "eco friendly": "eco-friendly", "environmentally friendly": "eco-friendly", "machine washable": "machine-washable",
-    "noise cancelling": "noise-cancelling", "noise-canceling": "noise-cancelling", "gluten free": "gluten-free",
-    "sugar free": "sugar-free", "low fat": "low-fat", "quick dry": "quick-dry", "quick-drying": "quick-dry",
-    "high quality": "high-quality", "high price": "high-priced", "high prices": "high-priced", "flavourful": "flavorful", "best selling": "best-selling", "bestselling": "best-selling",
-}
-FEATURE_WORDS_ZH: dict[str, str] = {
-    "保暖": "warm", "温暖": "warm", "暖和": "warm", "防水": "waterproof", "防泼水": "water-resistant",
-    "防风": "windproof", "耐高温": "heat-resistant", "耐热": "heat-resistant", "隔热": "heat-resistant",
-    "透气": "breathable", "轻便": "lightweight", "轻巧": "lightweight", "轻盈": "lightweight", "耐用": "durable",
-    "结实": "durable", "防滑": "non-slip", "环保": "eco-friendly", "可持续": "sustainable", "有机": "organic",
-    "低致敏": "hypoallergenic", "可机洗": "machine-washable", "无线": "wireless", "可充电": "rechargeable",
-    "可调节": "adjustable", "可折叠": "foldable", "速干": "quick-dry", "降噪": "noise-cancelling", "无麸质": "gluten-free",
-    "无糖": "sugar-free", "低脂": "low-fat", "纯天然": "natural", "天然": "natural", "健康": "healthy", "营养": "nutritious",
-    "新鲜": "fresh", "保温": "insulated", "高品质": "high-quality", "优质": "high-quality", "美味": "delicious",
-    "热门": "popular", "畅销": "best-selling", "受欢迎": "popular", "闻名": "well-known", "著名": "well-known",
-    "知名": "well-known", "出名": "well-known", "著称": "well-known", "安静": "quiet", "静音": "quiet", "柔软": "soft", "舒适": "comfortable",
-}
 # "Fits all sizes" is true only of a one-size product.
 ALL_SIZES = re.compile(r"\b(?:fits?|for|suits?) (?:all|any|every) sizes?\b|\bone size fits all\b|\bany size\b|"
                        r"\ball sizes\b|各种尺寸|各种尺码|所有尺码|所有尺寸|任何尺寸|均码|各种身材", re.IGNORECASE)
@@ -129,6 +78,10 @@ def cut_off(text: str) -> str | None:
         return f"cut mid-phrase: ends on {last[-1]!r}"
     if re.search(r"[,;:，；：、—–-]$", body) or re.search(r"[$₹€£¥]$", body):
         return "cut mid-phrase: ends on punctuation"
+    # "…for kids with a lightweight." / "…it is a water-resistant.": an article and a feature word, no noun.
+    bare = re.search(r"\b(?:a|an)\s+([a-z][a-z-]*)$", body, re.IGNORECASE)
+    if bare and bare.group(1).lower() in FEATURE_WORDS_EN:
+        return f"cut mid-phrase: ends on {bare.group(1)!r} with no noun"
     return None
 
 
@@ -267,20 +220,46 @@ def unfounded_feature(text: str, product: Product) -> str | None:
     for word, claim in FEATURE_WORDS_ZH.items():
         if word in text and not _supported(claim, own):
             return f"claims {word!r} ({claim}), which the product data does not say"
+    for found in HIGH_COMPOUND.finditer(lower):  # "high-stocked", "well-regulated": praise no list foresaw
+        if found.group(0) not in own:
+            return f"claims {found.group(0)!r}, which the product data does not say"
     return None
+
+
+HIGH_COMPOUND = re.compile(r"\b(?:high|well)-[a-z]+")  # high-stocked, well-regulated, well-name
 
 
 # Prompt words a small model repeats as if they were the product's ("meets all the listed facts").
 PROMPT_WORDS = ("listed", "facts")
+# Words that open a claim no product data backs: the packaged Qwen wrote 以其…而著名 / 著称 ("famous for its…")
+# for 23 of the demo store's 35 rejected Chinese reasons, and with 著名 / 著称 forbidden it still wrote
+# 以其…著著 / 著眼 / 著色. Without the opening it lists the features plainly.
+CLAIM_OPENINGS = ("以其",)
+# The product called a brand ("it is a waterproof kids' raincoat, which is a brand that offers a red colour"):
+# garbled, whatever the brand. "It is a store brand" and "a brand-name cereal" are fine English.
+BRAND_AS_PRODUCT = re.compile(r"\b(?:it|which|that|they) (?:is|are) an? brand(?: name)?\b(?![-\w])", re.IGNORECASE)
+BRAND_AS_PRODUCT_PHRASES = ("which is a brand", "it is a brand name", "is a brand that", "which is a brand name")
 
 
 def unsupported_claims(product: Product) -> list[str]:
-    """The feature words (English and Chinese) `unfounded_feature` would reject for this product, and the
-    prompt's own words: what reason decoding forbids, so the model writes a fact instead of a claim."""
+    """The feature words (English and Chinese) `unfounded_feature` would reject for this product, the
+    prompt's own words and the openings of claims: what reason decoding forbids, so the model writes a fact
+    instead of a claim."""
     own = _own(product)
     claims = [phrase for phrase, claim in FEATURE_WORDS_EN.items() if not _supported(claim, own)]
     claims += [word for word, claim in FEATURE_WORDS_ZH.items() if not _supported(claim, own)]
-    return claims + [w for w in PROMPT_WORDS if w not in own]
+    high = [w for w in ("high-", "well-") if w not in own]  # " high" then "-": any high-… compound
+    return (claims + [w for w in PROMPT_WORDS if w not in own] + list(CLAIM_OPENINGS) + list(BRAND_AS_PRODUCT_PHRASES)
+            + high)
+
+
+def calls_it_a_brand(text: str, product: Product) -> str | None:
+    """A sentence that calls the product itself a brand, or its brand the one it is for ("a good pick for
+    Starling Toys, which offers…")."""
+    found = BRAND_AS_PRODUCT.search(text)
+    if found is None and product.brand:
+        found = re.search(rf"\b(?:pick|choice) for (?:the )?{re.escape(product.brand)}(?![\w'’])", text, re.IGNORECASE)
+    return f"calls the product a brand ({found.group(0)!r})" if found else None
 
 
 def wrong_gender(text: str, product: Product) -> str | None:
@@ -390,7 +369,8 @@ def names_no_fact(text: str, product: Product, store: StoreProfile | None = None
 
     if product.brand and product.brand.lower() in lower and not common("brand", product.brand):
         return None
-    if any(s and re.search(rf"(?<![\w-]){re.escape(s.lower())}(?![\w-])", lower) for s in product.sizes):
+    # Latin boundaries: a size runs into Chinese text with no space ("6.4 oz的包装").
+    if any(s and re.search(rf"(?<![A-Za-z0-9-]){re.escape(s.lower())}(?![A-Za-z0-9-])", lower) for s in product.sizes):
         return None
     own = _own(product)
     for tag in product.tags:

@@ -2,8 +2,9 @@
 
 `explain` asks the language model for one sentence per candidate (one batched `generate` call), then
 `check_reason` (reasons/check.py) rejects any sentence that states something the product data does not. A
-rejected (or missing) sentence is replaced by `template_reason` (reasons/templates.py), which is built only
-from the product's own fields and the score breakdown and always passes the check.
+sentence rejected for one wrong fact it wrote (a colour, number, type word or name) is written once more with
+that fact forbidden; a sentence rejected again (or missing) is replaced by `template_reason` (reasons/templates.py),
+which is built only from the product's own fields and the score breakdown and always passes the check.
 """
 
 from __future__ import annotations
@@ -43,6 +44,25 @@ class Reason:
     source: str  # "llm" or "template"
     check: str  # "passed", why the LLM sentence was rejected, or "llm unavailable: ..."
     draft: str = field(default="", compare=False)  # the LLM's sentence as checked, kept when rejected
+
+
+_QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"")
+_NUMBER_FAILURE = re.compile(r"^(?:number|amount) '?([\d.,]+)'?|^says the price is ([\d.,]+)")
+# Failures that are one wrong fact: forbidding it, the model wrote the right one in 5 of 6 demo rows. An echo
+# or a repetition forbidden made it write a garbled sentence (6 of 10), so those get the template.
+_ONE_WRONG_FACT = ("number", "amount", "says the price", "colour", "material", "audience", "brand", "calls",
+                   "claims", "size", "mentions another product", "mixed language", "currency", "mentions a budget",
+                   "says ")
+
+
+def offending_span(draft: str, failure: str) -> str | None:
+    """The wrong fact of a rejected draft that its failure names (the quoted word, or the number), to forbid
+    when the sentence is written again; None when the failure is not one wrong fact or it is not in the draft."""
+    if not draft or not failure.startswith(_ONE_WRONG_FACT):
+        return None
+    number = _NUMBER_FAILURE.search(failure)
+    spans = [g for m in ([number] if number else _QUOTED.finditer(failure)) for g in m.groups() if g]
+    return next((span for span in spans if span.strip() and span.lower() in draft.lower()), None)
 
 
 def reason_prompts(lm, request: Request, products: Sequence[Product]) -> list[str]:
@@ -182,23 +202,32 @@ def explain(lm, request: Request, candidates: Sequence, max_new_tokens: int = 40
         return Reason(candidate.product.id, template_reason(candidate.product, request, candidate.breakdown,
                                                            language), "template", check, draft)
 
-    def settle(position: int, raw: str) -> None:
-        if position in reasons:
+    retry: dict[int, tuple[str, str, str]] = {}  # position -> (span to forbid, first draft, its failure)
+
+    def settle(position: int, raw: str, may_retry: bool = True) -> None:
+        if position in reasons or (may_retry and position in retry):
             return
         candidate = candidates[position]
         text = clean_generation(opening + raw) if raw.strip() else ""
         others = [p for p in products if p.id != candidate.product.id]
         shown, failure, cut = grounded_sentence(text, candidate.product, request, others, store)
-        reasons[position] = (Reason(candidate.product.id, shown, "llm",
-                                    f"passed after cutting a clause ({cut})" if cut else "passed", text)
-                             if failure is None else fallback(candidate, failure, text))
+        span = offending_span(text, failure) if failure is not None and may_retry else None
+        if span is not None:
+            retry[position] = (span, text, failure)  # written again after this batch, with `span` forbidden
+            return
+        first = f"; first attempt: {retry[position][2]}" if position in retry else ""
+        passed = f"passed after cutting a clause ({cut})" if cut else "passed"
+        reasons[position] = (Reason(candidate.product.id, shown, "llm", passed + first, text)
+                             if failure is None else fallback(candidate, failure + first, text))
         if on_reason is not None:
             on_reason(reasons[position])
 
     def fill_with_templates(check: str) -> None:
         for position, candidate in enumerate(candidates):
             if position not in reasons:
-                reasons[position] = fallback(candidate, check)
+                # A row waiting for its second attempt keeps its first failure: that is why it is a template.
+                reasons[position] = (fallback(candidate, retry[position][2], retry[position][1]) if position in retry
+                                     else fallback(candidate, check))
                 if on_reason is not None:
                     on_reason(reasons[position])
 
@@ -212,26 +241,34 @@ def explain(lm, request: Request, candidates: Sequence, max_new_tokens: int = 40
         prompts = facts_prompts(lm, request, facts) if facts else reason_prompts(lm, request, products)
         prefix = shared_prefix(prompts)  # instructions and request: encoded once for every product
         rows = [p[len(prefix):] for p in prompts]
-        groups = [[0], list(range(1, len(rows)))] if on_reason is not None and len(rows) > 1 else [list(range(len(rows)))]
-        for group in groups:
-            stop = sentence_written
-            if len(groups) > 1 and group == groups[0]:
-                # The first reason has a deadline: what is written by then is cut back to its last complete
-                # clause (or the template stands in), so the shopper sees a reason within FIRST_REASON_SECONDS.
-                deadline = time.monotonic() + FIRST_REASON_SECONDS
-                stop = lambda text: sentence_written(text) or time.monotonic() > deadline  # noqa: E731
-            # Decoding may not write a claim the check would reject, and an English reason whose facts say
-            # little is held to their words and a few joining words (reasons/facts.py): the model writes a
-            # fact instead.
-            banned = [unsupported_claims(products[i]) for i in group]
-            allowed = [reason_vocabulary(facts[i], products[i], language) for i in group] if facts else None
+        streamed = on_reason is not None and len(rows) > 1
+        groups = [[0], list(range(1, len(rows)))] if streamed else [list(range(len(rows)))]
+        # Decoding may not write a claim the check would reject, and a reason whose facts say little is held
+        # to their words and a few joining words (reasons/facts.py): the model writes a fact instead.
+        banned = [unsupported_claims(p) for p in products]
+        allowed = [reason_vocabulary(f, p, language, store) for f, p in zip(facts, products)] if facts else None
+
+        def write(group: list[int], stop: Callable[[str], bool], extra: dict[int, str], may_retry: bool) -> None:
             outputs = lm.generate([rows[i] for i in group], max_new_tokens, prefix=prefix, stop=stop,
-                                  on_done=lambda row, text, group=group: settle(group[row], text), banned=banned,
-                                  allowed=allowed)
+                                  on_done=lambda row, text: settle(group[row], text, may_retry),
+                                  banned=[banned[i] + ([extra[i]] if i in extra else []) for i in group],
+                                  allowed=[allowed[i] for i in group] if allowed else None)
             if len(outputs) != len(group):
                 raise RuntimeError(f"generate returned {len(outputs)} texts for {len(group)} prompts")
             for position, raw in zip(group, outputs):
-                settle(position, raw)
+                settle(position, raw, may_retry)
+
+        for group in groups:
+            if streamed and group == groups[0]:
+                # The first reason has a deadline and no second attempt: what is written by then is cut back
+                # to its last complete clause (or the template stands in), so the shopper sees a reason within
+                # FIRST_REASON_SECONDS.
+                deadline = time.monotonic() + FIRST_REASON_SECONDS
+                write(group, lambda text: sentence_written(text) or time.monotonic() > deadline, {}, False)
+            else:
+                write(group, sentence_written, {}, True)
+        if retry:  # the rejected rows once more, together, each with the span it was rejected for forbidden
+            write(sorted(retry), sentence_written, {i: span for i, (span, _, _) in retry.items()}, False)
     except Exception as err:  # noqa: BLE001 — any model failure means template reasons, never an error
         fill_with_templates(f"llm unavailable: {type(err).__name__}: {err}")
     return [reasons[i] for i in range(len(candidates))]

@@ -21,6 +21,7 @@ from assistant.reasons.lexicon import COLOR_ZH
 from assistant.core.text import has_cjk
 from assistant.reasons.templates import AUDIENCE_ZH, CATEGORY_ZH, TAG_ZH, _age_size, _money, _noun_en, pack_size
 from assistant.understand import Request, load_vocabulary
+from assistant.understand.store import StoreProfile
 
 
 @dataclass(frozen=True)
@@ -145,8 +146,21 @@ brand has have offers product year old years kids 's . , ' - $ ( ) / & %""".spli
 
 # Facts that give a small model something of the product's own to say. Without any (a grocery line: a name,
 # a brand type, a price, a pack size) it filled the gap with praise; with them, holding it to a vocabulary
-# only garbled good sentences ("non-slip" came out as "a non-5"), so those rows decode freely.
-TELLING_FACTS = ("features the shopper asked for", "other features", "colour", "size", "rating", "for")
+# only garbled good sentences ("non-slip" came out as "a non-5"), so those rows decode freely. Who a product
+# is for ("kids" on a cereal) and a tag much of the store shares ("store brand") are no such fact: with them
+# alone the model still wrote "known to be high in fiber" and "a high-volume, affordable product".
+TELLING_FACTS = ("features the shopper asked for", "other features", "colour", "size", "rating")
+_FEATURE_FACTS = ("features the shopper asked for", "other features")
+
+
+def _tells(fact: Fact, product: Product, store: StoreProfile | None) -> bool:
+    if fact.kind not in TELLING_FACTS:
+        return False
+    if fact.kind not in _FEATURE_FACTS or store is None:
+        return True
+    told = fact.text.lower()
+    return any(not store.is_common("tag", tag) and (tag.lower() in told or TAG_ZH.get(tag.lower(), "\0") in told)
+               for tag in product.tags)
 
 
 # The same for a Chinese reason: what joins a name, a price, a budget, a brand and a pack size into a sentence.
@@ -154,12 +168,13 @@ JOINING_WORDS_ZH = """这款 这 款 是 的 一款 售价 价格 仅 只要 只
 规格 装 为 和 与 也 且 美元 元 购买 选择 顾客 买过 常买 同类 购物者 大包装 小包装 份 。 ， 、 ：""".split()
 
 
-def reason_vocabulary(facts: list[Fact], product: Product, language: str = "en") -> list[str] | None:
+def reason_vocabulary(facts: list[Fact], product: Product, language: str = "en",
+                      store: StoreProfile | None = None) -> list[str] | None:
     """The words a reason for `product` may be written in when its facts say little of it (none of
-    TELLING_FACTS): the facts' words and numbers, the product's title, brand and tags, and JOINING_WORDS
-    (JOINING_WORDS_ZH, and each Chinese character and pair of the facts, for a Chinese reason). None (decode
-    freely) when they say enough."""
-    if any(f.kind in TELLING_FACTS for f in facts):
+    TELLING_FACTS, or only tags the `store` says much of it shares): the facts' words and numbers, the
+    product's title, brand and tags, and JOINING_WORDS (JOINING_WORDS_ZH, and each Chinese character and pair
+    of the facts, for a Chinese reason). None (decode freely) when they say enough."""
+    if any(_tells(f, product, store) for f in facts):
         return None
     # The facts' words, not their labels: allowed "name", the model called products "a name".
     told = " ".join(f.text for f in facts)
