@@ -204,6 +204,12 @@ def _supported(claim: str, own: str) -> bool:
     return any(root in own for root in FEATURE_ROOTS[claim])
 
 
+# Compounds a small model praises with (high-stocked, well-regulated, well-name): claims unless the product's
+# own text has the same compound.
+PRAISE_PREFIXES = ("high", "well")
+PRAISE_COMPOUND = re.compile(rf"\b(?:{'|'.join(PRAISE_PREFIXES)})-[a-z]+")
+
+
 def unfounded_feature(text: str, product: Product) -> str | None:
     """A feature claim (warm, waterproof, heat-resistant, fits all sizes...) the product's data does not make."""
     own = _own(product)
@@ -220,13 +226,10 @@ def unfounded_feature(text: str, product: Product) -> str | None:
     for word, claim in FEATURE_WORDS_ZH.items():
         if word in text and not _supported(claim, own):
             return f"claims {word!r} ({claim}), which the product data does not say"
-    for found in HIGH_COMPOUND.finditer(lower):  # "high-stocked", "well-regulated": praise no list foresaw
+    for found in PRAISE_COMPOUND.finditer(lower):  # "high-stocked", "well-regulated": praise no list foresaw
         if found.group(0) not in own:
             return f"claims {found.group(0)!r}, which the product data does not say"
     return None
-
-
-HIGH_COMPOUND = re.compile(r"\b(?:high|well)-[a-z]+")  # high-stocked, well-regulated, well-name
 
 
 # Prompt words a small model repeats as if they were the product's ("meets all the listed facts").
@@ -248,9 +251,9 @@ def unsupported_claims(product: Product) -> list[str]:
     own = _own(product)
     claims = [phrase for phrase, claim in FEATURE_WORDS_EN.items() if not _supported(claim, own)]
     claims += [word for word, claim in FEATURE_WORDS_ZH.items() if not _supported(claim, own)]
-    high = [w for w in ("high-", "well-") if w not in own]  # " high" then "-": any high-… compound
+    praise = [f"{p}-" for p in PRAISE_PREFIXES if f"{p}-" not in own]  # " high" then "-": any high-… compound
     return (claims + [w for w in PROMPT_WORDS if w not in own] + list(CLAIM_OPENINGS) + list(BRAND_AS_PRODUCT_PHRASES)
-            + high)
+            + praise)
 
 
 def calls_it_a_brand(text: str, product: Product) -> str | None:
