@@ -435,6 +435,33 @@ def test_who_it_is_for_and_a_tag_the_store_shares_leave_a_reason_held_to_its_fac
     assert reason_vocabulary(facts, cereal) is None  # without the store's word, its tags count as features
 
 
+def test_a_product_of_the_same_name_in_another_size_is_not_another_product_however_punctuated() -> None:
+    coffee = Product(id="K1", title="Coffee — Instant Decaf Flvr Coffee W/ S, 4.4 oz", price=3.69,
+                     category="Grocery > Coffee", size="4.4 oz")
+    larger = Product(id="K2", title="Coffee — Instant Decaf Flvr Coffee W/ S, 4.5 oz", price=3.89,
+                     category="Grocery > Coffee", size="4.5 oz")
+    parka = Product(id="K3", title="Coffee — Ground Flvr Decaf Coffee, 1.75 oz", price=1.0, category="Grocery > Coffee")
+    request = parse_message("under $5")
+    text = "Instant decaf flvr coffee w s is a good pick because it is a $3.69 product within the $5 budget."
+    assert check_reason(text, coffee, request, [larger]) is None
+    assert "another product" in check_reason("Unlike the ground flvr decaf coffee, it costs $3.69.", coffee, request,
+                                             [parka])
+
+
+def test_a_brand_most_of_the_store_shares_is_left_out_of_the_facts_unless_the_shopper_named_it() -> None:
+    from assistant.understand.store import StoreProfile
+    milk = Product(id="M1", title="Fluid Milk Products — Chocolate Milk, .5 gal", price=1.99,
+                   category="Grocery > Fluid Milk Products", brand="National", size=".5 gal", tags=("national brand",))
+    store = StoreProfile(product_count=100, common={"brand": ("national", "private"), "tag": ("national brand",)})
+    kinds = [f.kind for f in matched_facts(milk, parse_message("chocolate milk for the kids"), store=store)]
+    assert "brand" not in kinds and kinds[:3] == ["name", "price", "pack size"]  # what it is, costs, holds
+    assert "National" not in facts_text(matched_facts(milk, parse_message("chocolate milk"), store=store))
+    assert "brand" in [f.kind for f in matched_facts(milk, parse_message("chocolate milk"))]  # no store: kept
+    assert "brand" in [f.kind for f in matched_facts(milk, parse_message("巧克力牛奶"), store=store)]  # Chinese: kept
+    demo = StoreProfile(product_count=100, common={"brand": (), "tag": ()})
+    assert "brand: «National»" in facts_text(matched_facts(milk, parse_message("chocolate milk"), store=demo))
+
+
 def test_a_chinese_reason_is_held_to_its_facts_characters_and_chinese_joining_words() -> None:
     from assistant.reasons.facts import JOINING_WORDS_ZH, reason_vocabulary
     coffee = Product(id="K1", title="Coffee — Ground Coffee, 11.5 oz", price=1.67, category="Grocery > Coffee",

@@ -153,6 +153,33 @@ def test_generate_batched_equals_alone(smollm2: llm.TransformersLM) -> None:
     assert smollm2.generate([], 5) == [] and smollm2.generate(prompts, 0) == ["", ""]
 
 
+def test_drafts_copied_from_the_prompt_save_forward_passes_and_change_no_text(smollm2: llm.TransformersLM,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    facts = "name «rain jacket»; brand «Zenko»; price $24.99, within the shopper's $40 budget; colour «navy»"
+    prompts = [smollm2.chat_prompt("Repeat the facts as one sentence.", facts),
+               smollm2.chat_prompt("Repeat the facts as one sentence.", facts.replace("rain jacket", "fleece")),
+               "Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday. Monday, Tuesday, Wednesday,",
+               "red, green, blue, red, green, blue, red,"]
+    forwards = []
+    forward = smollm2.model.forward
+    monkeypatch.setattr(smollm2.model, "forward", lambda *a, **k: forwards.append(1) or forward(*a, **k))
+
+    def run() -> tuple[list[str], list[int]]:  # each prompt alone: only a row decoded alone gets drafts
+        texts, passes = [], []
+        for prompt in prompts:
+            forwards.clear()
+            texts += smollm2.generate([prompt], max_new_tokens=16, banned=[["navy"]])
+            passes.append(len(forwards))
+        return texts, passes
+
+    drafted, with_drafts = run()
+    monkeypatch.setattr(smollm2, "draft_tokens", 0)
+    plain, without = run()
+    assert drafted == plain and "navy" not in drafted[0].lower()  # the same greedy text, drafts or not
+    assert without[2:] == [16, 16] and max(with_drafts[2:]) <= 8, with_drafts  # copied runs checked in one pass
+    assert all(w <= n for w, n in zip(with_drafts, without))
+
+
 @pytest.mark.slow
 def test_generate_stops_a_row_when_asked_and_hands_each_row_over_as_it_ends(smollm2: llm.TransformersLM) -> None:
     prompts = [smollm2.chat_prompt("You are a shop assistant.", "Describe a rain jacket in three sentences."),
@@ -203,22 +230,32 @@ def test_a_word_constraint_lets_tokens_spell_only_whole_allowed_words() -> None:
     assert last_word("It is a pi") == "pi" and last_word("It costs $2.") == ""
 
 
-def test_ban_next_forbids_only_the_token_that_completes_a_banned_sequence() -> None:
+def test_banned_tokens_forbid_only_the_token_that_completes_a_banned_sequence() -> None:
     import torch
-    from assistant.llm.model import BannedTokens, ban_next
-    logits = torch.zeros((3, 6))
-    produced = [[1, 2], [1, 3], [4]]
-    bans = [BannedTokens.of(b) for b in ([(5,), (2, 4)], [(2, 4)], [(0,)])]
-    ban_next(logits, bans, produced, torch.tensor([False, False, True]))
-    assert logits[0, 5] == float("-inf") and logits[0, 4] == float("-inf")  # 5 always; 4 as it ends in 2
-    assert torch.isfinite(logits[0, :4]).all() and torch.isfinite(logits[1]).all()  # row 1 ends in 3
-    assert torch.isfinite(logits[2]).all()  # row 2 is done
-    logits = torch.zeros((1, 6))
-    ban_next(logits, [BannedTokens.of([(1, 2, 4)])], [[9, 1, 2]], torch.tensor([False]))
-    assert logits[0, 4] == float("-inf")
-    logits = torch.zeros((1, 6))
-    ban_next(logits, [BannedTokens.of([(1, 2, 4)])], [[9, 3, 2]], torch.tensor([False]))
+    from assistant.llm.bans import BannedTokens
+    logits = torch.zeros(6)
+    BannedTokens.of([(5,), (2, 4)]).forbid(logits, [1, 2])
+    assert logits[5] == float("-inf") and logits[4] == float("-inf")  # 5 always; 4 as it ends in 2
+    assert torch.isfinite(logits[:4]).all()
+    logits = torch.zeros(6)
+    BannedTokens.of([(2, 4)]).forbid(logits, [1, 3])
+    assert torch.isfinite(logits).all()  # the row ends in 3
+    logits = torch.zeros(6)
+    BannedTokens.of([(1, 2, 4)]).forbid(logits, [9, 1, 2])
+    assert logits[4] == float("-inf")
+    logits = torch.zeros(6)
+    BannedTokens.of([(1, 2, 4)]).forbid(logits, [9, 3, 2])
     assert torch.isfinite(logits).all()  # 2 came after 3, not after 1
+
+
+def test_a_draft_copies_what_followed_the_rows_last_tokens_longest_match_first() -> None:
+    from assistant.llm.drafts import draft_after
+    prompt = [7, 1, 2, 3, 4, 5, 9, 2, 8]
+    assert draft_after([0, 1, 2], [prompt], 3) == [3, 4, 5]  # "1 2" matched, not the later lone "2"
+    assert draft_after([0, 6, 2], [prompt], 3) == [8]  # only "2": its last occurrence
+    assert draft_after([0, 6], [prompt], 3) == [] and draft_after([], [prompt], 3) == []
+    assert draft_after([4], [[1], prompt], 2) == [5, 9]  # sources in order; one without a match skipped
+    assert draft_after([1, 2], [prompt], 0) == []
 
 
 def test_a_chinese_word_is_found_however_the_vocabulary_spells_it() -> None:

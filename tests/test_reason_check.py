@@ -27,6 +27,10 @@ GIRLS_TEE = Product(id="G1", title="Puddlejump Girls' Graphic T-Shirt - Pink", p
                     brand="Puddlejump", color="pink", audience="kids", size="4-5Y|6-7Y|8-9Y", tags=("cotton",))
 CAP = Product(id="C1", title="Arcbyte Baseball Cap - Navy", price=19.99, category="Accessories", brand="Arcbyte",
               color="navy", audience="unisex", size="One Size", tags=("adjustable",))
+SAUCE = Product(id="S2", title="Pasta Sauce — Premium, 24 oz", price=2.0, category="Grocery > Pasta Sauce",
+                brand="National", size="24 oz", tags=("national brand",))
+CHICKEN = Product(id="B1", title="Chicken — Chicken Breast Bone In", price=3.77, category="Meat > Chicken",
+                  brand="National", tags=("national brand",))
 PAN = Product(id="P1", title="Zenko Nonstick Frying Pan", price=1044.0, category="Kitchen > Cookware", brand="Zenko",
               tags=("nonstick",))
 
@@ -74,6 +78,21 @@ EN_HEADPHONES = parse_message("wireless headphones under $30")
      "calls the product a brand"),
     ("这款运动鞋透气，价格在60美元，白色。", SNEAKERS, parse_message("60美元以内的白色运动鞋"),  # harvested, 2026-12-03
      "says the price is 60"),
+    ("The premium 24 oz is a good pick because it is a premium brand, priced at $2.", SAUCE, parse_message("premium"),
+     "calls the product a brand ('a premium brand')"),  # "Premium" is the line, not the brand (harvested)
+    ("It is a store brand, priced at $2.", SAUCE, parse_message("pasta sauce"), "calls the product a brand"),
+    ("The premium sauce is a good pick because it is a 24 oz premium brand, priced at $2.", SAUCE,
+     parse_message("pasta sauce"), "calls the product a brand ('a 24 oz premium brand')"),
+    ("这款芭蕾平底鞋是Zenko的、评分4.4的高端产品。", FLATS, parse_message("平底鞋"), "高端"),  # hand-read (a tablet)
+    ("The ballet flats are a good pick because they are cushioned, which is a common feature for flats.", FLATS,
+     EN_FLATS, "common feature"),
+    ("Chicken breast bone in is a good pick because it is a bone in chicken breast.", CHICKEN,
+     parse_message("chicken breast"), "generic"),  # its own name said twice (harvested)
+    ("Salad: lettuce is a good pick because it is a salad.", Product(
+        id="L2", title="Salads/Dips — Salad: Lettuce", price=2.99, category="Deli > Salads/Dips", brand="National"),
+     parse_message("bagged salad"), "generic"),
+    ("The pasta sauce is a good pick because it is a 24 oz pack, a brand of sauce.", SAUCE, parse_message("sauce"),
+     "calls the product a brand ('a brand of')"),
 ])
 def test_a_bad_reason_is_rejected_with_its_failure(text, product, request_, failure) -> None:
     if product is PAN:  # a rupee store
@@ -91,6 +110,12 @@ def test_a_bad_reason_is_rejected_with_its_failure(text, product, request_, fail
     ("The Arcbyte baseball cap is adjustable and one size fits all.", CAP, EN_CAP),
     ("The Arcbyte cap is a brand-name, adjustable navy cap.", CAP, EN_CAP),
     ("这款白色运动鞋透气，价格在60美元以内。", SNEAKERS, parse_message("60美元以内的白色运动鞋")),  # the budget
+    ("The pasta sauce is a national brand, priced at $2.", SAUCE, parse_message("pasta sauce")),
+    ("The chicken breast is a good pick because it is within your $5 budget.", CHICKEN,
+     parse_message("chicken breast under $5")),  # the price against the budget the shopper stated
+    ("这款鸡胸肉在5美元预算内。", CHICKEN, parse_message("5美元以下的鸡胸肉")),
+    ("The Zenko brand ballet flats are cushioned and cost $34.99.", FLATS, EN_FLATS),
+    ("Its brand, Zenko, makes these cushioned flats in size 8.", FLATS, EN_FLATS),
     ("这款牙膏是6.4 oz的包装。", Product(id="T1", title="Toothpaste, 6.4 oz", price=1.0, size="6.4 oz",
                                                 category="Oral Hygiene", brand="National"), parse_message("牙膏")),
 ])

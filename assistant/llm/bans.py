@@ -23,16 +23,11 @@ class BannedTokens:
                 after.setdefault(sequence[-2], []).append(tuple(sequence))
         return cls(tuple(sorted(always)), {k: tuple(v) for k, v in after.items()})
 
-
-def ban_next(logits, bans: Sequence[BannedTokens], produced: Sequence[Sequence[int]], done) -> None:
-    """Forbid, in place, each unfinished row's next token where it would complete one of its banned sequences
-    (the sequence's other tokens are the row's last ones)."""
-    for row, banned in enumerate(bans):
-        if bool(done[row]):
-            continue
-        if banned.always:
-            logits[row, list(banned.always)] = float("-inf")
-        tail = produced[row]
-        for sequence in banned.after.get(tail[-1], ()) if tail else ():
-            if list(tail[len(tail) - len(sequence) + 1:]) == list(sequence[:-1]):
-                logits[row, sequence[-1]] = float("-inf")
+    def forbid(self, logits, produced: Sequence[int]) -> None:
+        """Forbid, in place, the next tokens (one position's `logits`) that would complete a banned sequence
+        after `produced` (the sequence's other tokens are the row's last ones)."""
+        if self.always:
+            logits[list(self.always)] = float("-inf")
+        for sequence in self.after.get(produced[-1], ()) if produced else ():
+            if list(produced[len(produced) - len(sequence) + 1:]) == list(sequence[:-1]):
+                logits[sequence[-1]] = float("-inf")

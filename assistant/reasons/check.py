@@ -91,15 +91,14 @@ def _count_sentences(text: str) -> int:
 
 
 def _distinctive_runs(title: str, own: str) -> list[str]:
-    """The other product's title, and its three-word runs that the product's own text does not contain."""
+    """The other product's title, and its three-word runs that the product's own text does not contain
+    (its words compared without punctuation: "coffee w s" is this product's own "Coffee W/ S")."""
     name = title.split(" - ")[0].strip().lower()
     runs = [title.lower(), name] if len(name) >= 6 else [title.lower()]
     words = re.findall(r"[\w'&]+", name)
-    for i in range(len(words) - 2):
-        run = " ".join(words[i:i + 3])
-        if run not in own:
-            runs.append(run)
-    return [r for r in dict.fromkeys(runs) if r and r not in own]
+    own_words = " ".join(re.findall(r"[\w'&]+", own))
+    runs += [" ".join(words[i:i + 3]) for i in range(len(words) - 2)]
+    return [r for r in dict.fromkeys(runs) if r and r not in own and r not in own_words]
 
 
 

@@ -38,6 +38,7 @@ FEATURE_ROOTS: dict[str, tuple[str, ...]] = {
     "high-calorie": ("calorie",), "well-designed": ("well-designed",), "unique": ("unique",),
     # Read in the hand-read sample of 2026-12-03.
     "high-performance": ("performance",), "sleek": ("sleek",), "stylish": ("stylish", "trendy", "style", "fashion"),
+    "common feature": ("common feature",),  # "fast charging, which is a common feature for this type of device"
 }
 FEATURE_WORDS_EN: dict[str, str] = {
     **{k: k for k in FEATURE_ROOTS}, "water resistant": "water-resistant", "keeps you warm": "warm",
@@ -58,5 +59,5 @@ FEATURE_WORDS_ZH: dict[str, str] = {
     "无糖": "sugar-free", "低脂": "low-fat", "纯天然": "natural", "天然": "natural", "健康": "healthy", "营养": "nutritious",
     "新鲜": "fresh", "保温": "insulated", "高品质": "high-quality", "优质": "high-quality", "美味": "delicious",
     "热门": "popular", "畅销": "best-selling", "受欢迎": "popular", "闻名": "well-known", "著名": "well-known",
-    "知名": "well-known", "出名": "well-known", "著称": "well-known", "安静": "quiet", "静音": "quiet", "柔软": "soft", "舒适": "comfortable",
+    "知名": "well-known", "出名": "well-known", "著称": "well-known", "高端": "high-end", "高档": "high-end", "奢华": "luxury", "安静": "quiet", "静音": "quiet", "柔软": "soft", "舒适": "comfortable",
 }

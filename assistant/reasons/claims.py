@@ -14,6 +14,7 @@ import re
 from assistant.core.text import has_cjk
 from assistant.ingest.catalog import Product
 from assistant.reasons.claim_words import FEATURE_ROOTS, FEATURE_WORDS_EN, FEATURE_WORDS_ZH
+from assistant.reasons.money import budget_stated
 from assistant.understand import Request, load_vocabulary
 from assistant.understand.store import StoreProfile
 
@@ -256,12 +257,24 @@ def unsupported_claims(product: Product) -> list[str]:
             + praise)
 
 
+# "a premium brand", "a 24 oz beeralemalt brand", "a brand of beer": what the words around "brand" call it.
+_BRAND_PHRASE = re.compile(r"\b(?:an?|the|its)\s+((?:[\w'’.]+[\s-]+){0,3}?)brand\b(?:\s+of\b)?", re.IGNORECASE)
+
+
 def calls_it_a_brand(text: str, product: Product) -> str | None:
     """A sentence that calls the product itself a brand, or its brand the one it is for ("a good pick for
-    Starling Toys, which offers…")."""
+    Starling Toys, which offers…"), or names a brand the product's data does not give it ("a premium brand"
+    for a sauce whose line is called Premium; "a store brand" only where its tags say so)."""
     found = BRAND_AS_PRODUCT.search(text)
     if found is None and product.brand:
         found = re.search(rf"\b(?:pick|choice) for (?:the )?{re.escape(product.brand)}(?![\w'’])", text, re.IGNORECASE)
+    if found is None:
+        own = {product.brand.lower(), *(t.lower() for t in product.tags)}
+        for phrase in _BRAND_PHRASE.finditer(text):
+            said = re.sub(r"[\s-]+", " ", phrase.group(1)).strip().lower()
+            if phrase.group(0).lower().endswith(" of") or (said and f"{said} brand" not in own and said not in own):
+                found = phrase
+                break
     return f"calls the product a brand ({found.group(0)!r})" if found else None
 
 
@@ -351,14 +364,19 @@ def mixed_language(text: str, product: Product, request: Request) -> str | None:
 
 def names_no_fact(text: str, product: Product, store: StoreProfile | None = None,
                   request: Request | None = None) -> str | None:
-    """A reason that could be said of any product ("it meets your needs"): no price, rating, colour,
-    size, brand, feature or distinctive word of this product's own. A brand or tag much of the store shares
-    (`StoreProfile.common`: "National", "national brand") does not single a product out, unless the
-    shopper asked for it ("store brand please")."""
+    """A reason that could be said of any product ("it meets your needs"): no price (or its fit to the budget
+    the shopper stated), rating, colour, size, brand or feature of this product's own. A brand or tag much of
+    the store shares (`StoreProfile.common`: "National", "national brand") does not single a product out,
+    unless the shopper asked for it ("store brand please"). Nor do the words of the product's own name: every
+    reason names the product, and "Chicken breast bone in is a good pick because it is a bone in chicken
+    breast" says nothing more."""
     lower = text.lower()
     own_numbers = {f"{product.price:.2f}", str(int(product.price) + (product.price % 1 > 0))}
     if product.rating is not None:
         own_numbers |= {f"{product.rating:.1f}", str(product.rating_count)}
+    if (request is not None and request.price_max is not None and product.price <= request.price_max
+            and budget_stated(request) and ("budget" in lower or "预算" in text)):  # "within your $5 budget", "在5美元预算内"
+        own_numbers |= {f"{request.price_max:.2f}", f"{request.price_max:g}"}
     if any(re.search(rf"(?<![\d.]){re.escape(n)}(?![\d])", text) for n in own_numbers):
         return None
     from assistant.reasons.lexicon import COLOR_ZH, MATERIALS_ZH
@@ -385,10 +403,4 @@ def names_no_fact(text: str, product: Product, store: StoreProfile | None = None
             return None
     if any(word in text and root in own for word, root in MATERIALS_ZH.items()):
         return None
-    name = product.title.split(" - ")[0].lower()
-    heads = {_singular(w) for w in re.findall(r"[a-z]+", product.category.lower())}
-    for word in re.findall(r"[a-z][a-z'-]+", name):
-        if len(word) >= 4 and word not in STOPWORDS and _singular(word) not in heads and re.search(
-                rf"\b{re.escape(word)}\b", lower) and word.rstrip("'s") not in ("kids", "baby", "women", "men"):
-            return None
     return "generic: names no fact of this product (price, feature, colour, size, brand, rating)"

@@ -237,7 +237,7 @@ def explain(lm, request: Request, candidates: Sequence, max_new_tokens: int = 40
         fill_with_templates("llm unavailable: no language model")
         return [reasons[i] for i in range(len(candidates))]
     try:
-        facts = [matched_facts(c.product, request, c.breakdown) for c in candidates] if style == "facts" else []
+        facts = [matched_facts(c.product, request, c.breakdown, store) for c in candidates] if style == "facts" else []
         prompts = facts_prompts(lm, request, facts) if facts else reason_prompts(lm, request, products)
         prefix = shared_prefix(prompts)  # instructions and request: encoded once for every product
         rows = [p[len(prefix):] for p in prompts]

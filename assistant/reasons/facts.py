@@ -80,13 +80,19 @@ def _name_en(product: Product, request: Request) -> str:
     return _noun_en(product, request)
 
 
-def matched_facts(product: Product, request: Request, breakdown: ScoreBreakdown | None = None) -> list[Fact]:
+def matched_facts(product: Product, request: Request, breakdown: ScoreBreakdown | None = None,
+                  store: StoreProfile | None = None) -> list[Fact]:
     """The facts of `product` worth saying for `request`, most relevant first (at most eight). For a Chinese
     request the type, colour, features and audience are given in Chinese where the glossary has them (given
-    English, the model wrote half-English sentences: "这款雨 jacket")."""
+    English, the model wrote half-English sentences: "这款雨 jacket"). In English, a brand much of the `store`
+    shares ("National" on most of a grocery's lines) is left out unless the shopper named it: it tells
+    nothing, and given it the model wrote "made from chocolate, which is a national brand". (A Chinese
+    reason keeps it: without it the model wrote "这款饼干是饼干。", with it "这款薯片是National品牌，价格1.67美元".)"""
     zh = request.language == "zh"
     facts = [Fact("name", f"«{quote(zh_name(product, request) if zh else _name_en(product, request), 80)}»")]
-    if product.brand:
+    shared = (store is not None and not zh and store.is_common("brand", product.brand)
+              and product.brand.lower() not in {b.lower() for b in request.brands})
+    if product.brand and not shared:
         facts.append(Fact("brand", f"«{quote(product.brand, 40)}»"))
     price = _money(product.price, request.currency, "zh" if zh else "en")
     if request.price_max is not None and product.price <= request.price_max and budget_stated(request):
@@ -138,10 +144,12 @@ def facts_text(facts: list[Fact]) -> str:
 # The words an English reason may use besides its facts and the product's name: what a shop assistant needs
 # to join facts into a sentence. Decoding is held to these (`reason_vocabulary`), so a model that has little
 # to say cannot fill the gap with praise ("well-established", "rich in nutrients") no word list foresaw.
-JOINING_WORDS = """the this these that which it its it's they them their is are a an good pick choice
-because of for from with and or in at by to as on costs cost priced price within your budget comes come
-pack packs size sizes made rated rating reviews shoppers similar bought also who fits fit colour color
-brand has have offers product year old years kids 's . , ' - $ ( ) / & %""".split()
+# Not "which", "that", "product", "choice", "offers", "made", "cost", "-" or colour and rating words: held
+# rows have no colour or rating, and with them the model padded its sentence ("a store brand, which is a
+# product that is a choice", "made from chocolate", "a tropical color", "it is a cost- and- size").
+JOINING_WORDS = """the this these it its it's they them their is are a an good pick because of for from with and
+or in at by to as on costs priced price within your budget comes come pack packs size sizes similar shoppers
+bought also who fits fit brand has have year old years kids 's . , ' $ ( ) / & %""".split()
 
 
 # Facts that give a small model something of the product's own to say. Without any (a grocery line: a name,
