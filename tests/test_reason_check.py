@@ -214,3 +214,14 @@ def test_decoding_bans_the_claims_the_check_would_reject_and_the_prompt_s_words(
     assert {"popular", "high-end", "waterproof", "listed", "保暖"} <= set(banned)
     jacket = Product(id="J1", title="Rain Jacket", price=20.0, tags=("waterproof", "popular"))
     assert "waterproof" not in unsupported_claims(jacket) and "popular" not in unsupported_claims(jacket)
+
+
+def test_a_grocery_template_names_the_product_not_the_last_word_of_its_category() -> None:
+    from assistant.reasons.templates import grocery_name
+    salad = Product(id="L3", title="Salads/Dips — Salad: Lettuce", price=2.99, category="Deli > Salads/Dips",
+                    brand="National")
+    text = template_reason(salad, parse_message("bagged salad"), None, "en")
+    assert text.startswith("Salad lettuce from National") and "Dips" not in text  # was "Dips from National"
+    assert grocery_name("Pnt Btr/Jelly/Jams — Peanut Butter, 18 oz") == "Peanut Butter"
+    assert grocery_name("Eggs — Large, 12 ct") == "" and grocery_name("Zenko Rain Jacket - Navy") == ""
+

@@ -19,7 +19,8 @@ from assistant.rank.breakdown import ScoreBreakdown
 from assistant.reasons.money import budget_stated
 from assistant.reasons.lexicon import COLOR_ZH
 from assistant.core.text import has_cjk
-from assistant.reasons.templates import AUDIENCE_ZH, CATEGORY_ZH, TAG_ZH, _age_size, _money, _noun_en, pack_size
+from assistant.reasons.templates import (AUDIENCE_ZH, CATEGORY_ZH, TAG_ZH, _age_size, _money, _noun_en, grocery_name,
+                                         pack_size)
 from assistant.understand import Request, load_vocabulary
 from assistant.understand.store import StoreProfile
 
@@ -73,11 +74,8 @@ def zh_name(product: Product, request: Request) -> str:
 def _name_en(product: Product, request: Request) -> str:
     """The product's own name: "peanut butter" from "Pnt Btr/Jelly/Jams — Peanut Butter, 18 oz" (a grocery
     title names its category first), else the template's noun."""
-    if " — " in product.title:
-        name = product.title.split(" — ", 1)[1].split(",")[0].replace("/", " ").strip()
-        if 1 <= len(name.split()) <= 6:
-            return name.lower()
-    return _noun_en(product, request)
+    name = grocery_name(product.title)
+    return name.lower() if name else _noun_en(product, request)
 
 
 def matched_facts(product: Product, request: Request, breakdown: ScoreBreakdown | None = None,

@@ -57,9 +57,21 @@ def _safe(piece: str, product: Product, request: Request) -> bool:
         and not INSTRUCTION_RE.search(piece) and piece.lower().strip() not in YES_NO
 
 
+def grocery_name(title: str) -> str:
+    """The product's own name in a grocery title that names its category first: "Salad Lettuce" from
+    "Salads/Dips — Salad: Lettuce" and "Peanut Butter" from "Pnt Btr/Jelly/Jams — Peanut Butter, 18 oz".
+    "" for a title without the category first, and for a one-word name, which is mostly a grade ("Eggs —
+    Large", "Beef — Lean"): given "large" as the name of eggs, the model wrote "The large store is…"."""
+    if " — " not in title:
+        return ""
+    name = re.sub(r"\s+", " ", re.sub(r"[/:]", " ", title.split(" — ", 1)[1].split(",")[0])).strip()
+    return name if 2 <= len(name.split()) <= 6 else ""
+
+
 def _noun_en(product: Product, request: Request) -> str:
-    """'rain jacket'-like noun phrase from the title (brand and '- Colour' removed), else the category leaf."""
-    name = product.title.split(" - ")[0].strip()
+    """'rain jacket'-like noun phrase from the title (brand and '- Colour' removed; a grocery title's own name,
+    not its category: "Salads/Dips" made a lettuce salad "Dips"), else the category leaf."""
+    name = grocery_name(product.title) or product.title.split(" - ")[0].strip()
     if product.brand and name.lower().startswith(product.brand.lower() + " "):
         name = name[len(product.brand) + 1:]
     if _safe(name, product, request) and 1 <= len(name.split()) <= 7 and not name.lower().startswith("the "):
