@@ -86,6 +86,10 @@ EN_HEADPHONES = parse_message("wireless headphones under $30")
     ("这款芭蕾平底鞋是Zenko的、评分4.4的高端产品。", FLATS, parse_message("平底鞋"), "高端"),  # hand-read (a tablet)
     ("The ballet flats are a good pick because they are cushioned, which is a common feature for flats.", FLATS,
      EN_FLATS, "common feature"),
+    ("The product is a good pick because it meets your requirements for a cotton T-shirt, which is a 6-year-old.",
+     GIRLS_TEE, EN_BOY, "calls the product an age"),  # from `make run`, 2026-12-03
+    ("The graphic T-shirt is a good pick because it fits the features of the machine-washable.", GIRLS_TEE, EN_BOY,
+     "cut mid-phrase"),
     ("Chicken breast bone in is a good pick because it is a bone in chicken breast.", CHICKEN,
      parse_message("chicken breast"), "generic"),  # its own name said twice (harvested)
     ("Salad: lettuce is a good pick because it is a salad.", Product(
@@ -111,6 +115,7 @@ def test_a_bad_reason_is_rejected_with_its_failure(text, product, request_, fail
     ("The Arcbyte cap is a brand-name, adjustable navy cap.", CAP, EN_CAP),
     ("这款白色运动鞋透气，价格在60美元以内。", SNEAKERS, parse_message("60美元以内的白色运动鞋")),  # the budget
     ("The pasta sauce is a national brand, priced at $2.", SAUCE, parse_message("pasta sauce")),
+    ("The Puddlejump graphic T-shirt is cotton and comes in 6-7Y, which fits a 6-year-old.", GIRLS_TEE, EN_BOY),
     ("The chicken breast is a good pick because it is within your $5 budget.", CHICKEN,
      parse_message("chicken breast under $5")),  # the price against the budget the shopper stated
     ("这款鸡胸肉在5美元预算内。", CHICKEN, parse_message("5美元以下的鸡胸肉")),

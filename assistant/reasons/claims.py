@@ -79,8 +79,9 @@ def cut_off(text: str) -> str | None:
         return f"cut mid-phrase: ends on {last[-1]!r}"
     if re.search(r"[,;:，；：、—–-]$", body) or re.search(r"[$₹€£¥]$", body):
         return "cut mid-phrase: ends on punctuation"
-    # "…for kids with a lightweight." / "…it is a water-resistant.": an article and a feature word, no noun.
-    bare = re.search(r"\b(?:a|an)\s+([a-z][a-z-]*)$", body, re.IGNORECASE)
+    # "…for kids with a lightweight." / "…fits the features of the machine-washable.": an article and a
+    # feature word, no noun.
+    bare = re.search(r"\b(?:a|an|the)\s+([a-z][a-z-]*)$", body, re.IGNORECASE)
     if bare and bare.group(1).lower() in FEATURE_WORDS_EN:
         return f"cut mid-phrase: ends on {bare.group(1)!r} with no noun"
     return None
@@ -276,6 +277,16 @@ def calls_it_a_brand(text: str, product: Product) -> str | None:
                 found = phrase
                 break
     return f"calls the product a brand ({found.group(0)!r})" if found else None
+
+
+_PRODUCT_AS_AGE = re.compile(r"\b(?:which|that|it|they) (?:is|are) an? \d+[\s-]*years?[\s-]*olds?\b"
+                             r"(?![\s-]*(?:boys?|girls?|sons?|daughters?|child|children|kids?)\b|'s)", re.IGNORECASE)
+
+
+def calls_it_an_age(text: str) -> str | None:
+    """The product called the shopper's child: "…kids' rain jacket, which is a 6-year-old."."""
+    found = _PRODUCT_AS_AGE.search(text)
+    return f"calls the product an age ({found.group(0)!r})" if found else None
 
 
 def wrong_gender(text: str, product: Product) -> str | None:
