@@ -273,11 +273,11 @@ def test_a_chinese_word_is_found_however_the_vocabulary_spells_it() -> None:
 def test_qwen_never_writes_a_forbidden_chinese_word_in_another_spelling() -> None:
     from assistant.llm import make_language_model
     qwen = make_language_model("qwen", threads=2)
-    # The opening the demo store's rejected reasons had: the model goes on with 著称 ("is famous").
+    # The opening the demo store's rejected reasons had: the model goes on with 著称 or 闻名 ("is famous").
     prompt = qwen.chat_prompt("请只用简体中文回答一句话。", "事实：名称«雨靴»；特点«防水»。") + "这款雨靴以其防水特性"
     free = qwen.generate([prompt], 20)[0]
     banned = qwen.generate([prompt], 20, banned=[["著称", "著名", "闻名"]])[0]
-    assert "著称" in free and not any(word in banned for word in ("著称", "著名", "闻名"))
+    assert any(word in free for word in ("著称", "闻名")) and not any(word in banned for word in ("著称", "著名", "闻名"))
 
 
 @pytest.mark.slow
@@ -309,9 +309,36 @@ def test_yes_no_are_finite_log_probs(smollm2: llm.TransformersLM) -> None:
         smollm2.next_token_scores("x", ["y"], [])
 
 
+def test_int8_linear_is_close_to_float_and_keeps_its_shapes() -> None:
+    """Per-channel int8 weights, per-token int8 activations: within ~2% of the float product on random data,
+    for a 3-D input with a bias, and an input read by two layers is quantised once."""
+    import torch
+
+    from assistant.llm.int8_linear import Int8Embedding, Int8Linear, InputQuantizer
+
+    torch.manual_seed(0)
+    weight, bias = torch.randn(64, 32) * 0.05, torch.randn(64)
+    x = torch.randn(2, 5, 32)
+    x[0, 0] *= 50  # one loud token: its scale must not flatten the others
+    inputs = InputQuantizer()
+    layer, other = Int8Linear.of(weight, bias, inputs), Int8Linear.of(weight * 2, None, inputs)
+    expected = x @ weight.T + bias
+    got = layer(x)
+    assert got.shape == (2, 5, 64) and got.dtype == torch.float32
+    for row in range(5):  # every token on its own stays close, the quiet ones too
+        error = (got[1, row] - expected[1, row]).norm() / expected[1, row].norm()
+        assert error < 0.02, (row, float(error))
+    first = inputs(x)
+    assert inputs(x) is first and other(x).shape == (2, 5, 64) and inputs(x) is first
+    assert inputs(x.clone()) is not first
+    embedding = Int8Embedding(torch.randn(100, 16))
+    assert embedding(torch.tensor([[3, 7]])).shape == (1, 2, 16)
+    assert torch.allclose(embedding(torch.tensor([3])), embedding.rows[3].float() * embedding.scales[3])
+
+
 @pytest.mark.slow
 def test_int8_stays_close(model_cache: Path, smollm2: llm.TransformersLM) -> None:
-    """int8 dynamic quantisation (the default) agrees with fp32 on which answer is likelier."""
+    """int8 (the default) agrees with fp32 on which answer is likelier."""
     int8 = llm.make_language_model("smollm2", threads=2, cache_dir=model_cache)
     assert int8 is not smollm2 and int8.model_id.endswith("#int8")
     prefix = "Shopper wants: waterproof jacket for a child."
