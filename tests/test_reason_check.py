@@ -97,6 +97,15 @@ EN_HEADPHONES = parse_message("wireless headphones under $30")
      parse_message("bagged salad"), "generic"),
     ("The pasta sauce is a good pick because it is a 24 oz pack, a brand of sauce.", SAUCE, parse_message("sauce"),
      "calls the product a brand ('a brand of')"),
+    # The hand-read sample of 2026-12-04 (oneDNN int8): a doubled brand, a rating cut at its decimal point,
+    # a claim the data does not make, the shopper's "favourites".
+    ("The Zenko Zenko ballet flats are a good pick for those looking for cushioned flats.", FLATS, EN_FLATS,
+     "repeats 'zenko'"),
+    ("The classic ballet flats are a good pick with a black colour and a rating of 4.", FLATS, EN_FLATS,
+     "says the rating is 4 but it is 4.4"),
+    ("The classic ballet flats are a great choice for those looking for a reliable.", FLATS, EN_FLATS, "reliable"),
+    ("The ballet flats are a good pick, making them a standout product among your favorites.", FLATS, EN_FLATS,
+     "claims"),
 ])
 def test_a_bad_reason_is_rejected_with_its_failure(text, product, request_, failure) -> None:
     if product is PAN:  # a rupee store
@@ -108,6 +117,8 @@ def test_a_bad_reason_is_rejected_with_its_failure(text, product, request_, fail
 
 @pytest.mark.parametrize("text, product, request_", [
     ("These Zenko ballet flats are cushioned leather and come in size 8 for $34.99.", FLATS, EN_FLATS),
+    ("These Zenko ballet flats are cushioned and rated 4.4 by 52 shoppers.", FLATS, EN_FLATS),
+    ("这款Zenko芭蕾平底鞋评分4.4。", FLATS, parse_message("平底鞋")),
     ("这款Zenko白色运动鞋透气，售价49.99美元。", SNEAKERS, ZH_SHOES),
     ("The Arcbyte merino crew sweater is warm and comes in grey.", SWEATER, parse_message("warm sweater")),
     ("The Puddlejump graphic T-shirt is cotton and comes in 6-7Y.", GIRLS_TEE, EN_BOY),

@@ -3,9 +3,9 @@
 Each weight matrix is quantised once, symmetrically with one scale per output channel, and packed once for
 oneDNN (`torch.ops.onednn.qlinear_prepack`, plain int8 tensors: not the deprecated quantized tensor types
 of `torch.ao` and fbgemm, which this replaced). Activations are quantised on each call to 8 bits with one
-scale per token. Measured against the model's own fp32 greedy reasons (docs/llm.md, "Figures"), this keeps
-a quarter of them identical where fbgemm's per-matrix weights and per-call activation scale kept none, and
-it is as fast or faster (AMX/VNNI on x86).
+scale per token. Against the model's own fp32 greedy reasons this keeps 30% of them identical, where
+fbgemm's one scale per matrix and per call kept none; long prompts run faster, a decoding step somewhat
+slower (docs/llm.md, "int8 on oneDNN").
 
 q, k and v (and an MLP's gate and up) read the same input tensor: `InputQuantizer` quantises it once for
 all of them.

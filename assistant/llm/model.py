@@ -94,9 +94,9 @@ class TransformersLM(LanguageModel):
         except (OSError, ValueError, KeyError, RuntimeError, EOFError) as err:
             raise ModelUnavailable(f"cannot load language model {name!r}: {type(err).__name__}: {err}") from err
         self.model_id = model_id + ("#int8" if quantize else "#fp32")
-        # Scoring batch size. 1 by default: int8 dynamic quantisation scales activations per input tensor,
-        # so in a batch a product's P(Yes) moved by up to ±0.3 with its neighbours and their padding; on
-        # 2 cores a batch of 1 with the prefix cache costs about the same time.
+        # Scoring batch size. 1 by default: with fbgemm's one activation scale per call a product's P(Yes)
+        # moved by up to ±0.3 with its neighbours in a batch; int8_linear now scales each token on its own,
+        # but batches were not measured again, and on 2 cores a batch of 1 with the prefix cache cost the same.
         self.batch_size = batch_size
         self.draft_tokens = draft_tokens  # guessed tokens checked per decoding step (drafts.py); 0: none
         self._lock = threading.Lock()  # one forward pass at a time: two would only fight over the cores

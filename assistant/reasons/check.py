@@ -54,6 +54,8 @@ def _own_text(product: Product) -> str:
                      " ".join(product.tags), product.description, product.size.replace("|", " ")]).lower()
 
 
+_RATING_CLAIM = re.compile(r"(?:\brat(?:ing|ed)(?: of| at)?|评分(?:为|是)?|评价(?:为|是)?)\s*(\d+(?:\.\d+)?)(?![\d%])(?:\.(?!\d))?",
+                           re.IGNORECASE)
 _PRICE_CLAIM = re.compile(r"(?:价格(?:为|是)?|售价(?:为|是)?|只需|仅需|仅售|\bcosts?\b|\bpriced at\b|\bprice (?:is|of)\b|"
                           r"\bonly\b)\s*(?:US)?\$?\s*(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)", re.IGNORECASE)
 
@@ -155,6 +157,10 @@ def check_reason(text: str, product: Product, request: Request, others: Sequence
         value = float(match.group(1).replace(",", ""))
         if not any(abs(value - p) < 0.005 for p in prices):
             return f"says the price is {match.group(1)} but it is {product.price:.2f}"
+    for match in _RATING_CLAIM.finditer(stripped):  # "a rating of 4." for a product rated 4.3
+        value = float(match.group(1))
+        if product.rating is None or abs(value - round(product.rating, 1)) > 0.05:
+            return f"says the rating is {match.group(1)} but it is {product.rating if product.rating is not None else 'none'}"
     lex = lexicon()
     patterns = word_patterns()
     product_color = product.color.lower()

@@ -39,6 +39,8 @@ FEATURE_ROOTS: dict[str, tuple[str, ...]] = {
     # Read in the hand-read sample of 2026-12-03.
     "high-performance": ("performance",), "sleek": ("sleek",), "stylish": ("stylish", "trendy", "style", "fashion"),
     "common feature": ("common feature",),  # "fast charging, which is a common feature for this type of device"
+    # Read in the hand-read sample of 2026-12-04.
+    "reliable": ("reliab", "trusted"), "standout": ("standout",),
 }
 FEATURE_WORDS_EN: dict[str, str] = {
     **{k: k for k in FEATURE_ROOTS}, "water resistant": "water-resistant", "keeps you warm": "warm",
@@ -48,6 +50,8 @@ FEATURE_WORDS_EN: dict[str, str] = {
     "noise cancelling": "noise-cancelling", "noise-canceling": "noise-cancelling", "gluten free": "gluten-free",
     "sugar free": "sugar-free", "low fat": "low-fat", "quick dry": "quick-dry", "quick-drying": "quick-dry",
     "high quality": "high-quality", "high price": "high-priced", "high prices": "high-priced", "flavourful": "flavorful", "best selling": "best-selling", "bestselling": "best-selling",
+    "favorites": "favorite", "favourites": "favorite", "favourite": "favorite", "reliability": "reliable",
+    "stand-out": "standout", "stands out": "standout",
 }
 FEATURE_WORDS_ZH: dict[str, str] = {
     "保暖": "warm", "温暖": "warm", "暖和": "warm", "防水": "waterproof", "防泼水": "water-resistant",

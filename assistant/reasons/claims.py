@@ -91,6 +91,11 @@ def repeats(text: str, product: Product | None = None) -> str | None:
     """A phrase said twice running ("黑色黑色"), or a word or phrase said again and again (the product's own
     name, which may repeat a word — "Cookies — Cookies: Gourmet", "Moonbeam Baby ... Baby Stroller" — is
     taken out first)."""
+    raw = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'-]*", text)]
+    title = " ".join(re.findall(r"[a-z][a-z'-]*", product.title.lower())) if product is not None else ""
+    for a, b in zip(raw, raw[1:]):  # "The Solstice Solstice sneakers": before the name is taken out
+        if a == b and f" {a} {a} " not in f" {title} ":
+            return f"repeats {a!r}"
     if product is not None:
         for name in sorted({product.title, product.title.split(" - ")[0], product.brand} - {""}, key=len, reverse=True):
             text = re.sub(re.escape(name), " ", text, flags=re.IGNORECASE)
