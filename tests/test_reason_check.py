@@ -16,6 +16,8 @@ STORE = StoreProfile(product_count=6, brands=("Zenko", "Arcbyte", "Puddlejump"),
                      category_cues={"ballet flat": ["Shoes"], "boot": ["Shoes"], "sneaker": ["Shoes"],
                                     "sweater": ["Tops"], "shirt": ["Tops"], "t-shirt": ["Tops"], "cap": ["Accessories"],
                                     "jacket": ["Outerwear"], "headphone": ["Audio"]})
+WINE = Product(id="W1", title="Domestic Wine — Fruit Varietal Wines", price=5.99, category="Grocery > Domestic Wine",
+               brand="National")
 FLATS = Product(id="F1", title="Zenko Classic Ballet Flats - Black", price=34.99, category="Women > Shoes",
                 brand="Zenko", color="black", audience="women", size="6|7|8|9|10", tags=("leather", "cushioned"),
                 rating=4.4, rating_count=52)
@@ -106,6 +108,10 @@ EN_HEADPHONES = parse_message("wireless headphones under $30")
     ("The classic ballet flats are a great choice for those looking for a reliable.", FLATS, EN_FLATS, "reliable"),
     ("The ballet flats are a good pick, making them a standout product among your favorites.", FLATS, EN_FLATS,
      "claims"),
+    ("The classic ballet flats are a good pick for their cushioned sole, making them a fun.", FLATS, EN_FLATS,
+     "cut mid-phrase"),
+    ("这款平底鞋非常推荐，售价34.99美元。", FLATS, parse_message("平底鞋"), "非常推荐"),
+    ("这款红酒售价5.99美元。", WINE, parse_message("红酒"), "红酒"),
 ])
 def test_a_bad_reason_is_rejected_with_its_failure(text, product, request_, failure) -> None:
     if product is PAN:  # a rupee store

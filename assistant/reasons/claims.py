@@ -66,6 +66,12 @@ def _own_words(product: Product) -> set[str]:
     return {_singular(w) for w in re.findall(r"[a-z][a-z'-]*", _own(product)) for w in [w, *w.split("-")]}
 
 
+# Praise a small model leaves hanging after an article when its budget runs out ("…, making it a fun.").
+DANGLING_ADJECTIVES = frozenset(
+    "fun great good perfect ideal nice useful practical convenient affordable excellent safe smart cute "
+    "healthy reliable versatile stylish comfortable wonderful fantastic solid top handy".split())
+
+
 def cut_off(text: str) -> str | None:
     """A sentence cut mid-phrase: no sentence end, or one right after a dangling word."""
     body = text.rstrip(" \"'”’)）」")
@@ -82,7 +88,7 @@ def cut_off(text: str) -> str | None:
     # "…for kids with a lightweight." / "…fits the features of the machine-washable.": an article and a
     # feature word, no noun.
     bare = re.search(r"\b(?:a|an|the)\s+([a-z][a-z-]*)$", body, re.IGNORECASE)
-    if bare and bare.group(1).lower() in FEATURE_WORDS_EN:
+    if bare and (bare.group(1).lower() in FEATURE_WORDS_EN or bare.group(1).lower() in DANGLING_ADJECTIVES):
         return f"cut mid-phrase: ends on {bare.group(1)!r} with no noun"
     return None
 
