@@ -4,6 +4,8 @@ brands, currency) come from a `StoreProfile`, as they do from the served catalog
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from assistant.ingest.catalog import Product
@@ -112,6 +114,9 @@ EN_HEADPHONES = parse_message("wireless headphones under $30")
      "cut mid-phrase"),
     ("这款平底鞋非常推荐，售价34.99美元。", FLATS, parse_message("平底鞋"), "非常推荐"),
     ("这款红酒售价5.99美元。", WINE, parse_message("红酒"), "红酒"),
+    ("The cushioned ballet flats are a good pick because they are machine-washble.", dataclasses.replace(
+        FLATS, tags=("cushioned", "machine-washable")), EN_FLATS, "misspells 'machine-washable'"),
+    ("这款平底鞋在预算内是价格的34.99美元。", FLATS, parse_message("40美元以下的平底鞋"), "garbled"),
 ])
 def test_a_bad_reason_is_rejected_with_its_failure(text, product, request_, failure) -> None:
     if product is PAN:  # a rupee store

@@ -346,6 +346,32 @@ def _edit_distance(a: str, b: str) -> int:
     return row[-1]
 
 
+# Chinese a small model garbles when it runs facts together ("在5美元预算内是价格的1.49美元", "可以持续航").
+GARBLED_ZH = ("是价格的", "持续航")
+
+
+def _collapsed(word: str) -> str:
+    """A spelling with doubled letters, hyphens and a plural s taken out ("noise-cancelling" ~ "noise-canceling")."""
+    return re.sub(r"(.)\1", r"\1", word.replace("-", "")).rstrip("s")
+
+
+def misspelt_word(text: str, product: Product) -> str | None:
+    """A feature compound of the product written wrongly ("noise-cancing" for noise-cancelling), or Chinese
+    run together into no sentence."""
+    for garbled in GARBLED_ZH:
+        if garbled in text:
+            return f"garbled: {garbled!r}"
+    own = set(re.findall(r"[a-z]+(?:-[a-z]+)+", _own(product)))
+    for word in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)+", text):
+        word = word.lower()
+        if word in own:
+            continue
+        for right in own:
+            if _collapsed(word) != _collapsed(right) and _edit_distance(word, right) <= 3 and word[:4] == right[:4]:
+                return f"misspells {right!r} as {word!r}"
+    return None
+
+
 def misspelt_brand(text: str, product: Product, store: StoreProfile | None) -> str | None:
     """The product's brand not written exactly ("Zenk" for Zenko), another brand of the store, or a word
     called a brand that is not the product's ("the Navy brand")."""
