@@ -117,6 +117,8 @@ EN_HEADPHONES = parse_message("wireless headphones under $30")
     ("The cushioned ballet flats are a good pick because they are machine-washble.", dataclasses.replace(
         FLATS, tags=("cushioned", "machine-washable")), EN_FLATS, "misspells 'machine-washable'"),
     ("这款平底鞋在预算内是价格的34.99美元。", FLATS, parse_message("40美元以下的平底鞋"), "garbled"),
+    ("The Zenko classic ballet flats.", FLATS, EN_FLATS, "only the product's name"),
+    ("The zenko ballet flats are cushioned leather.", FLATS, EN_FLATS, "brand written 'zenko', not exactly 'Zenko'"),
 ])
 def test_a_bad_reason_is_rejected_with_its_failure(text, product, request_, failure) -> None:
     if product is PAN:  # a rupee store

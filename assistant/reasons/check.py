@@ -14,8 +14,8 @@ from typing import Sequence
 from assistant.core.text import count_cjk
 from assistant.ingest.catalog import Product
 from assistant.reasons.claims import (calls_it_a_brand, calls_it_an_age, cut_off, echoes, misspelt_brand,
-                                      misspelt_word, mixed_language, names_no_fact, repeats, unfounded_feature,
-                                      wrong_age, wrong_gender, wrong_size, wrong_type)
+                                      misspelt_word, mixed_language, names_no_fact, only_its_name, repeats,
+                                      unfounded_feature, wrong_age, wrong_gender, wrong_size, wrong_type)
 from assistant.reasons.money import wrong_money
 from assistant.reasons.lexicon import (AUDIENCE_ALLOWED, AUDIENCE_WORDS, COLOR_NEAR, MATERIALS_EN, MATERIALS_ZH,
                                        OPEN_AUDIENCES, ZH_MATERIAL_FALSE, lexicon, word_patterns)
@@ -220,7 +220,7 @@ def check_reason(text: str, product: Product, request: Request, others: Sequence
                     wrong_gender(stripped, product), wrong_size(stripped, product), wrong_age(stripped, product, request),
                     misspelt_brand(stripped, product, store), misspelt_word(stripped, product),
                     wrong_type(stripped, product, store),
-                    calls_it_a_brand(stripped, product), calls_it_an_age(stripped),
+                    calls_it_a_brand(stripped, product), calls_it_an_age(stripped), only_its_name(stripped, product),
                     names_no_fact(stripped, product, store, request)):
         if failure is not None:
             return failure

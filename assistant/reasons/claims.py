@@ -380,6 +380,9 @@ def misspelt_brand(text: str, product: Product, store: StoreProfile | None) -> s
     if called and called.group(1).lower() != brand.lower() and called.group(1).lower() not in ("national", "private", "store"):
         return f"calls {called.group(1)!r} a brand; the product's brand is {brand or 'not given'}"
     if brand and brand.lower() not in ("national", "private"):
+        for found in re.finditer(rf"(?<![\w]){re.escape(brand)}(?![\w])", text, re.IGNORECASE):
+            if found.group(0) != brand and found.group(0) != brand.upper():  # "greenthumb" for Greenthumb
+                return f"brand written {found.group(0)!r}, not exactly {brand!r}"
         for part in brand.split():
             if len(part) < 4 or part in text:
                 continue
@@ -407,6 +410,21 @@ def mixed_language(text: str, product: Product, request: Request) -> str | None:
     for word in re.findall(r"[A-Za-z][A-Za-z'-]*", text):
         if len(word) > 1 and not re.search(rf"(?<![a-z]){re.escape(word.lower())}(?![a-z])", own):
             return f"mixed language: English word {word!r} in a Chinese reason"
+    return None
+
+
+_NAME_FILLER = frozenset("the a an this these its".split())
+
+
+def only_its_name(text: str, product: Product) -> str | None:
+    """An English "reason" that is the product's name and nothing else ("The greenthumb lightweight garden
+    kneeler.")."""
+    if has_cjk(text):
+        return None
+    words = [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _NAME_FILLER]
+    name = set(re.findall(r"[a-z0-9]+", f"{product.title} {product.brand}".lower()))
+    if words and all(w in name for w in words):
+        return "only the product's name, no reason"
     return None
 
 
