@@ -13,12 +13,13 @@ from typing import Sequence
 
 from assistant.core.text import count_cjk
 from assistant.ingest.catalog import Product
-from assistant.reasons.claims import (calls_it_a_brand, calls_it_an_age, cut_off, echoes, misspelt_brand,
-                                      misspelt_word, mixed_language, names_no_fact, only_its_name, repeats,
-                                      unfounded_feature, wrong_age, wrong_gender, wrong_size, wrong_type)
+from assistant.reasons.claims import (calls_it_a_brand, calls_it_an_age, echoes, misspelt_brand, mixed_language,
+                                      names_no_fact, unfounded_feature, wrong_age, wrong_gender, wrong_size,
+                                      wrong_type)
 from assistant.reasons.money import wrong_money
 from assistant.reasons.lexicon import (AUDIENCE_ALLOWED, AUDIENCE_WORDS, COLOR_NEAR, MATERIALS_EN, MATERIALS_ZH,
                                        OPEN_AUDIENCES, ZH_MATERIAL_FALSE, lexicon, word_patterns)
+from assistant.reasons.wording import cut_off, misspelt_word, only_its_name, repeats
 from assistant.understand import Request
 from assistant.understand.store import StoreProfile
 

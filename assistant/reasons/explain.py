@@ -20,9 +20,10 @@ from assistant.llm.prompts import load_template, quote_shopper
 from assistant.llm.rerank import product_card
 from assistant.core.text import has_cjk
 from assistant.reasons.check import SENTENCE_END, check_reason
-from assistant.reasons.claims import cut_off, unsupported_claims
+from assistant.reasons.claims import unsupported_claims
 from assistant.reasons.facts import Fact, facts_text, matched_facts, reason_vocabulary
 from assistant.reasons.templates import template_reason
+from assistant.reasons.wording import cut_off
 from assistant.understand import Request
 from assistant.understand.store import StoreProfile
 
