@@ -118,6 +118,9 @@ EN_HEADPHONES = parse_message("wireless headphones under $30")
         FLATS, tags=("cushioned", "machine-washable")), EN_FLATS, "misspells 'machine-washable'"),
     ("这款平底鞋在预算内是价格的34.99美元。", FLATS, parse_message("40美元以下的平底鞋"), "garbled"),
     ("The Zenko classic ballet flats.", FLATS, EN_FLATS, "only the product's name"),
+    ("这款平底鞋小巧，黑色，性价比高。", FLATS, parse_message("平底鞋"), "性价比"),  # the seed-33 draw
+    ("这款平底鞋非常适合无线充电，黑色。", dataclasses.replace(FLATS, tags=("wireless", "rechargeable")),
+     parse_message("平底鞋"), "无线充电"),
     ("The zenko ballet flats are cushioned leather.", FLATS, EN_FLATS, "brand written 'zenko', not exactly 'Zenko'"),
 ])
 def test_a_bad_reason_is_rejected_with_its_failure(text, product, request_, failure) -> None:
