@@ -55,7 +55,7 @@ def _own_text(product: Product) -> str:
                      " ".join(product.tags), product.description, product.size.replace("|", " ")]).lower()
 
 
-_RATING_CLAIM = re.compile(r"(?:\brat(?:ing|ed)(?: of| at)?|评分(?:为|是)?|评价(?:为|是)?)\s*(\d+(?:\.\d+)?)(?![\d%])(?:\.(?!\d))?",
+_RATING_CLAIM = re.compile(r"(?:\brat(?:ing|ed)(?: of| at)?|评分(?:为|是)?|评价(?:为|是)?)\s*(\d+(?:\.\d+)?)(?![\d%])",
                            re.IGNORECASE)
 _PRICE_CLAIM = re.compile(r"(?:价格(?:为|是)?|售价(?:为|是)?|只需|仅需|仅售|\bcosts?\b|\bpriced at\b|\bprice (?:is|of)\b|"
                           r"\bonly\b)\s*(?:US)?\$?\s*(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)", re.IGNORECASE)

@@ -66,7 +66,9 @@ FEATURE_WORDS_ZH: dict[str, str] = {
     "新鲜": "fresh", "保温": "insulated", "高品质": "high-quality", "优质": "high-quality", "美味": "delicious",
     "热门": "popular", "畅销": "best-selling", "受欢迎": "popular", "闻名": "well-known", "著名": "well-known",
     "知名": "well-known", "出名": "well-known", "著称": "well-known", "高端": "high-end", "高档": "high-end", "奢华": "luxury",
+    "安静": "quiet", "静音": "quiet", "柔软": "soft", "舒适": "comfortable",
+    # Read in the hand-read samples of 2026-12-04.
     "红酒": "red wine", "红葡萄酒": "red wine", "白葡萄酒": "white wine", "非常推荐": "popular", "强烈推荐": "popular",
     "广受好评": "popular", "备受好评": "popular", "深受": "popular", "性价比": "value for money",
-    "物美价廉": "value for money", "超值": "great value", "无线充电": "wireless charging", "安静": "quiet", "静音": "quiet", "柔软": "soft", "舒适": "comfortable",
+    "物美价廉": "value for money", "超值": "great value", "无线充电": "wireless charging",
 }
