@@ -14,8 +14,8 @@ from typing import Sequence
 from assistant.core.text import count_cjk
 from assistant.ingest.catalog import Product
 from assistant.reasons.claims import (calls_it_a_brand, calls_it_an_age, echoes, misspelt_brand, mixed_language,
-                                      names_no_fact, unfounded_feature, wrong_age, wrong_gender, wrong_size,
-                                      wrong_type)
+                                      names_no_fact, own_text, unfounded_feature, wrong_age, wrong_gender,
+                                      wrong_size, wrong_type)
 from assistant.reasons.money import wrong_money
 from assistant.reasons.lexicon import (AUDIENCE_ALLOWED, AUDIENCE_WORDS, COLOR_NEAR, MATERIALS_EN, MATERIALS_ZH,
                                        OPEN_AUDIENCES, ZH_MATERIAL_FALSE, lexicon, word_patterns)
@@ -47,12 +47,6 @@ _FORBIDDEN = ((URL_RE, "contains a link or address"), (INSTRUCTION_RE, "instruct
               (_CONTACT_RE, "mentions contact details"), (_ECHO_RE, "echoes the prompt"))
 YES_NO = {"yes", "no", "是", "否", "是的", "不是", "对", "不"}
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'“(])|(?<=[。！？])")
-
-
-def _own_text(product: Product) -> str:
-    """Everything the product says about itself, lower-cased (a word found here is grounded)."""
-    return " ".join([product.title, product.category, product.brand, product.color, product.audience,
-                     " ".join(product.tags), product.description, product.size.replace("|", " ")]).lower()
 
 
 _RATING_CLAIM = re.compile(r"(?:\brat(?:ing|ed)(?: of| at)?|评分(?:为|是)?|评价(?:为|是)?)\s*(\d+(?:\.\d+)?)(?![\d%])",
@@ -144,7 +138,7 @@ def check_reason(text: str, product: Product, request: Request, others: Sequence
     if _count_sentences(stripped) > 1:
         return "more than one sentence"
 
-    own = _own_text(product)
+    own = own_text(product)
     allowed = _allowed_numbers(product, request)
     for match in _NUMBER_RE.finditer(stripped):
         value = float(match.group(0).replace(",", ""))

@@ -49,7 +49,8 @@ PRICE_AS_SUBJECT = re.compile(r"^(?:under|below|less than|within|around|about)\s
                               re.IGNORECASE)
 
 
-def _own(product: Product) -> str:
+def own_text(product: Product) -> str:
+    """Everything the product says about itself, lower-cased (a word found here is grounded)."""
     return " ".join([product.title, product.category, product.brand, product.color, product.audience,
                      " ".join(product.tags), product.description, product.size.replace("|", " ")]).lower()
 
@@ -63,7 +64,7 @@ def _singular(word: str) -> str:
 
 
 def _own_words(product: Product) -> set[str]:
-    return {_singular(w) for w in re.findall(r"[a-z][a-z'-]*", _own(product)) for w in [w, *w.split("-")]}
+    return {_singular(w) for w in re.findall(r"[a-z][a-z'-]*", own_text(product)) for w in [w, *w.split("-")]}
 
 
 def echoes(text: str, product: Product, request: Request) -> str | None:
@@ -77,7 +78,7 @@ def echoes(text: str, product: Product, request: Request) -> str | None:
     asked = (request.text or "").lower()
     if not asked:
         return None
-    own = _own(product)
+    own = own_text(product)
     words, asked_words = re.findall(r"[\w$.'-]+", text.lower()), re.findall(r"[\w$.'-]+", asked)
     for size in range(len(asked_words), 3, -1):
         for i in range(len(asked_words) - size + 1):
@@ -151,7 +152,7 @@ def wrong_type(text: str, product: Product, store: StoreProfile | None) -> str |
 
 
 def _supported(claim: str, own: str) -> bool:
-    """Whether a product's own text (`_own`) makes a feature claim: one of the claim's roots is in it."""
+    """Whether a product's own text (`own_text`) makes a feature claim: one of the claim's roots is in it."""
     return any(root in own for root in FEATURE_ROOTS[claim])
 
 
@@ -163,7 +164,7 @@ PRAISE_COMPOUND = re.compile(rf"\b(?:{'|'.join(PRAISE_PREFIXES)})-[a-z]+")
 
 def unfounded_feature(text: str, product: Product) -> str | None:
     """A feature claim (warm, waterproof, heat-resistant, fits all sizes...) the product's data does not make."""
-    own = _own(product)
+    own = own_text(product)
     found = ALL_SIZES.search(text)
     if found and not ONE_SIZE.search(product.size + " " + own):
         return f"claims {found.group(0)!r} but the product comes in {product.size.replace('|', ', ') or 'no stated sizes'}"
@@ -199,7 +200,7 @@ def unsupported_claims(product: Product) -> list[str]:
     """The feature words (English and Chinese) `unfounded_feature` would reject for this product, the
     prompt's own words and the openings of claims: what reason decoding forbids, so the model writes a fact
     instead of a claim."""
-    own = _own(product)
+    own = own_text(product)
     claims = [phrase for phrase, claim in FEATURE_WORDS_EN.items() if not _supported(claim, own)]
     claims += [word for word, claim in FEATURE_WORDS_ZH.items() if not _supported(claim, own)]
     praise = [f"{p}-" for p in PRAISE_PREFIXES if f"{p}-" not in own]  # " high" then "-": any high-… compound
@@ -240,7 +241,7 @@ def calls_it_an_age(text: str) -> str | None:
 
 def wrong_gender(text: str, product: Product) -> str | None:
     """A boy's or girl's, man's or woman's word for a product the data gives to the other one."""
-    own = _own(product) + " " + product.audience.lower()
+    own = own_text(product) + " " + product.audience.lower()
     for words, other, unlike in ((BOY_WORDS, GIRL_WORDS, BOY_WORDS), (GIRL_WORDS, BOY_WORDS, GIRL_WORDS),
                                  (MEN_WORDS, WOMEN_WORDS, MEN_WORDS), (WOMEN_WORDS, MEN_WORDS, WOMEN_WORDS)):
         found = words.search(text)
@@ -256,7 +257,7 @@ def wrong_age(text: str, product: Product, request: Request) -> str | None:
     """An age the shopper did not give ("suitable for a 5-year-old" after "under $5")."""
     for match in AGE.finditer(text):
         age = int(match.group(1) or match.group(2))
-        if age != request.age_years and f"{age} year" not in _own(product) and f"{age}+" not in _own(product):
+        if age != request.age_years and f"{age} year" not in own_text(product) and f"{age}+" not in own_text(product):
             return f"says it is for a {age}-year-old, an age the shopper did not give"
     return None
 
@@ -275,7 +276,7 @@ def wrong_size(text: str, product: Product) -> str | None:
     return None
 
 
-def _edit_distance(a: str, b: str) -> int:
+def edit_distance(a: str, b: str) -> int:
     row = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         prev, row[0] = row[0], i
@@ -300,11 +301,11 @@ def misspelt_brand(text: str, product: Product, store: StoreProfile | None) -> s
                 continue
             for word in re.findall(r"[A-Z][\w&'-]*", text):
                 near = word.lower() != part.lower() and (part.lower().startswith(word.lower()) and len(word) >= 3
-                                                        or _edit_distance(word.lower(), part.lower()) <= 2)
-                if near and not re.search(rf"(?<![a-z]){re.escape(word.lower())}(?![a-z])", _own(product)):
+                                                        or edit_distance(word.lower(), part.lower()) <= 2)
+                if near and not re.search(rf"(?<![a-z]){re.escape(word.lower())}(?![a-z])", own_text(product)):
                     return f"brand written {word!r}, not exactly {brand!r}"
     if store is not None:
-        own = _own(product)
+        own = own_text(product)
         for other in store.brands:
             if other.lower() == brand.lower() or other.lower() in own or len(other) < 3:
                 continue
@@ -356,7 +357,7 @@ def names_no_fact(text: str, product: Product, store: StoreProfile | None = None
     # Latin boundaries: a size runs into Chinese text with no space ("6.4 oz的包装").
     if any(s and re.search(rf"(?<![A-Za-z0-9-]){re.escape(s.lower())}(?![A-Za-z0-9-])", lower) for s in product.sizes):
         return None
-    own = _own(product)
+    own = own_text(product)
     for tag in product.tags:
         if not common("tag", tag) and any(len(w) >= 4 and w not in STOPWORDS and re.search(rf"\b{re.escape(w)}", lower)
                for w in re.findall(r"[a-z]+", tag.lower())):

@@ -8,7 +8,7 @@ import re
 from assistant.core.text import has_cjk
 from assistant.ingest.catalog import Product
 from assistant.reasons.claim_words import FEATURE_WORDS_EN
-from assistant.reasons.claims import DANGLING_EN, DANGLING_ZH, SENTENCE_ENDS, STOPWORDS, _edit_distance, _own
+from assistant.reasons.claims import DANGLING_EN, DANGLING_ZH, SENTENCE_ENDS, STOPWORDS, edit_distance, own_text
 
 # Praise a small model leaves hanging after an article when its budget runs out ("…, making it a fun.").
 DANGLING_ADJECTIVES = frozenset(
@@ -87,13 +87,13 @@ def misspelt_word(text: str, product: Product) -> str | None:
     for garbled in GARBLED_ZH:
         if garbled in text:
             return f"garbled: {garbled!r}"
-    own = set(re.findall(r"[a-z]+(?:-[a-z]+)+", _own(product)))
+    own = set(re.findall(r"[a-z]+(?:-[a-z]+)+", own_text(product)))
     for word in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)+", text):
         word = word.lower()
         if word in own:
             continue
         for right in own:
-            if _collapsed(word) != _collapsed(right) and _edit_distance(word, right) <= 3 and word[:4] == right[:4]:
+            if _collapsed(word) != _collapsed(right) and edit_distance(word, right) <= 3 and word[:4] == right[:4]:
                 return f"misspells {right!r} as {word!r}"
     return None
 
